@@ -1,0 +1,90 @@
+// The topology model: what a user declares (buckets + links) and what the planner decides
+// (directed edges, each with a mechanism and the reason for it). Pure types: nothing here may
+// import Pulumi at runtime, so the planner runs in milliseconds without an engine.
+import type * as pulumi from "@pulumi/pulumi";
+
+export type AwsBucketSpec = {
+  provider: "aws";
+  bucket: string;
+  region: string;
+  accountId?: string;
+  kmsKeyArn?: string;
+  /** Create the bucket (default true). `false` references an existing bucket by name. */
+  create?: boolean;
+};
+
+export type OciBucketSpec = {
+  provider: "oci";
+  bucket: string;
+  region: string;
+  namespace: string;
+  compartmentId: string;
+  create?: boolean;
+};
+
+export type S3BucketSpec = {
+  provider: "s3";
+  bucket: string;
+  endpoint: string;
+  region?: string;
+  /** "s3-api": the endpoint implements PutBucketReplication (Exoscale SOS). Default "none". */
+  nativeReplication?: "none" | "s3-api";
+  credentials?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
+};
+
+export type BucketSpec = AwsBucketSpec | OciBucketSpec | S3BucketSpec;
+
+export interface LinkOptions {
+  /** Only keys under this prefix replicate. */
+  prefix?: string;
+  /** Propagate deletes. Default false for one-to-one/fan-out/fan-in, true for bidirectional. */
+  deletes?: boolean;
+  /** Default "auto". "native" where impossible is an error; "runner" forces the runner. */
+  mechanism?: "auto" | "native" | "runner";
+}
+
+export type LinkSpec =
+  | ({ kind: "one-to-one"; from: string; to: string } & LinkOptions)
+  | ({ kind: "bidirectional"; between: [string, string]; conflict?: "newer" | "keep-both" } & LinkOptions)
+  | ({ kind: "fan-out"; from: string; to: string[] } & LinkOptions)
+  | ({ kind: "fan-in"; from: string[]; to: string; targetPrefixes?: Record<string, string> } & LinkOptions);
+
+export type LinkKind = LinkSpec["kind"];
+
+/** Shaped by the runner-deployment issue; see components/deploy. */
+export interface RunnerSpec {
+  [key: string]: unknown;
+}
+
+export interface ReplicationTopologyArgs {
+  buckets: Record<string, BucketSpec>;
+  links: LinkSpec[];
+  runner?: RunnerSpec;
+}
+
+export type Mechanism = "aws-native" | "oci-native" | "s3-native" | "runner";
+
+export interface PlannedEdge {
+  /** Bucket ids (keys of `buckets`). */
+  from: string;
+  to: string;
+  /** Index of the link in `links` that produced this edge. */
+  link: number;
+  mechanism: Mechanism;
+  /** Why this mechanism: names the provider constraint when native was not possible. */
+  reason: string;
+  // ---- optional detail (added by the planner; consumers may rely on it being set by planTopology)
+  kind?: LinkKind;
+  /** Whether deletes propagate along this edge. */
+  deletes?: boolean;
+  /** Keys under this prefix of `from` replicate ("" = all). */
+  sourcePrefix?: string;
+  /** ...and land under this prefix of `to` (differs from sourcePrefix only for fan-in targetPrefixes). */
+  targetPrefix?: string;
+  /** For bidirectional edges: the conflict policy of the pair. */
+  conflict?: "newer" | "keep-both";
+}
+
+export interface ReplicationPlan {
+  edges: PlannedEdge[];
+}

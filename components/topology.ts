@@ -1,0 +1,42 @@
+import * as pulumi from "@pulumi/pulumi";
+import { planTopology } from "./plan/index.js";
+import type { ReplicationPlan, ReplicationTopologyArgs } from "./plan/types.js";
+import type { TopologyContext } from "./context.js";
+import { declareBuckets } from "./buckets.js";
+import { deployAwsNative } from "./aws/replication.js";
+import { deployOciNative } from "./oci/replication.js";
+import { deployS3ApiNative } from "./s3api/replication.js";
+import { deployRunner, type RunnerDeployment } from "./deploy/index.js";
+
+/**
+ * A set of buckets and the links between them. For every directed edge the plan picks native
+ * replication where the provider supports exactly those semantics, otherwise the sync runner,
+ * and this component creates the resources for each.
+ */
+export class ReplicationTopology extends pulumi.ComponentResource {
+  /** Plain value, computed at construction: the edges, their mechanisms and the reasons. */
+  public readonly plan: ReplicationPlan;
+  public readonly runner?: RunnerDeployment;
+
+  constructor(name: string, args: ReplicationTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("bucket-replication:index:ReplicationTopology", name, {}, opts);
+    try {
+      this.plan = planTopology(args);
+    } catch (e) {
+      // Invalid topology: fail before any child is created, naming the component.
+      throw new pulumi.ResourceError((e as Error).message, this);
+    }
+    const ctx: TopologyContext = { parent: this, name, args, plan: this.plan };
+    const buckets = declareBuckets(ctx);
+    deployAwsNative(ctx, buckets);
+    deployOciNative(ctx, buckets);
+    deployS3ApiNative(ctx, buckets);
+    this.runner = deployRunner(ctx, buckets);
+    this.registerOutputs({
+      plan: this.plan,
+      runnerInstanceId: this.runner?.instanceId,
+      runnerLogGroup: this.runner?.logGroup,
+      runnerEdges: this.runner?.edges,
+    });
+  }
+}

@@ -1,0 +1,55 @@
+// The runner config file schema: the one contract between the Pulumi components (which generate it
+// from a plan) and the runner (which validates and executes it). Plain JSON; no Pulumi types.
+
+/** Inline keys, `{ env: "PREFIX" }` (reads PREFIX_ACCESS_KEY_ID / PREFIX_SECRET_ACCESS_KEY),
+ *  or `{ file: "path" }` (a JSON file `{ "accessKeyId", "secretAccessKey", "sessionToken"? }`).
+ *  Absent: the SDK's default chain (instance role). */
+export type CredentialsConfig =
+  | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | { env: string }
+  | { file: string };
+
+export interface EndpointConfig {
+  /** URL of an S3-compatible endpoint. Absent: AWS S3 in `region`. */
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  credentials?: CredentialsConfig;
+  /** Allow plain http to a non-loopback host. */
+  insecure?: boolean;
+}
+
+export interface LocationConfig {
+  /** Name of an entry in `endpoints`. */
+  endpoint: string;
+  bucket: string;
+  /** Key prefix ("" = whole bucket). Source prefix `a/` → target prefix `x/` maps `a/k` to `x/k`. */
+  prefix?: string;
+}
+
+export interface JobConfig {
+  name: string;
+  mode: "copy" | "sync" | "bisync";
+  source: LocationConfig;
+  /** copy/sync: one or more (fan-out from one listing). bisync: exactly one. */
+  targets: LocationConfig[];
+  /** bisync only: propagate deletes (default true). sync always deletes; copy never does. */
+  deletes?: boolean;
+  conflict?: "newer" | "keep-both";
+  /** Abort (exit 3) if deletes would exceed this percent of a side's objects. Default 50. */
+  maxDeletePercent?: number;
+  include?: string[];
+  exclude?: string[];
+}
+
+export type StateConfig = { dir: string } | LocationConfig;
+
+export interface RunnerConfig {
+  endpoints: Record<string, EndpointConfig>;
+  state: StateConfig;
+  /** Parallel transfers (default 16). */
+  transfers?: number;
+  /** Cron expression: keep running on this schedule. */
+  schedule?: string;
+  jobs: JobConfig[];
+}

@@ -51,9 +51,27 @@ export type LinkSpec =
 
 export type LinkKind = LinkSpec["kind"];
 
-/** Shaped by the runner-deployment issue; see components/deploy. */
+/** Where and how the sync runner is deployed for the plan's runner edges (see components/deploy). */
 export interface RunnerSpec {
-  [key: string]: unknown;
+  platform: "aws-ec2" | "oci-compute";
+  /** Region the runner lives in (AWS region or OCI region identifier). */
+  region: string;
+  /** Cron expression (5 fields, UTC). Default every 15 minutes: "*\/15 * * * *". */
+  schedule?: string;
+  /** Existing private subnets, or create a network (the default). */
+  network?: { subnetIds: string[] } | { create?: true; cidr?: string };
+  /** aws-ec2: instance type (default t3.small). */
+  instanceType?: string;
+  /** oci-compute: shape (default VM.Standard.E5.Flex) and its size. */
+  shape?: string;
+  ocpus?: number;
+  memoryInGbs?: number;
+  /** oci-compute: compartment for the runner's resources. */
+  compartmentId?: string;
+  /** Parallel transfers per job (default 16). */
+  transfers?: number;
+  /** Alarm notifications: an SNS topic ARN (aws) or an ONS topic OCID (oci). */
+  alarmTopic?: string;
 }
 
 export interface ReplicationTopologyArgs {

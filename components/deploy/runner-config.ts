@@ -1,0 +1,349 @@
+// The runner config generated from a plan: one job per runner edge, a bidirectional pair as one
+// `bisync` job, fan-out edges of one link with identical options as one job with several targets.
+// PURE: no Pulumi runtime import (type-only imports are erased), so it runs in milliseconds and the
+// demo and tests call it without an engine.
+import type { BucketSpec, LinkSpec, PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "../plan/types.js";
+import type {
+  CredentialsConfig,
+  EndpointConfig,
+  JobConfig,
+  LocationConfig,
+  RunnerConfig,
+  StateConfig,
+} from "../../runner/config/types.js";
+
+/** Where the deployed runner finds a static-key credentials file (tmpfs, written at service start). */
+export const CREDENTIALS_DIR = "/run/bucket-replication/credentials";
+
+export interface RunnerConfigOptions {
+  state: StateConfig;
+  transfers?: number;
+  schedule?: string;
+  /** How the runner reaches a bucket's endpoint; default derives it from the BucketSpec
+   *  (aws: no endpoint, region; oci: https://<namespace>.compat.objectstorage.<region>.oraclecloud.com,
+   *  path-style; s3: spec.endpoint, path-style). */
+  endpointFor?: (bucketId: string, spec: BucketSpec) => EndpointConfig;
+  /** Credentials per bucket endpoint; default: none (instance role/default chain) for aws,
+   *  `{ file: "/run/bucket-replication/credentials/<endpoint-name>.json" }` for oci/s3. */
+  credentialsFor?: (bucketId: string, spec: BucketSpec) => CredentialsConfig | undefined;
+  /** Which edges to serve; default: every edge with mechanism "runner". */
+  edges?: (edge: PlannedEdge) => boolean;
+  /** When `state` is a bucket location: how to reach it. Deduplicated with the bucket endpoints;
+   *  `state.endpoint` in the output is rewritten to the resulting entry's name. Without it,
+   *  `state.endpoint` must name an entry the buckets produce (or the config fails validation). */
+  stateEndpoint?: EndpointConfig;
+}
+
+/** The config plus what a deployment needs to know about it. */
+export interface RunnerConfigPlan {
+  config: RunnerConfig;
+  /** Endpoint entry name per bucket id used by a job. */
+  endpointOf: Record<string, string>;
+  /** Per endpoint entry: the bucket ids that use it (the state endpoint has none). */
+  bucketsOf: Record<string, string[]>;
+  /** The edges served, "from->to", in plan order. */
+  edges: string[];
+  /** The selected edges themselves. */
+  served: PlannedEdge[];
+}
+
+export function runnerConfigFromPlan(
+  args: ReplicationTopologyArgs,
+  plan: ReplicationPlan,
+  opts: RunnerConfigOptions,
+): RunnerConfig {
+  return planRunnerConfig(args, plan, opts).config;
+}
+
+/** Only characters that are safe in file names, state keys and systemd unit names. */
+export function safeName(s: string): string {
+  const out = s
+    .replace(/[^A-Za-z0-9_.-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "");
+  return out || "x";
+}
+
+function defaultEndpoint(spec: BucketSpec): EndpointConfig {
+  switch (spec.provider) {
+    case "aws":
+      return { region: spec.region };
+    case "oci":
+      return {
+        endpoint: `https://${spec.namespace}.compat.objectstorage.${spec.region}.oraclecloud.com`,
+        region: spec.region,
+        forcePathStyle: true,
+      };
+    case "s3": {
+      const e: EndpointConfig = { endpoint: spec.endpoint, forcePathStyle: true };
+      if (spec.region) e.region = spec.region;
+      return e;
+    }
+  }
+}
+
+function baseEndpointName(spec: BucketSpec, ep: EndpointConfig): string {
+  if (!ep.endpoint) return `aws-${ep.region ?? "default"}`;
+  if (spec.provider === "oci") return `oci-${spec.region}`;
+  try {
+    const u = new URL(ep.endpoint);
+    return safeName(u.port ? `${u.hostname}-${u.port}` : u.hostname);
+  } catch {
+    return safeName(ep.endpoint);
+  }
+}
+
+// Identity of a credentials object that cannot be compared by value (e.g. a Pulumi Output).
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 1;
+function identity(v: unknown): string {
+  if (v === undefined || v === null) return "-";
+  if (typeof v === "string") return `s:${v}`;
+  if (typeof v === "object") {
+    let id = objectIds.get(v as object);
+    if (!id) objectIds.set(v as object, (id = nextObjectId++));
+    return `o:${id}`;
+  }
+  return `v:${String(v)}`;
+}
+
+/** Which default static credentials a bucket needs; buckets sharing a URL share an entry only when
+ *  their keys are the same (s3 buckets with different keys on one endpoint get separate entries). */
+function defaultCredentialsKey(spec: BucketSpec): string | undefined {
+  switch (spec.provider) {
+    case "aws":
+      return undefined;
+    case "oci":
+      return `oci:${spec.namespace}`;
+    case "s3":
+      return spec.credentials ? `s3:${identity(spec.credentials.accessKeyId)}` : "s3:none";
+  }
+}
+
+function endpointKey(ep: EndpointConfig): string {
+  return JSON.stringify([ep.endpoint ?? "", ep.region ?? "", !!ep.forcePathStyle, !!ep.insecure]);
+}
+
+interface Location {
+  bucket: string;
+  prefix: string;
+}
+
+function linkOf(args: ReplicationTopologyArgs, e: PlannedEdge): LinkSpec | undefined {
+  return args.links[e.link];
+}
+
+function edgeKind(args: ReplicationTopologyArgs, e: PlannedEdge): LinkSpec["kind"] | undefined {
+  return e.kind ?? linkOf(args, e)?.kind;
+}
+
+function edgeDeletes(args: ReplicationTopologyArgs, e: PlannedEdge): boolean {
+  if (e.deletes !== undefined) return e.deletes;
+  const link = linkOf(args, e);
+  if (link?.deletes !== undefined) return link.deletes;
+  return edgeKind(args, e) === "bidirectional";
+}
+
+function edgeSourcePrefix(args: ReplicationTopologyArgs, e: PlannedEdge): string {
+  return e.sourcePrefix ?? linkOf(args, e)?.prefix ?? "";
+}
+
+function edgeTargetPrefix(args: ReplicationTopologyArgs, e: PlannedEdge): string {
+  if (e.targetPrefix !== undefined) return e.targetPrefix;
+  const link = linkOf(args, e);
+  if (link?.kind === "fan-in" && link.targetPrefixes?.[e.from] !== undefined) return link.targetPrefixes[e.from];
+  return edgeSourcePrefix(args, e);
+}
+
+function edgeConflict(args: ReplicationTopologyArgs, e: PlannedEdge): "newer" | "keep-both" | undefined {
+  if (e.conflict) return e.conflict;
+  const link = linkOf(args, e);
+  return link?.kind === "bidirectional" ? link.conflict : undefined;
+}
+
+export function planRunnerConfig(
+  args: ReplicationTopologyArgs,
+  plan: ReplicationPlan,
+  opts: RunnerConfigOptions,
+): RunnerConfigPlan {
+  const select = opts.edges ?? ((e: PlannedEdge) => e.mechanism === "runner");
+  const served = plan.edges.filter(select);
+  for (const e of served) {
+    for (const id of [e.from, e.to]) {
+      if (!args.buckets[id]) throw new Error(`runner config: edge ${e.from}->${e.to} names unknown bucket "${id}"`);
+    }
+  }
+
+  // ---- endpoints: one entry per distinct (URL, region, style, credentials), named readably.
+  const usedBuckets: string[] = [];
+  for (const id of Object.keys(args.buckets)) {
+    if (served.some((e) => e.from === id || e.to === id)) usedBuckets.push(id);
+  }
+  interface Entry {
+    key: string;
+    base: string;
+    ep: EndpointConfig;
+    /** Explicit credentials from credentialsFor (undefined → default rule). */
+    creds?: CredentialsConfig;
+    defaultCreds: boolean;
+    buckets: string[];
+    isState?: boolean;
+  }
+  const entries: Entry[] = [];
+  const entryOfBucket = new Map<string, Entry>();
+  const addEntry = (key: string, make: () => Omit<Entry, "buckets" | "key">): Entry => {
+    let entry = entries.find((x) => x.key === key);
+    if (!entry) {
+      entry = { key, buckets: [], ...make() };
+      entries.push(entry);
+    }
+    return entry;
+  };
+  for (const id of usedBuckets) {
+    const spec = args.buckets[id];
+    const ep = opts.endpointFor ? { ...opts.endpointFor(id, spec) } : defaultEndpoint(spec);
+    let creds: CredentialsConfig | undefined;
+    let defaultCreds = false;
+    let credKey: string;
+    if (opts.credentialsFor) {
+      creds = opts.credentialsFor(id, spec);
+      credKey = creds ? `x:${JSON.stringify(creds)}` : "none";
+    } else if (ep.credentials) {
+      creds = ep.credentials;
+      credKey = `x:${JSON.stringify(creds)}`;
+    } else {
+      const k = defaultCredentialsKey(spec);
+      defaultCreds = k !== undefined;
+      credKey = k === undefined ? "none" : `default:${k}`;
+    }
+    delete ep.credentials;
+    const key = `${endpointKey(ep)}|${credKey}`;
+    const entry = addEntry(key, () => ({ base: baseEndpointName(spec, ep), ep, creds, defaultCreds }));
+    entry.buckets.push(id);
+    entryOfBucket.set(id, entry);
+  }
+  let stateEntry: Entry | undefined;
+  if (opts.stateEndpoint && "bucket" in opts.state) {
+    const ep = { ...opts.stateEndpoint };
+    const creds = ep.credentials;
+    delete ep.credentials;
+    const key = `${endpointKey(ep)}|${creds ? `x:${JSON.stringify(creds)}` : "none"}`;
+    stateEntry = addEntry(key, () => ({
+      base: ep.endpoint ? baseEndpointName({ provider: "s3", bucket: "", endpoint: ep.endpoint }, ep) : `aws-${ep.region ?? "default"}`,
+      ep,
+      creds,
+      defaultCreds: false,
+      isState: true,
+    }));
+  }
+  // Names: the readable base; when two distinct entries share it, suffix -2, -3... in order.
+  const names = new Map<Entry, string>();
+  const taken = new Set<string>();
+  for (const entry of entries) {
+    let name = entry.base;
+    for (let n = 2; taken.has(name); n++) name = `${entry.base}-${n}`;
+    taken.add(name);
+    names.set(entry, name);
+  }
+  const endpoints: Record<string, EndpointConfig> = {};
+  const endpointOf: Record<string, string> = {};
+  const bucketsOf: Record<string, string[]> = {};
+  for (const entry of entries) {
+    const name = names.get(entry)!;
+    const ep: EndpointConfig = { ...entry.ep };
+    const creds = entry.defaultCreds ? { file: `${CREDENTIALS_DIR}/${name}.json` } : entry.creds;
+    if (creds) ep.credentials = creds;
+    endpoints[name] = ep;
+    bucketsOf[name] = [...entry.buckets];
+    for (const id of entry.buckets) endpointOf[id] = name;
+  }
+
+  // ---- jobs
+  const loc = (bucketId: string, prefix: string): LocationConfig => {
+    const l: LocationConfig = { endpoint: endpointOf[bucketId], bucket: args.buckets[bucketId].bucket };
+    if (prefix) l.prefix = prefix;
+    return l;
+  };
+  const jobs: JobConfig[] = [];
+  const jobNames = new Set<string>();
+  const uniqueJobName = (base: string): string => {
+    const b = safeName(base);
+    let name = b;
+    for (let n = 2; jobNames.has(name); n++) name = `${b}-${n}`;
+    jobNames.add(name);
+    return name;
+  };
+
+  const consumed = new Set<PlannedEdge>();
+  // Bidirectional pairs → one bisync job.
+  for (const e of served) {
+    if (consumed.has(e) || edgeKind(args, e) !== "bidirectional") continue;
+    const back = served.find(
+      (o) => !consumed.has(o) && o !== e && o.link === e.link && o.from === e.to && o.to === e.from,
+    );
+    if (!back) continue;
+    consumed.add(e).add(back);
+    const link = linkOf(args, e);
+    // The pair's order follows the link's `between` when known, so the name is stable.
+    const [a, b] = link?.kind === "bidirectional" && link.between[0] === e.to ? [back, e] : [e, back];
+    const job: JobConfig = {
+      name: uniqueJobName(`${a.from}-and-${a.to}`),
+      mode: "bisync",
+      source: loc(a.from, edgeSourcePrefix(args, a)),
+      targets: [loc(a.to, edgeTargetPrefix(args, a))],
+      deletes: edgeDeletes(args, a) || edgeDeletes(args, b),
+    };
+    const conflict = edgeConflict(args, a) ?? edgeConflict(args, b);
+    if (conflict) job.conflict = conflict;
+    jobs.push(job);
+  }
+
+  // One-way edges; fan-out edges of one link with identical options share a job (one listing).
+  const groups = new Map<string, PlannedEdge[]>();
+  const order: string[] = [];
+  for (const e of served) {
+    if (consumed.has(e)) continue;
+    const kind = edgeKind(args, e);
+    const groupable = kind === "fan-out";
+    const key = groupable
+      ? JSON.stringify(["g", e.link, e.from, edgeSourcePrefix(args, e), edgeDeletes(args, e), endpointOf[e.from]])
+      : JSON.stringify(["e", plan.edges.indexOf(e), e.from, e.to]);
+    if (!groups.has(key)) {
+      groups.set(key, []);
+      order.push(key);
+    }
+    groups.get(key)!.push(e);
+  }
+  for (const key of order) {
+    const group = groups.get(key)!;
+    const first = group[0];
+    const deletes = edgeDeletes(args, first);
+    const targets = group.map((e) => e.to);
+    const base =
+      targets.length === 1
+        ? `${first.from}-to-${targets[0]}`
+        : targets.length <= 3
+          ? `${first.from}-to-${targets.join("-and-")}`
+          : `${first.from}-to-${targets.length}-targets`;
+    jobs.push({
+      name: uniqueJobName(base),
+      mode: deletes ? "sync" : "copy",
+      source: loc(first.from, edgeSourcePrefix(args, first)),
+      targets: group.map((e) => loc(e.to, edgeTargetPrefix(args, e))),
+    });
+  }
+
+  let state: StateConfig = opts.state;
+  if (stateEntry && "bucket" in state) state = { ...state, endpoint: names.get(stateEntry)! };
+
+  const config: RunnerConfig = { endpoints, state, jobs };
+  if (opts.transfers !== undefined) config.transfers = opts.transfers;
+  if (opts.schedule !== undefined) config.schedule = opts.schedule;
+  return {
+    config,
+    endpointOf,
+    bucketsOf,
+    edges: served.map((e) => `${e.from}->${e.to}`),
+    served,
+  };
+}

@@ -11,6 +11,9 @@ export type AwsBucketSpec = {
   kmsKeyArn?: string;
   /** Create the bucket (default true). `false` references an existing bucket by name. */
   create?: boolean;
+  /** AWS provider for the resources placed on this bucket (bucket, versioning, bucket policy), e.g.
+   *  one that assumes a role in the destination account of a cross-account link. Default: the stack's. */
+  pulumiProvider?: pulumi.ProviderResource;
 };
 
 export type OciBucketSpec = {
@@ -20,6 +23,9 @@ export type OciBucketSpec = {
   namespace: string;
   compartmentId: string;
   create?: boolean;
+  /** OCI provider for this bucket's region. Default: the stack's provider when its `oci:region` is
+   *  this region, otherwise one created for this region with the stack's `oci:` credentials. */
+  pulumiProvider?: pulumi.ProviderResource;
 };
 
 export type S3BucketSpec = {
@@ -29,7 +35,12 @@ export type S3BucketSpec = {
   region?: string;
   /** "s3-api": the endpoint implements PutBucketReplication (Exoscale SOS). Default "none". */
   nativeReplication?: "none" | "s3-api";
+  /** s3-api replication from this bucket: the role in the provider's own format (Exoscale: the IAM
+   *  role UUID the replication assumes). Required when this bucket is the source of an s3-native edge. */
+  replicationRole?: string;
   credentials?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
+  /** Allow a plain-http endpoint that is not loopback (default false: such an endpoint is rejected). */
+  insecure?: boolean;
 };
 
 export type BucketSpec = AwsBucketSpec | OciBucketSpec | S3BucketSpec;
@@ -41,6 +52,16 @@ export interface LinkOptions {
   deletes?: boolean;
   /** Default "auto". "native" where impossible is an error; "runner" forces the runner. */
   mechanism?: "auto" | "native" | "runner";
+  // ---- native-replication options (AWS S3 rules; ignored where the mechanism has no equivalent)
+  /** S3 Replication Time Control (15-minute SLA). Turns on replication metrics too. */
+  replicationTime?: boolean;
+  /** S3 replication metrics (CloudWatch), event threshold 15 minutes. */
+  metrics?: boolean;
+  /** S3 storage class of the replicas (e.g. "STANDARD_IA", "GLACIER_IR"). Default: the source's. */
+  storageClass?: string;
+  /** Copy objects that existed before native replication was set up. Default: true when the source
+   *  bucket is referenced (`create: false`, it may hold data), false when this topology creates it. */
+  backfill?: boolean;
 }
 
 export type LinkSpec =

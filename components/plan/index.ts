@@ -1,7 +1,97 @@
-// Planner: links → directed edges → mechanism + reason, with validation. Pure (no Pulumi calls).
-// Issue 2 fills this in.
-import type { ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
+// Planner: links → directed edges → mechanism + reason, with validation. Pure (no Pulumi calls):
+// the only imports are types and the planner's own modules.
+import { Problems, TopologyError, prefixesOverlap, q } from "./errors.js";
+import { type Edge, edgeName, expandLink } from "./expand.js";
+import { applyOciExclusivity, nativeFeasibility } from "./mechanism.js";
+import type { PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
+import { validateShape } from "./validate.js";
 
-export function planTopology(_args: ReplicationTopologyArgs): ReplicationPlan {
-  return { edges: [] };
+export { TopologyError } from "./errors.js";
+
+/**
+ * Validates a topology and decides the mechanism of every directed edge.
+ * Edges come in link order: one-to-one → 1, bidirectional → 2 (A→B, B→A), fan-out → one per
+ * target, fan-in → one per source. Throws a TopologyError (an Error) naming the link index, the
+ * field and the fix when the topology is invalid.
+ */
+export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
+  validateShape(args);
+  const edges = args.links.flatMap((link, i) => expandLink(link, i));
+  validateEdges(edges);
+
+  const forcedRunner = edges.map((e) => args.links[e.link].mechanism === "runner");
+  const feas = edges.map((e) => nativeFeasibility(e, args.links[e.link], args.buckets));
+  applyOciExclusivity(edges, feas, forcedRunner);
+
+  const p = new Problems();
+  const planned: PlannedEdge[] = edges.map((e, i) => {
+    const link = args.links[e.link];
+    const f = feas[i];
+    let mechanism: PlannedEdge["mechanism"];
+    let reason: string;
+    if (forcedRunner[i]) {
+      mechanism = "runner";
+      reason = `links[${e.link}] sets mechanism: "runner"${f.ok ? `, overriding ${f.mechanism} replication` : `; native would not work anyway: ${f.reason}`}`;
+    } else if (f.ok) {
+      mechanism = f.mechanism;
+      reason = f.reason;
+    } else {
+      if (link.mechanism === "native")
+        p.add(`links[${e.link}].mechanism`, `"native" is impossible for ${edgeName(e)}: ${f.reason}`, 'remove mechanism (or set it to "auto" or "runner") to let the runner serve this edge');
+      mechanism = "runner";
+      reason = f.reason;
+    }
+    if (!/[.!?]$/.test(reason)) reason += ".";
+    const edge: PlannedEdge = {
+      from: e.from, to: e.to, link: e.link, mechanism, reason,
+      kind: e.kind, deletes: e.deletes, sourcePrefix: e.sourcePrefix, targetPrefix: e.targetPrefix,
+    };
+    if (link.kind === "bidirectional") edge.conflict = link.conflict ?? (mechanism === "runner" ? "keep-both" : "newer");
+    return edge;
+  });
+  p.check();
+  // Both directions of a bidirectional pair always share a mechanism (the rules are symmetric).
+  for (let i = 0; i + 1 < planned.length; i++) {
+    const [a, b] = [planned[i], planned[i + 1]];
+    if (a.kind === "bidirectional" && a.link === b.link && a.mechanism !== b.mechanism)
+      throw new TopologyError([`links[${a.link}]: internal planner error, the two directions got ${a.mechanism} and ${b.mechanism}. Fix: set mechanism: "runner" on the link and report this.`]);
+  }
+  return { edges: planned };
+}
+
+/** Rules across links: no directed edge twice, and no deleting edge over another writer's keys. */
+function validateEdges(edges: Edge[]): void {
+  const p = new Problems();
+  const seen = new Map<string, Edge>();
+  for (const e of edges) {
+    const key = `${e.from}\u0000${e.to}`;
+    const first = seen.get(key);
+    if (first && first.link !== e.link)
+      p.add(`links[${e.link}]`, `the edge ${edgeName(e)} is already produced by links[${first.link}] (${first.kind})`,
+        `keep one link for ${edgeName(e)}: remove it from links[${e.link}] or links[${first.link}]`);
+    else if (!first) seen.set(key, e);
+  }
+  p.check();
+
+  // The seed-000 data loss: a one-way sync with deletes makes its target prefix equal to its
+  // source, so it deletes whatever another edge wrote under an overlapping prefix.
+  const reported = new Set<string>();
+  for (const e of edges) {
+    if (e.kind === "bidirectional" || !e.deletes) continue;
+    for (const o of edges) {
+      if (o === e || o.to !== e.to || !prefixesOverlap(e.targetPrefix, o.targetPrefix)) continue;
+      if (o.link === e.link && e.kind === "fan-in") continue; // reported by the fan-in targetPrefixes rule
+      const pair = [edges.indexOf(e), edges.indexOf(o)].sort().join(",");
+      if (reported.has(pair)) continue;
+      reported.add(pair);
+      const theirs = e.targetPrefix === o.targetPrefix ? "where" : `which overlaps ${q(o.targetPrefix)} where`;
+      const fix = e.kind === "fan-in"
+        ? `give each writer its own prefix in ${e.to} (targetPrefixes on links[${e.link}], or a prefix on links[${o.link}]), or set links[${e.link}].deletes: false`
+        : `give each writer its own prefix in ${e.to} (prefix / targetPrefixes), or set links[${e.link}].deletes: false`;
+      p.add(`links[${e.link}].deletes`,
+        `${edgeName(e)} deletes under ${q(e.targetPrefix)} of ${e.to}, ${theirs} links[${o.link}] (${edgeName(o)}${o.kind === "bidirectional" ? ", bidirectional" : ""}) also writes; each sync would delete the other's objects`,
+        fix);
+    }
+  }
+  p.check();
 }

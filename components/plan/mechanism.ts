@@ -1,0 +1,139 @@
+// Mechanism rules: can this directed edge use the providers' native replication, and why (not)?
+// Static rules per edge first, then the OCI exclusivity rules that depend on the other edges.
+import { q } from "./errors.js";
+import type { Edge } from "./expand.js";
+import { edgeName } from "./expand.js";
+import type { AwsBucketSpec, BucketSpec, LinkSpec, OciBucketSpec, S3BucketSpec } from "./types.js";
+
+export type NativeMechanism = "aws-native" | "oci-native" | "s3-native";
+export type Feasibility = { ok: true; mechanism: NativeMechanism; reason: string } | { ok: false; reason: string };
+
+const no = (reason: string): Feasibility => ({ ok: false, reason });
+
+function host(spec: S3BucketSpec): string {
+  try {
+    return new URL(spec.endpoint).host.toLowerCase();
+  } catch {
+    return spec.endpoint;
+  }
+}
+
+/** The service an S3 endpoint belongs to: its registrable domain (sos-ch-dk-2.exo.io → exo.io),
+ *  or the whole host:port for IPs, localhost and single-label hosts. */
+export function s3Service(spec: S3BucketSpec): string {
+  const h = host(spec);
+  const [name, port] = h.startsWith("[") ? [h, ""] : h.split(":");
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith("[") || !name.includes(".") || name.endsWith("localhost")) return h;
+  return [name.split(".").slice(-2).join("."), port].filter(Boolean).join(":");
+}
+
+function where(spec: BucketSpec): string {
+  if (spec.provider === "aws") return "AWS S3";
+  if (spec.provider === "oci") return "OCI Object Storage";
+  return `the S3 endpoint ${host(spec)}`;
+}
+
+function under(prefix: string): string {
+  return prefix ? ` under ${q(prefix)}` : "";
+}
+
+function rewrite(e: Edge, service: string): string {
+  return `${service} keeps keys unchanged, so mapping ${q(e.sourcePrefix)} of ${e.from} to ${q(e.targetPrefix)} of ${e.to} (targetPrefixes) needs the runner`;
+}
+
+function fanCount(link: LinkSpec): { targets: number; sources: number } {
+  if (link.kind === "fan-out") return { targets: link.to.length, sources: 1 };
+  if (link.kind === "fan-in") return { targets: 1, sources: link.from.length };
+  return { targets: 1, sources: 1 };
+}
+
+function aws(e: Edge, link: LinkSpec, a: AwsBucketSpec, b: AwsBucketSpec): Feasibility {
+  if (e.targetPrefix !== e.sourcePrefix) return no(rewrite(e, "S3 Replication"));
+  if (link.kind === "bidirectional" && link.conflict === "keep-both")
+    return no("S3 Replication makes no conflict copies, so conflict: keep-both needs the runner");
+  const flavour = a.region === b.region ? "Same-Region Replication" : "Cross-Region Replication";
+  const accounts = a.accountId && b.accountId && a.accountId !== b.accountId ? " across accounts" : "";
+  const dels = e.deletes
+    ? " Deletes mean delete markers here: S3 replicates them (delete-marker replication), not permanent deletes of a version."
+    : " Delete markers are not replicated (deletes: false).";
+  if (link.kind === "bidirectional")
+    return { ok: true, mechanism: "aws-native", reason: `Both buckets are in AWS S3, so ${flavour} runs each way${under(e.sourcePrefix)}${accounts} with replica modification sync; replicas are not replicated again, so there is no loop.${dels}` };
+  return { ok: true, mechanism: "aws-native", reason: `Both buckets are in AWS S3, so S3 ${flavour} copies new writes${under(e.sourcePrefix)}${accounts}.${dels}` };
+}
+
+function oci(e: Edge, link: LinkSpec, a: OciBucketSpec, b: OciBucketSpec): Feasibility {
+  const { targets, sources } = fanCount(link);
+  if (link.kind === "bidirectional") return no("OCI replication makes the destination read-only, so a bidirectional link needs the runner");
+  if (targets > 1) return no(`OCI allows one replication policy per source bucket, so a fan-out to ${targets} targets needs the runner`);
+  if (sources > 1) return no(`OCI allows one replication source per destination bucket, so a fan-in from ${sources} sources needs the runner`);
+  if (a.namespace !== b.namespace)
+    return no(`OCI replicates only within one tenancy, and ${e.from} is in namespace ${q(a.namespace)} while ${e.to} is in ${q(b.namespace)}, so the runner copies`);
+  if (e.targetPrefix !== e.sourcePrefix) return no(rewrite(e, "OCI replication"));
+  if (e.sourcePrefix) return no(`OCI replication has no prefix filter, so a link limited to ${q(e.sourcePrefix)} needs the runner`);
+  if (!e.deletes)
+    return no(`OCI replication always propagates deletes, but this link has deletes: false, so the runner copies without deleting (set deletes: true for native replication)`);
+  return { ok: true, mechanism: "oci-native", reason: `Both buckets are in OCI namespace ${q(a.namespace)}, so OCI bucket replication copies every write and delete (${e.to} becomes read-only).` };
+}
+
+function s3(e: Edge, link: LinkSpec, a: S3BucketSpec, b: S3BucketSpec): Feasibility {
+  const lacking = [[e.from, a], [e.to, b]].filter(([, s]) => (s as S3BucketSpec).nativeReplication !== "s3-api").map(([id]) => id as string);
+  if (lacking.length)
+    return no(`${lacking.join(" and ")} ${lacking.length > 1 ? "have" : "has"} no native replication (nativeReplication is not "s3-api"), so the runner copies over the S3 API`);
+  const [sa, sb] = [s3Service(a), s3Service(b)];
+  if (sa !== sb)
+    return no(`${e.from} (${host(a)}) and ${e.to} (${host(b)}) are different services, and S3-API replication only reaches buckets of the same service, so the runner copies`);
+  if (e.targetPrefix !== e.sourcePrefix) return no(rewrite(e, "S3-API replication"));
+  if (link.kind === "bidirectional" && link.conflict === "keep-both")
+    return no("S3-API replication makes no conflict copies, so conflict: keep-both needs the runner");
+  const on = host(a) === host(b) ? `the same endpoint ${host(a)}` : `the same service ${sa}`;
+  const dels = e.deletes ? " Deletes replicate as delete markers." : " Delete markers are not replicated (deletes: false).";
+  const dir = link.kind === "bidirectional" ? " each way; writes are replicated once, so there is no loop." : ".";
+  return { ok: true, mechanism: "s3-native", reason: `Both buckets are on ${on}, which implements S3-API replication (PutBucketReplication, versioning on both; same organization required)${under(e.sourcePrefix)}${dir}${dels}` };
+}
+
+/** Static feasibility of native replication for one edge (ignoring the other edges). */
+export function nativeFeasibility(e: Edge, link: LinkSpec, buckets: Record<string, BucketSpec>): Feasibility {
+  const a = buckets[e.from];
+  const b = buckets[e.to];
+  if (a.provider === "aws" && b.provider === "aws") return aws(e, link, a, b);
+  if (a.provider === "oci" && b.provider === "oci") return oci(e, link, a, b);
+  if (a.provider === "s3" && b.provider === "s3") return s3(e, link, a, b);
+  return no(`Native replication stays within one provider, so the runner copies from ${where(a)} to ${where(b)}`);
+}
+
+/**
+ * OCI exclusivity: the destination of an OCI policy is read-only (so no other edge may write into
+ * it), a source has one policy, and no bucket may be both a native source and a native destination.
+ * Earlier links win. `forcedRunner[i]` edges never take a native role but still count as writers.
+ */
+export function applyOciExclusivity(edges: Edge[], feas: Feasibility[], forcedRunner: boolean[]): void {
+  const isOci = (i: number): boolean => {
+    const f = feas[i];
+    return f.ok && f.mechanism === "oci-native" && !forcedRunner[i];
+  };
+  // Read-only destination: any other writer into it rules native out.
+  for (let i = 0; i < edges.length; i++) {
+    if (!isOci(i)) continue;
+    const other = edges.findIndex((o, j) => j !== i && o.to === edges[i].to);
+    if (other >= 0)
+      feas[i] = no(`OCI replication would make ${edges[i].to} read-only, but links[${edges[other].link}] (${edgeName(edges[other])}) also writes into it, so the runner copies`);
+  }
+  const nativeSource = new Map<string, Edge>();
+  const nativeDest = new Map<string, Edge>();
+  for (let i = 0; i < edges.length; i++) {
+    if (!isOci(i)) continue;
+    const e = edges[i];
+    const bySource = nativeSource.get(e.from);
+    const destIsSource = nativeSource.get(e.to);
+    const sourceIsDest = nativeDest.get(e.from);
+    if (bySource) feas[i] = no(`OCI allows one replication policy per source bucket and links[${bySource.link}] (${edgeName(bySource)}) already uses ${e.from}'s, so the runner copies`);
+    else if (sourceIsDest)
+      feas[i] = no(`${e.from} is the read-only destination of links[${sourceIsDest.link}]'s OCI replication, and OCI forbids a bucket that is both source and destination, so the runner copies`);
+    else if (destIsSource)
+      feas[i] = no(`${e.to} is the source of links[${destIsSource.link}]'s OCI replication, and OCI forbids a bucket that is both source and destination, so the runner copies`);
+    else {
+      nativeSource.set(e.from, e);
+      nativeDest.set(e.to, e);
+    }
+  }
+}

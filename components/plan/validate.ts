@@ -1,0 +1,485 @@
+// Shape validation of a topology: top-level keys, every bucket spec (per provider), every link
+// (per kind) and the runner section. Pure; collects problems into a Problems list.
+import { Problems, closest, isPlainObject, prefixesOverlap, q, typeName } from "./errors.js";
+
+export const LINK_KINDS = ["one-to-one", "bidirectional", "fan-out", "fan-in"] as const;
+export const PROVIDERS = ["aws", "oci", "s3"] as const;
+
+const COMMON_LINK_FIELDS = ["kind", "prefix", "deletes", "mechanism"];
+export const LINK_FIELDS: Record<(typeof LINK_KINDS)[number], string[]> = {
+  "one-to-one": [...COMMON_LINK_FIELDS, "from", "to"],
+  bidirectional: [...COMMON_LINK_FIELDS, "between", "conflict"],
+  "fan-out": [...COMMON_LINK_FIELDS, "from", "to"],
+  "fan-in": [...COMMON_LINK_FIELDS, "from", "to", "targetPrefixes"],
+};
+
+export const BUCKET_FIELDS: Record<(typeof PROVIDERS)[number], { required: string[]; optional: string[] }> = {
+  aws: { required: ["provider", "bucket", "region"], optional: ["accountId", "kmsKeyArn", "create"] },
+  oci: { required: ["provider", "bucket", "region", "namespace", "compartmentId"], optional: ["create"] },
+  s3: { required: ["provider", "bucket", "endpoint"], optional: ["region", "nativeReplication", "credentials", "insecure"] },
+};
+
+/** Fields of the `runner:` section (RunnerSpec). Extend together with RunnerSpec in types.ts. */
+export const RUNNER_FIELDS = [
+  "platform", "region", "schedule", "network", "instanceType", "shape", "ocpus", "memoryInGbs",
+  "compartmentId", "transfers", "alarmTopic",
+];
+const OCI_ONLY_RUNNER_FIELDS = ["shape", "ocpus", "memoryInGbs", "compartmentId"];
+const AWS_ONLY_RUNNER_FIELDS = ["instanceType"];
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const BUCKET_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const OCID_COMPARTMENT_RE = /^ocid1\.(compartment|tenancy)\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/;
+const OCI_NAMESPACE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/i;
+const KMS_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
+
+function unknownField(p: Problems, path: string, key: string, allowed: string[], context: string, elsewhere?: string): void {
+  const guess = closest(key, allowed);
+  const fix = guess
+    ? `did you mean ${q(guess)}? (allowed: ${allowed.join(", ")})`
+    : elsewhere
+      ? elsewhere
+      : `remove it (allowed: ${allowed.join(", ")})`;
+  p.add(`${path}.${key}`, `unknown field for ${context}`, fix);
+}
+
+/** S3 bucket naming rules (AWS; also applied to S3-compatible endpoints). */
+export function s3BucketNameProblem(name: string, aws: boolean): string | undefined {
+  if (name.length < 3 || name.length > 63) return `${q(name)} has ${name.length} characters; S3 bucket names have 3 to 63`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return `${q(name)} is not a valid S3 bucket name (lowercase letters, digits, dots and hyphens; starting and ending with a letter or digit)`;
+  if (name.includes("..")) return `${q(name)} contains "..", which S3 bucket names may not`;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return `${q(name)} is formatted as an IP address, which S3 bucket names may not be`;
+  if (aws && (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)))
+    return `${q(name)} uses a prefix or suffix that AWS reserves`;
+  return undefined;
+}
+
+function ociBucketNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > 256) return `${q(name)} must have 1 to 256 characters`;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return `${q(name)} is not a valid OCI bucket name (letters, digits, hyphens, underscores and periods only)`;
+  return undefined;
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::1";
+}
+
+function requireString(p: Problems, spec: Record<string, unknown>, path: string, key: string, fix: string): string | undefined {
+  const v = spec[key];
+  if (v === undefined || v === null || v === "") {
+    p.add(`${path}.${key}`, `missing (required for ${q(spec.provider)} buckets)`, fix);
+    return undefined;
+  }
+  if (typeof v !== "string") {
+    p.add(`${path}.${key}`, `must be a string, got ${typeName(v)}`, `${fix} (quote it in YAML)`);
+    return undefined;
+  }
+  return v;
+}
+
+function optionalBoolean(p: Problems, obj: Record<string, unknown>, path: string, key: string, meaning: string): void {
+  const v = obj[key];
+  if (v !== undefined && typeof v !== "boolean") p.add(`${path}.${key}`, `must be true or false, got ${typeName(v)}`, `set ${key}: true or ${key}: false (${meaning})`);
+}
+
+function validateBucket(p: Problems, id: string, spec: unknown): void {
+  const path = `buckets.${id}`;
+  if (!BUCKET_ID_RE.test(id))
+    p.add(path, `bucket id ${q(id)} is not usable as an id`, "use letters, digits, '-', '_' or '.', starting with a letter or digit, at most 63 characters");
+  if (!isPlainObject(spec)) {
+    p.add(path, `must be an object with provider and bucket, got ${typeName(spec)}`, `write e.g. ${path}: { provider: aws, bucket: my-bucket, region: us-east-1 }`);
+    return;
+  }
+  const provider = spec.provider;
+  if (provider === undefined) {
+    p.add(`${path}.provider`, "missing", `set provider to one of ${PROVIDERS.join(", ")}`);
+    return;
+  }
+  if (typeof provider !== "string" || !(PROVIDERS as readonly string[]).includes(provider)) {
+    const guess = typeof provider === "string" ? closest(provider, PROVIDERS) : undefined;
+    p.add(`${path}.provider`, `unknown provider ${q(provider)}`,
+      guess ? `did you mean ${q(guess)}? (one of ${PROVIDERS.join(", ")}; any other S3-compatible service is "s3" with an endpoint)`
+        : `use one of ${PROVIDERS.join(", ")} (any other S3-compatible service is "s3" with an endpoint)`);
+    return;
+  }
+  const prov = provider as (typeof PROVIDERS)[number];
+  const fields = BUCKET_FIELDS[prov];
+  const allowed = [...fields.required, ...fields.optional];
+  for (const key of Object.keys(spec)) {
+    if (allowed.includes(key)) continue;
+    const owner = PROVIDERS.filter((o) => o !== prov && [...BUCKET_FIELDS[o].required, ...BUCKET_FIELDS[o].optional].includes(key));
+    unknownField(p, path, key, allowed, `an ${q(prov)} bucket`,
+      owner.length ? `remove it: ${key} belongs to ${owner.map((o) => q(o)).join(" and ")} buckets (allowed here: ${allowed.join(", ")})` : undefined);
+  }
+
+  const bucket = requireString(p, spec, path, "bucket", "set bucket to the bucket's name");
+  if (bucket !== undefined) {
+    const problem = prov === "oci" ? ociBucketNameProblem(bucket) : s3BucketNameProblem(bucket, prov === "aws");
+    if (problem) p.add(`${path}.bucket`, problem, "rename the bucket to follow the provider's naming rules");
+  }
+  optionalBoolean(p, spec, path, "create", "false references an existing bucket");
+
+  if (prov === "aws" || prov === "oci") {
+    const example = prov === "aws" ? "us-east-1" : "uk-london-1";
+    const region = requireString(p, spec, path, "region", `set region to the ${prov === "aws" ? "AWS" : "OCI"} region identifier, e.g. ${example}`);
+    if (region !== undefined && !REGION_RE.test(region))
+      p.add(`${path}.region`, `${q(region)} is not a region identifier`, `use the long form, e.g. ${example}`);
+  }
+
+  if (prov === "aws") {
+    const acct = spec.accountId;
+    if (acct !== undefined && !(typeof acct === "string" && /^\d{12}$/.test(acct)))
+      p.add(`${path}.accountId`, `must be a 12-digit string, got ${typeName(acct)}`, 'write the AWS account id in quotes, e.g. accountId: "123456789012"');
+    const kms = spec.kmsKeyArn;
+    if (kms !== undefined && !(typeof kms === "string" && KMS_ARN_RE.test(kms)))
+      p.add(`${path}.kmsKeyArn`, `${q(kms)} is not a KMS key ARN`, "use arn:aws:kms:<region>:<account>:key/<key-id>");
+  }
+
+  if (prov === "oci") {
+    const ns = requireString(p, spec, path, "namespace", "set namespace to the tenancy's Object Storage namespace (oci os ns get)");
+    if (ns !== undefined && !OCI_NAMESPACE_RE.test(ns))
+      p.add(`${path}.namespace`, `${q(ns)} is not an Object Storage namespace`, "use the value of `oci os ns get` (letters and digits)");
+    const comp = requireString(p, spec, path, "compartmentId", "set compartmentId to the compartment OCID (ocid1.compartment.oc1..<id>)");
+    if (comp !== undefined && !OCID_COMPARTMENT_RE.test(comp))
+      p.add(`${path}.compartmentId`, `${q(comp)} is not a compartment OCID`, "use ocid1.compartment.oc1..<id> (or the tenancy OCID for the root compartment)");
+  }
+
+  if (prov === "s3") {
+    const endpoint = requireString(p, spec, path, "endpoint", "set endpoint to the service's S3 URL, e.g. https://eu-central-1.linodeobjects.com");
+    if (endpoint !== undefined) {
+      let url: URL | undefined;
+      try {
+        url = new URL(endpoint);
+      } catch {
+        p.add(`${path}.endpoint`, `${q(endpoint)} is not a URL`, "write the full URL with scheme, e.g. https://eu-central-1.linodeobjects.com");
+      }
+      if (url) {
+        if (url.protocol !== "https:" && url.protocol !== "http:")
+          p.add(`${path}.endpoint`, `scheme ${q(url.protocol)} is not http or https`, "use an https:// URL");
+        else if (url.username || url.password)
+          p.add(`${path}.endpoint`, "the URL embeds credentials", "remove them from the URL and set credentials (pulumi config set --secret --path)");
+        else if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash)
+          p.add(`${path}.endpoint`, `${q(endpoint)} has a path, query or fragment`, `use only scheme, host and port, e.g. ${url.protocol}//${url.host}`);
+        else if (url.protocol === "http:" && !isLoopback(url.hostname) && spec.insecure !== true)
+          p.add(`${path}.endpoint`, `plain http to ${url.hostname}, which is not loopback, would send data and signatures unencrypted`, "use https, or set insecure: true if the network is trusted");
+      }
+    }
+    const region = spec.region;
+    if (region !== undefined && !(typeof region === "string" && /^[A-Za-z0-9_-]+$/.test(region)))
+      p.add(`${path}.region`, `${q(region)} is not a region name`, "use the region name the service documents (e.g. us-east-1, auto), or omit it");
+    const nr = spec.nativeReplication;
+    if (nr !== undefined && nr !== "none" && nr !== "s3-api")
+      p.add(`${path}.nativeReplication`, `unknown value ${q(nr)}`, 'use "s3-api" (the endpoint implements PutBucketReplication, like Exoscale SOS) or "none"');
+    optionalBoolean(p, spec, path, "insecure", "true allows plain http to a non-loopback endpoint");
+    const creds = spec.credentials;
+    if (creds !== undefined) {
+      if (!isPlainObject(creds)) {
+        p.add(`${path}.credentials`, `must be an object with accessKeyId and secretAccessKey, got ${Array.isArray(creds) ? "a list" : "a scalar"}`,
+          "set both with pulumi config set --secret --path 'topology.buckets.<id>.credentials.accessKeyId' (and secretAccessKey)");
+      } else {
+        for (const k of ["accessKeyId", "secretAccessKey"]) {
+          const v = creds[k];
+          // Values may be Pulumi Outputs (secrets); never echo them.
+          if (v === undefined || v === null || v === "")
+            p.add(`${path}.credentials.${k}`, "missing", `set it with pulumi config set --secret --path 'topology.buckets.${id}.credentials.${k}' <value>`);
+          else if (typeof v !== "string" && typeof v !== "object")
+            p.add(`${path}.credentials.${k}`, "must be a string", "set it as a (secret) string");
+        }
+        for (const k of Object.keys(creds))
+          if (k !== "accessKeyId" && k !== "secretAccessKey")
+            unknownField(p, `${path}.credentials`, k, ["accessKeyId", "secretAccessKey"], "credentials");
+      }
+    }
+  }
+}
+
+function validatePrefix(p: Problems, path: string, v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v !== "string") {
+    p.add(path, `must be a string, got ${typeName(v)}`, 'write the key prefix as a string, e.g. "logs/" ("" = whole bucket)');
+    return;
+  }
+  if (v.startsWith("/")) p.add(path, `${q(v)} starts with "/", but object keys do not`, `drop the leading slash: ${q(v.replace(/^\/+/, ""))}`);
+}
+
+function bucketRef(p: Problems, path: string, v: unknown, ids: string[], role: string): string | undefined {
+  if (typeof v !== "string" || v === "") {
+    p.add(path, `must be a bucket id, got ${typeName(v)}`, `set it to one of the ids in buckets (${ids.join(", ") || "none defined"})`);
+    return undefined;
+  }
+  if (!ids.includes(v)) {
+    const guess = closest(v, ids);
+    p.add(path, `unknown bucket id ${q(v)} as ${role}`,
+      guess ? `did you mean ${q(guess)}? (known: ${ids.join(", ")})` : `use one of ${ids.join(", ") || "(none defined)"} or add buckets.${v}`);
+    return undefined;
+  }
+  return v;
+}
+
+function bucketList(p: Problems, path: string, v: unknown, ids: string[], role: string, kind: string, single: string): string[] | undefined {
+  if (typeof v === "string") {
+    p.add(path, `a ${kind} link takes a list of ${role}s, got the single id ${q(v)}`, `write ${path.split(".").pop()}: [${v}] or use ${single}`);
+    return undefined;
+  }
+  if (!Array.isArray(v)) {
+    p.add(path, `must be a list of bucket ids, got ${typeName(v)}`, `list the ${role} bucket ids, e.g. [a, b]`);
+    return undefined;
+  }
+  if (v.length === 0) {
+    p.add(path, "empty list", `list at least one ${role} bucket id`);
+    return undefined;
+  }
+  const out: string[] = [];
+  let ok = true;
+  v.forEach((item, j) => {
+    const id = bucketRef(p, `${path}[${j}]`, item, ids, role);
+    if (id === undefined) ok = false;
+    else if (out.includes(id)) {
+      p.add(`${path}[${j}]`, `${q(id)} is listed twice`, "list each bucket once");
+      ok = false;
+    } else out.push(id);
+  });
+  return ok ? out : undefined;
+}
+
+function validateLink(p: Problems, i: number, link: unknown, ids: string[]): void {
+  const path = `links[${i}]`;
+  if (!isPlainObject(link)) {
+    p.add(path, `must be an object with kind, got ${typeName(link)}`, "write e.g. { kind: one-to-one, from: a, to: b }");
+    return;
+  }
+  const kind = link.kind;
+  if (kind === undefined) {
+    p.add(`${path}.kind`, "missing", `set kind to one of ${LINK_KINDS.join(", ")}`);
+    return;
+  }
+  if (typeof kind !== "string" || !(LINK_KINDS as readonly string[]).includes(kind)) {
+    const guess = typeof kind === "string" ? closest(kind, LINK_KINDS) : undefined;
+    p.add(`${path}.kind`, `unknown kind ${q(kind)}`, `${guess ? `did you mean ${q(guess)}? ` : ""}use one of ${LINK_KINDS.join(", ")}`);
+    return;
+  }
+  const k = kind as (typeof LINK_KINDS)[number];
+  const allowed = LINK_FIELDS[k];
+  for (const key of Object.keys(link)) {
+    if (allowed.includes(key)) continue;
+    if (key === "conflict") {
+      p.add(`${path}.conflict`, `conflict applies only to bidirectional links (a ${k} link writes one way, so edits never conflict)`, "remove conflict, or use kind: bidirectional");
+    } else if (key === "targetPrefixes") {
+      p.add(`${path}.targetPrefixes`, `targetPrefixes applies only to fan-in links, not ${k}`, "remove it, or use kind: fan-in with from: [sources]");
+    } else if (key === "between") {
+      p.add(`${path}.between`, `between is for bidirectional links; a ${k} link uses from and to`, "replace between with from and to, or use kind: bidirectional");
+    } else if ((key === "from" || key === "to") && k === "bidirectional") {
+      p.add(`${path}.${key}`, "a bidirectional link has no direction, so it takes between, not from/to", "write between: [a, b]");
+    } else {
+      unknownField(p, path, key, allowed, `a ${k} link`);
+    }
+  }
+
+  validatePrefix(p, `${path}.prefix`, link.prefix);
+  optionalBoolean(p, link, path, "deletes", k === "bidirectional" ? "default true for bidirectional" : `default false for ${k}`);
+  const mech = link.mechanism;
+  if (mech !== undefined && mech !== "auto" && mech !== "native" && mech !== "runner")
+    p.add(`${path}.mechanism`, `unknown mechanism ${q(mech)}`, 'use "auto" (the default), "native" or "runner"');
+
+  if (k === "one-to-one") {
+    if (Array.isArray(link.to)) p.add(`${path}.to`, "a one-to-one link has a single target, got a list", "use kind: fan-out for several targets");
+    else bucketRef(p, `${path}.to`, link.to, ids, "target");
+    if (Array.isArray(link.from)) p.add(`${path}.from`, "a one-to-one link has a single source, got a list", "use kind: fan-in for several sources");
+    else bucketRef(p, `${path}.from`, link.from, ids, "source");
+    if (typeof link.from === "string" && link.from === link.to)
+      p.add(path, `from and to are both ${q(link.from)} (a self-link)`, "point to at a different bucket");
+  } else if (k === "fan-out") {
+    const from = Array.isArray(link.from)
+      ? (p.add(`${path}.from`, "a fan-out link has a single source, got a list", "use kind: fan-in for several sources"), undefined)
+      : bucketRef(p, `${path}.from`, link.from, ids, "source");
+    const to = bucketList(p, `${path}.to`, link.to, ids, "target", k, "kind: one-to-one");
+    if (from !== undefined && to?.includes(from))
+      p.add(`${path}.to`, `lists the source ${q(from)} as a target (a self-link)`, `remove ${q(from)} from to`);
+  } else if (k === "fan-in") {
+    const to = Array.isArray(link.to)
+      ? (p.add(`${path}.to`, "a fan-in link has a single target, got a list", "use kind: fan-out for several targets"), undefined)
+      : bucketRef(p, `${path}.to`, link.to, ids, "target");
+    const from = bucketList(p, `${path}.from`, link.from, ids, "source", k, "kind: one-to-one");
+    if (to !== undefined && from?.includes(to))
+      p.add(`${path}.from`, `lists the target ${q(to)} as a source (a self-link)`, `remove ${q(to)} from from`);
+    const tp = link.targetPrefixes;
+    if (tp !== undefined) {
+      if (!isPlainObject(tp)) {
+        p.add(`${path}.targetPrefixes`, `must be a map of source id to prefix, got ${typeName(tp)}`, 'write e.g. targetPrefixes: { a: "from-a/", b: "from-b/" }');
+      } else {
+        for (const [src, pre] of Object.entries(tp)) {
+          if (from && !from.includes(src)) {
+            const guess = closest(src, from);
+            p.add(`${path}.targetPrefixes.${src}`, `${q(src)} is not one of this link's sources`,
+              guess ? `did you mean ${q(guess)}? (sources: ${from.join(", ")})` : `use only ids from from (${from.join(", ")})`);
+          }
+          validatePrefix(p, `${path}.targetPrefixes.${src}`, pre);
+        }
+      }
+    }
+    // Two sources syncing with deletes into the same (or a nested) prefix delete each other's objects.
+    const deletes = link.deletes === true;
+    if (deletes && from && from.length > 1 && (tp === undefined || isPlainObject(tp))) {
+      const base = typeof link.prefix === "string" ? link.prefix : "";
+      const target = (s: string): string => {
+        const v = isPlainObject(tp) ? tp[s] : undefined;
+        return typeof v === "string" ? v : base;
+      };
+      outer: for (let a = 0; a < from.length; a++)
+        for (let b = a + 1; b < from.length; b++) {
+          const [pa, pb] = [target(from[a]), target(from[b])];
+          if (prefixesOverlap(pa, pb)) {
+            p.add(`${path}.targetPrefixes`,
+              `with deletes, sources ${q(from[a])} and ${q(from[b])} both land under ${pa === pb ? q(pa) : `${q(pa)} and ${q(pb)}`} of ${q(link.to)}, so each sync would delete the other's objects`,
+              `give each source its own prefix, e.g. targetPrefixes: { ${from.map((s) => `${s}: "${s}/"`).join(", ")} }, or set deletes: false`);
+            break outer;
+          }
+        }
+    }
+  } else {
+    const between = link.between;
+    if (!Array.isArray(between) || between.length !== 2) {
+      p.add(`${path}.between`, `must list exactly 2 bucket ids, got ${Array.isArray(between) ? `${between.length}` : typeName(between)}`,
+        "write between: [a, b]; for more buckets add one bidirectional link per pair");
+    } else {
+      const a = bucketRef(p, `${path}.between[0]`, between[0], ids, "member");
+      const b = bucketRef(p, `${path}.between[1]`, between[1], ids, "member");
+      if (a !== undefined && a === b) p.add(`${path}.between`, `both entries are ${q(a)} (a self-link)`, "name two different buckets");
+    }
+    const c = link.conflict;
+    if (c !== undefined && c !== "newer" && c !== "keep-both")
+      p.add(`${path}.conflict`, `unknown conflict policy ${q(c)}`, 'use "keep-both" (the default on the runner: keep both versions) or "newer"');
+  }
+}
+
+function validateRunner(p: Problems, runner: unknown): void {
+  if (runner === undefined) return;
+  if (!isPlainObject(runner)) {
+    p.add("runner", `must be an object, got ${typeName(runner)}`, "write runner: { platform: aws-ec2, region: us-east-1 } or remove it");
+    return;
+  }
+  const platform = runner.platform;
+  if (platform !== "aws-ec2" && platform !== "oci-compute") {
+    p.add("runner.platform", platform === undefined ? "missing" : `unknown platform ${q(platform)}`, 'use "aws-ec2" or "oci-compute"');
+  }
+  for (const key of Object.keys(runner)) {
+    if (!RUNNER_FIELDS.includes(key)) unknownField(p, "runner", key, RUNNER_FIELDS, "the runner");
+    else if (platform === "aws-ec2" && OCI_ONLY_RUNNER_FIELDS.includes(key))
+      p.add(`runner.${key}`, "applies only to platform oci-compute", "remove it, or use platform: oci-compute");
+    else if (platform === "oci-compute" && AWS_ONLY_RUNNER_FIELDS.includes(key))
+      p.add(`runner.${key}`, "applies only to platform aws-ec2", "remove it, or use shape for oci-compute");
+  }
+  const region = runner.region;
+  if (region === undefined) p.add("runner.region", "missing", "set the region the runner runs in, e.g. us-east-1 or uk-london-1");
+  else if (typeof region !== "string" || !REGION_RE.test(region))
+    p.add("runner.region", `${q(region)} is not a region identifier`, "use the long form, e.g. us-east-1 or uk-london-1");
+  const schedule = runner.schedule;
+  if (schedule !== undefined && !(typeof schedule === "string" && isCron5(schedule)))
+    p.add("runner.schedule", `${q(schedule)} is not a 5-field cron expression`, 'use minute hour day month weekday in UTC, e.g. "*/15 * * * *"');
+  const transfers = runner.transfers;
+  if (transfers !== undefined && !(Number.isInteger(transfers) && (transfers as number) >= 1 && (transfers as number) <= 1024))
+    p.add("runner.transfers", `must be a whole number from 1 to 1024, got ${typeName(transfers)}`, "set transfers: 16 (the default) or omit it");
+  for (const key of ["ocpus", "memoryInGbs"]) {
+    const v = runner[key];
+    if (v !== undefined && !(typeof v === "number" && v > 0)) p.add(`runner.${key}`, `must be a positive number, got ${typeName(v)}`, `set ${key} to a number, e.g. 1`);
+  }
+  for (const key of ["instanceType", "shape"]) {
+    const v = runner[key];
+    if (v !== undefined && (typeof v !== "string" || v === "")) p.add(`runner.${key}`, `must be a string, got ${typeName(v)}`, key === "shape" ? "e.g. shape: VM.Standard.E5.Flex" : "e.g. instanceType: t3.small");
+  }
+  const comp = runner.compartmentId;
+  if (comp !== undefined && !(typeof comp === "string" && OCID_COMPARTMENT_RE.test(comp)))
+    p.add("runner.compartmentId", `${q(comp)} is not a compartment OCID`, "use ocid1.compartment.oc1..<id>");
+  const alarm = runner.alarmTopic;
+  if (alarm !== undefined) {
+    const ok = typeof alarm === "string" &&
+      (platform === "oci-compute" ? /^ocid1\.onstopic\./.test(alarm) : /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/.test(alarm));
+    if (!ok)
+      p.add("runner.alarmTopic", `${q(alarm)} is not ${platform === "oci-compute" ? "an ONS topic OCID" : "an SNS topic ARN"}`,
+        platform === "oci-compute" ? "use ocid1.onstopic.oc1..<id>" : "use arn:aws:sns:<region>:<account>:<topic>");
+  }
+  const net = runner.network;
+  if (net !== undefined) {
+    if (!isPlainObject(net)) p.add("runner.network", `must be an object, got ${typeName(net)}`, "use { subnetIds: [...] } or { create: true, cidr: 10.0.0.0/24 }");
+    else if ("subnetIds" in net) {
+      const s = net.subnetIds;
+      if (!Array.isArray(s) || s.length === 0 || s.some((x) => typeof x !== "string" || x === ""))
+        p.add("runner.network.subnetIds", "must be a non-empty list of subnet ids", "list existing private subnet ids, or use { create: true }");
+      for (const k of Object.keys(net)) if (k !== "subnetIds") unknownField(p, "runner.network", k, ["subnetIds"], "an existing network");
+    } else {
+      if (net.create !== undefined && net.create !== true) p.add("runner.network.create", "must be true", "set create: true or give subnetIds");
+      const cidr = net.cidr;
+      if (cidr !== undefined && !(typeof cidr === "string" && /^(\d{1,3}\.){3}\d{1,3}\/([89]|[12]\d|30)$/.test(cidr)))
+        p.add("runner.network.cidr", `${q(cidr)} is not an IPv4 CIDR block`, "use e.g. 10.0.0.0/24");
+      for (const k of Object.keys(net)) if (k !== "create" && k !== "cidr") unknownField(p, "runner.network", k, ["create", "cidr", "subnetIds"], "the runner network");
+    }
+  }
+}
+
+function isCron5(s: string): boolean {
+  const fields = s.trim().split(/\s+/);
+  if (fields.length !== 5) return false;
+  const ranges: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+  return fields.every((f, i) =>
+    f.split(",").every((part) => {
+      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      if (!m) return i >= 3 && /^[A-Za-z]{3}(-[A-Za-z]{3})?$/.test(part);
+      const [lo, hi] = ranges[i];
+      const nums = [m[2], m[3]].filter((x) => x !== undefined).map(Number);
+      if (m[4] !== undefined && Number(m[4]) < 1) return false;
+      return nums.every((n) => n >= lo && n <= hi);
+    }),
+  );
+}
+
+/** Shape validation of the whole topology; throws a TopologyError listing every problem found. */
+export function validateShape(args: unknown): void {
+  const p = new Problems();
+  if (!isPlainObject(args)) {
+    p.add("topology", `must be an object with buckets and links, got ${typeName(args)}`, "set the stack config bucket-replication:topology to { buckets: {...}, links: [...] }");
+    p.check();
+    return;
+  }
+  for (const key of Object.keys(args))
+    if (!["buckets", "links", "runner"].includes(key)) unknownField(p, "topology", key, ["buckets", "links", "runner"], "the topology");
+  const buckets = args.buckets;
+  let ids: string[] = [];
+  if (!isPlainObject(buckets)) {
+    p.add("buckets", buckets === undefined ? "missing" : `must be a map of bucket id to bucket spec, got ${typeName(buckets)}`, "declare buckets: { <id>: { provider, bucket, ... } }");
+  } else {
+    ids = Object.keys(buckets);
+    for (const [id, spec] of Object.entries(buckets)) validateBucket(p, id, spec);
+    checkSameBucketTwice(p, buckets);
+  }
+  const links = args.links;
+  if (!Array.isArray(links)) {
+    p.add("links", links === undefined ? "missing" : `must be a list of links, got ${typeName(links)}`, "declare links: [ { kind: one-to-one, from: a, to: b } ] (or links: [] for none)");
+  } else {
+    links.forEach((link, i) => validateLink(p, i, link, ids));
+  }
+  validateRunner(p, args.runner);
+  p.check();
+}
+
+/** Two ids naming the same physical bucket would hide a self-link. */
+function checkSameBucketTwice(p: Problems, buckets: Record<string, unknown>): void {
+  const seen = new Map<string, string>();
+  for (const [id, spec] of Object.entries(buckets)) {
+    if (!isPlainObject(spec) || typeof spec.bucket !== "string") continue;
+    let identity: string | undefined;
+    if (spec.provider === "aws") identity = `aws:${spec.bucket}`;
+    else if (spec.provider === "oci") identity = `oci:${String(spec.namespace)}:${String(spec.region)}:${spec.bucket}`;
+    else if (spec.provider === "s3" && typeof spec.endpoint === "string") {
+      let host = spec.endpoint;
+      try { host = new URL(spec.endpoint).host; } catch { /* reported elsewhere */ }
+      identity = `s3:${host}:${spec.bucket}`;
+    }
+    if (!identity) continue;
+    const other = seen.get(identity);
+    if (other !== undefined)
+      p.add(`buckets.${id}.bucket`, `names the same bucket as buckets.${other} (${q(spec.bucket)})`, `use one id for the bucket and refer to ${q(other)} in links`);
+    else seen.set(identity, id);
+  }
+}

@@ -55,12 +55,14 @@ export function runnerConfigFromPlan(
   return planRunnerConfig(args, plan, opts).config;
 }
 
-/** Only characters that are safe in file names, state keys and systemd unit names. */
+/** Only characters that are safe in file names, state keys and systemd unit names; starts with a
+ *  letter or digit and is at most 128 characters (the runner's rule for job names). */
 export function safeName(s: string): string {
   const out = s
     .replace(/[^A-Za-z0-9_.-]+/g, "-")
     .replace(/-+/g, "-")
-    .replace(/^[-.]+|[-.]+$/g, "");
+    .replace(/^[-._]+|[-.]+$/g, "")
+    .slice(0, 120);
   return out || "x";
 }
 

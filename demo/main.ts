@@ -502,7 +502,7 @@ export async function main(argv: string[]): Promise<number> {
     summary = await runDemo(opts);
   } catch (e) {
     await stopSites();
-    const msg = e instanceof DemoError ? e.message : (e as Error).stack ?? String(e);
+    const msg = e instanceof DemoError || !process.env.DEMO_DEBUG ? (e as Error).message ?? String(e) : (e as Error).stack ?? String(e);
     process.stderr.write(`\n${red(bold("demo failed:"))} ${msg}\n`);
     return 1;
   }

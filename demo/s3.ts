@@ -43,7 +43,8 @@ export type PutInput = Omit<PutObjectCommandInput, "Bucket" | "Key" | "Body"> & 
 
 export async function put(client: S3Client, bucket: string, obj: PutInput): Promise<void> {
   const { key, body, ...rest } = obj;
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...rest }));
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ...rest }));
 }
 
 export async function del(client: S3Client, bucket: string, key: string): Promise<void> {

@@ -102,8 +102,8 @@ export function nativeFeasibility(e: Edge, link: LinkSpec, buckets: Record<strin
 }
 
 /**
- * OCI exclusivity: the destination of an OCI policy is read-only (so no other edge may write into
- * it), a source has one policy, and no bucket may be both a native source and a native destination.
+ * OCI exclusivity: a source has one policy, and no bucket may be both a native source and a native
+ * destination (the destination is read-only).
  * Earlier links win. `forcedRunner[i]` edges never take a native role but still count as writers.
  */
 export function applyOciExclusivity(edges: Edge[], feas: Feasibility[], forcedRunner: boolean[]): void {
@@ -111,13 +111,8 @@ export function applyOciExclusivity(edges: Edge[], feas: Feasibility[], forcedRu
     const f = feas[i];
     return f.ok && f.mechanism === "oci-native" && !forcedRunner[i];
   };
-  // Read-only destination: any other writer into it rules native out.
-  for (let i = 0; i < edges.length; i++) {
-    if (!isOci(i)) continue;
-    const other = edges.findIndex((o, j) => j !== i && o.to === edges[i].to);
-    if (other >= 0)
-      feas[i] = no(`OCI replication would make ${edges[i].to} read-only, but links[${edges[other].link}] (${edgeName(edges[other])}) also writes into it, so the runner copies`);
-  }
+  // A native destination is read-only, so no other edge may write into it. Candidates always sync the
+  // whole bucket with deletes, so another writer is already rejected by the overlap rule (validateEdges).
   const nativeSource = new Map<string, Edge>();
   const nativeDest = new Map<string, Edge>();
   for (let i = 0; i < edges.length; i++) {

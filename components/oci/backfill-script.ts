@@ -1,0 +1,34 @@
+// One-shot backfill for an OCI native edge, run on the deploying host by a `command.local.Command`
+// before the replication policy exists (afterwards the destination is read-only). Server-side:
+// each object is copied with the OCI CLI's CopyObject (`oci os object copy`, cross-region capable),
+// waiting for each copy's work request, so no bytes pass through the host.
+//
+// Parameters come from the environment (the Command's `environment`):
+//   SRC_NAMESPACE SRC_BUCKET DST_NAMESPACE DST_BUCKET DST_REGION  [SRC_REGION]  [OCI_CLI=oci]
+// Re-running copies every object again (same content, new timestamps), which is harmless; the
+// Command runs it only on create and when the bucket pair changes. A copy whose work request ends
+// FAILED fails the command, so the replication policy is never created over a partial backfill.
+export const OCI_BACKFILL_SCRIPT = String.raw`
+const { execFileSync } = require("node:child_process");
+const env = process.env;
+const cli = env.OCI_CLI || "oci";
+const need = (k) => { if (!env[k]) { console.error("missing " + k); process.exit(2); } return env[k]; };
+const srcNs = need("SRC_NAMESPACE"), srcBucket = need("SRC_BUCKET");
+const dstNs = need("DST_NAMESPACE"), dstBucket = need("DST_BUCKET"), dstRegion = need("DST_REGION");
+const region = env.SRC_REGION ? ["--region", env.SRC_REGION] : [];
+const run = (args) => execFileSync(cli, args, { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
+const listing = run(["os", "object", "list", ...region, "--namespace-name", srcNs, "--bucket-name", srcBucket, "--all", "--fields", "name", "--output", "json"]);
+const names = listing.trim() ? (JSON.parse(listing).data || []).map((o) => o.name) : [];
+let copied = 0;
+for (const name of names) {
+  const out = run(["os", "object", "copy", ...region,
+    "--namespace-name", srcNs, "--bucket-name", srcBucket, "--source-object-name", name,
+    "--destination-namespace", dstNs, "--destination-bucket", dstBucket, "--destination-region", dstRegion,
+    "--wait-for-state", "COMPLETED", "--wait-for-state", "FAILED"]);
+  let status;
+  try { status = JSON.parse(out).data.status; } catch { status = undefined; }
+  if (status && status !== "COMPLETED") { console.error("copy of " + name + " ended " + status); process.exit(1); }
+  copied++;
+}
+console.log(JSON.stringify({ source: srcBucket, destination: dstBucket, copied }));
+`;

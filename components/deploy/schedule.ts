@@ -152,24 +152,41 @@ export function cronToOnCalendar(expression: string = DEFAULT_SCHEDULE): Calenda
 }
 
 /**
- * The longest gap between two consecutive runs (seconds), over a window long enough to see the
- * schedule's whole pattern (up to 400 days or 20,000 runs). Used to size the "no success within 3
- * schedule periods" alarm.
+ * The shortest and longest gaps between consecutive runs (seconds), over a window long enough to
+ * see the schedule's whole pattern (up to 400 days or 4,000 runs). The longest sizes the "no
+ * success within 3 schedule periods" alarm; the shortest sizes the restart policy.
  */
-export function longestGapSeconds(expression: string = DEFAULT_SCHEDULE): number {
+const gapCache = new Map<string, { shortest: number; longest: number }>();
+
+export function scheduleGaps(expression: string = DEFAULT_SCHEDULE): { shortest: number; longest: number } {
   const { cron } = cronToOnCalendar(expression);
+  const cached = gapCache.get(cron);
+  if (cached) return cached;
   const job = new Cron(cron, { timezone: "UTC", paused: true });
   const start = new Date(Date.UTC(2025, 0, 1));
   const end = start.getTime() + 400 * 86400_000;
   let prev = job.nextRun(start);
   if (!prev) fail(expression, "never runs");
-  let gap = 0;
-  for (let i = 0; i < 20000; i++) {
+  let longest = 0;
+  let shortest = Infinity;
+  for (let i = 0; i < 4000; i++) {
     const next = job.nextRun(prev);
     if (!next) break;
-    gap = Math.max(gap, (next.getTime() - prev.getTime()) / 1000);
+    const gap = (next.getTime() - prev.getTime()) / 1000;
+    longest = Math.max(longest, gap);
+    shortest = Math.min(shortest, gap);
     prev = next;
     if (prev.getTime() > end) break;
   }
-  return gap;
+  const out = { shortest, longest };
+  gapCache.set(cron, out);
+  return out;
+}
+
+export function longestGapSeconds(expression?: string): number {
+  return scheduleGaps(expression).longest;
+}
+
+export function shortestGapSeconds(expression?: string): number {
+  return scheduleGaps(expression).shortest;
 }

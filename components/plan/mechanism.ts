@@ -87,8 +87,8 @@ function s3(e: Edge, link: LinkSpec, a: S3BucketSpec, b: S3BucketSpec): Feasibil
     return no("S3-API replication makes no conflict copies, so conflict: keep-both needs the runner");
   const on = host(a) === host(b) ? `the same endpoint ${host(a)}` : `the same service ${sa}`;
   const dels = e.deletes ? " Deletes replicate as delete markers." : " Delete markers are not replicated (deletes: false).";
-  const dir = link.kind === "bidirectional" ? " each way; writes are replicated once, so there is no loop." : ".";
-  return { ok: true, mechanism: "s3-native", reason: `Both buckets are on ${on}, which implements S3-API replication (PutBucketReplication, versioning on both; same organization required)${under(e.sourcePrefix)}${dir}${dels}` };
+  const dir = link.kind === "bidirectional" ? " in both directions; writes replicate once, so there is no loop." : ".";
+  return { ok: true, mechanism: "s3-native", reason: `Both buckets are on ${on} with S3-API replication (PutBucketReplication; versioning on both, one organization)${under(e.sourcePrefix)}${dir}${dels}` };
 }
 
 /** Static feasibility of native replication for one edge (ignoring the other edges). */

@@ -32,14 +32,26 @@ export interface RunnerConfigOptions {
    *  `state.endpoint` in the output is rewritten to the resulting entry's name. Without it,
    *  `state.endpoint` must name an entry the buckets produce (or the config fails validation). */
   stateEndpoint?: EndpointConfig;
+  /** When the state lives in a bucket described by a BucketSpec (the deployment's artifacts bucket):
+   *  its endpoint entry follows the same rules as the buckets' (and is shared with them when equal);
+   *  `state` becomes `{ endpoint: <that entry>, bucket: spec.bucket, prefix }`. Overrides `state`. */
+  stateBucket?: { spec: BucketSpec; prefix: string };
+  /** Which buckets are reached with static keys from a credentials file named after their endpoint
+   *  entry (when `credentialsFor` is not given). Default: every non-aws bucket (aws uses the instance
+   *  role). A runner outside AWS passes `() => true`. */
+  staticKeys?: (bucketId: string, spec: BucketSpec) => boolean;
 }
+
+/** Bucket id under which `stateBucket` appears in `endpointOf`/`bucketsOf`. */
+export const STATE_BUCKET_ID = "(runner-state)";
 
 /** The config plus what a deployment needs to know about it. */
 export interface RunnerConfigPlan {
   config: RunnerConfig;
   /** Endpoint entry name per bucket id used by a job. */
   endpointOf: Record<string, string>;
-  /** Per endpoint entry: the bucket ids that use it (the state endpoint has none). */
+  /** Per endpoint entry: the bucket ids that use it (STATE_BUCKET_ID for `stateBucket`; a
+   *  `stateEndpoint`-only entry has none). */
   bucketsOf: Record<string, string[]>;
   /** The edges served, "from->to", in plan order. */
   edges: string[];
@@ -111,10 +123,11 @@ function identity(v: unknown): string {
 
 /** Which default static credentials a bucket needs; buckets sharing a URL share an entry only when
  *  their keys are the same (s3 buckets with different keys on one endpoint get separate entries). */
-function defaultCredentialsKey(spec: BucketSpec): string | undefined {
+function defaultCredentialsKey(spec: BucketSpec, staticKeys: boolean): string | undefined {
+  if (!staticKeys) return undefined;
   switch (spec.provider) {
     case "aws":
-      return undefined;
+      return `aws:${spec.accountId ?? ""}`;
     case "oci":
       return `oci:${spec.namespace}`;
     case "s3":
@@ -181,6 +194,9 @@ export function planRunnerConfig(
   for (const id of Object.keys(args.buckets)) {
     if (served.some((e) => e.from === id || e.to === id)) usedBuckets.push(id);
   }
+  const specOf = (id: string): BucketSpec => (id === STATE_BUCKET_ID ? opts.stateBucket!.spec : args.buckets[id]);
+  if (opts.stateBucket) usedBuckets.push(STATE_BUCKET_ID);
+  const staticKeys = opts.staticKeys ?? ((_id: string, spec: BucketSpec) => spec.provider !== "aws");
   interface Entry {
     key: string;
     base: string;
@@ -202,7 +218,7 @@ export function planRunnerConfig(
     return entry;
   };
   for (const id of usedBuckets) {
-    const spec = args.buckets[id];
+    const spec = specOf(id);
     const ep = opts.endpointFor ? { ...opts.endpointFor(id, spec) } : defaultEndpoint(spec);
     let creds: CredentialsConfig | undefined;
     let defaultCreds = false;
@@ -214,7 +230,7 @@ export function planRunnerConfig(
       creds = ep.credentials;
       credKey = `x:${JSON.stringify(creds)}`;
     } else {
-      const k = defaultCredentialsKey(spec);
+      const k = defaultCredentialsKey(spec, staticKeys(id, spec));
       defaultCreds = k !== undefined;
       credKey = k === undefined ? "none" : `default:${k}`;
     }
@@ -225,7 +241,7 @@ export function planRunnerConfig(
     entryOfBucket.set(id, entry);
   }
   let stateEntry: Entry | undefined;
-  if (opts.stateEndpoint && "bucket" in opts.state) {
+  if (opts.stateEndpoint && "bucket" in opts.state && !opts.stateBucket) {
     const ep = { ...opts.stateEndpoint };
     const creds = ep.credentials;
     delete ep.credentials;
@@ -337,6 +353,9 @@ export function planRunnerConfig(
 
   let state: StateConfig = opts.state;
   if (stateEntry && "bucket" in state) state = { ...state, endpoint: names.get(stateEntry)! };
+  if (opts.stateBucket) {
+    state = { endpoint: endpointOf[STATE_BUCKET_ID], bucket: opts.stateBucket.spec.bucket, prefix: opts.stateBucket.prefix };
+  }
 
   const config: RunnerConfig = { endpoints, state, jobs };
   if (opts.transfers !== undefined) config.transfers = opts.transfers;

@@ -133,3 +133,25 @@ describe("runnerConfigFromPlan", () => {
     expect(() => runnerConfigFromPlan(args, plan, { state })).toThrow(/unknown bucket "nowhere"/);
   });
 });
+
+describe("stateBucket and staticKeys (what the deployment passes)", () => {
+  it("puts the state on the bucket's endpoint entry, shared with buckets reached the same way", () => {
+    const { args, plan } = ociBidirectional();
+    const p = planRunnerConfig(args, plan, {
+      state: { dir: "/unused" },
+      stateBucket: { spec: { provider: "oci", bucket: "runner-artifacts", region: "uk-london-1", namespace: "ns1", compartmentId: "c" }, prefix: "state/" },
+      staticKeys: () => true,
+    });
+    expect(p.config.state).toEqual({ endpoint: "oci-uk-london-1", bucket: "runner-artifacts", prefix: "state/" });
+    expect(p.bucketsOf["oci-uk-london-1"]).toEqual(["london", "(runner-state)"]);
+    expect(Object.keys(p.config.endpoints)).toEqual(["oci-uk-london-1", "oci-eu-zurich-1"]);
+  });
+
+  it("gives aws buckets a key file when the runner is outside AWS", () => {
+    const { args, plan } = awsToOciFanOut("oci-compute");
+    const p = planRunnerConfig(args, plan, { state: { dir: "/x" }, staticKeys: () => true });
+    expect(p.config.endpoints["aws-us-east-1"].credentials).toEqual({ file: "/run/bucket-replication/credentials/aws-us-east-1.json" });
+    const q = planRunnerConfig(args, plan, { state: { dir: "/x" } });
+    expect(q.config.endpoints["aws-us-east-1"].credentials).toBeUndefined();
+  });
+});

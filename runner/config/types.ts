@@ -52,4 +52,17 @@ export interface RunnerConfig {
   /** Cron expression: keep running on this schedule. */
   schedule?: string;
   jobs: JobConfig[];
+  /** A job's lock expires this long after its last refresh, so a killed run's lock is recovered
+   *  (default 900; refreshed every third of it while the run is alive). */
+  lockTtlSeconds?: number;
+  /** Attempts per object transfer/delete on retryable errors (5xx, throttling, resets, timeouts),
+   *  on top of the SDK's own retries (default 4). */
+  retries?: number;
+  /** Objects at least this large are streamed through a multipart upload (default 64 MiB). */
+  multipartThresholdMiB?: number;
+  /** Multipart part size (default 8 MiB, grown to stay under 10,000 parts). Memory per large
+   *  transfer is about partSize × 4 parts in flight. */
+  partSizeMiB?: number;
+  /** Per-request timeout: a request with no progress for this long is aborted and retried (default 120). */
+  requestTimeoutSeconds?: number;
 }

@@ -1,0 +1,273 @@
+// replication-runner CLI.
+//   node dist/runner.mjs run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
+//   node dist/runner.mjs check --config FILE [--job NAME]... [--json]
+// Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or usage; 3 safety abort.
+import { Cron } from "croner";
+import { readFileSync } from "node:fs";
+import { CredentialsError, resolveCredentials, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
+import type { JobConfig, RunnerConfig } from "./config/types.js";
+import { ConfigError, validateConfig, validateCron } from "./config/validate.js";
+import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
+import { fmtBytes, Output } from "./output.js";
+import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
+import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./store/s3.js";
+
+const USAGE = `usage:
+  replication-runner run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
+  replication-runner check --config FILE [--job NAME]... [--json]`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: "run" | "check";
+  config: string;
+  jobs: string[];
+  dryRun: boolean;
+  resync: boolean;
+  force: boolean;
+  json: boolean;
+  schedule?: string;
+}
+
+export function parseArgs(argv: string[]): Args {
+  const [command, ...rest] = argv;
+  if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
+  if (command !== "run" && command !== "check") {
+    throw new UsageError(command === undefined ? "missing command: run or check" : `unknown command ${JSON.stringify(command)}: use run or check`);
+  }
+  const a: Args = { command, config: "", jobs: [], dryRun: false, resync: false, force: false, json: false };
+  const runOnly = ["--dry-run", "--resync", "--force", "--schedule"];
+  for (let i = 0; i < rest.length; i++) {
+    let flag = rest[i];
+    let value: string | undefined;
+    const eq = flag.indexOf("=");
+    if (flag.startsWith("--") && eq > 0) {
+      value = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    }
+    const need = () => {
+      if (value !== undefined) return value;
+      const v = rest[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (command === "check" && runOnly.includes(flag)) throw new UsageError(`${flag} applies to run only`);
+    switch (flag) {
+      case "--config":
+        a.config = need();
+        break;
+      case "--job":
+        a.jobs.push(need());
+        break;
+      case "--dry-run":
+        a.dryRun = true;
+        break;
+      case "--resync":
+        a.resync = true;
+        break;
+      case "--force":
+        a.force = true;
+        break;
+      case "--json":
+        a.json = true;
+        break;
+      case "--schedule":
+        a.schedule = need();
+        break;
+      case "--help":
+      case "-h":
+        throw new UsageError("");
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
+    }
+  }
+  if (!a.config) throw new UsageError("--config FILE is required");
+  if (a.schedule !== undefined) {
+    try {
+      validateCron(a.schedule, "--schedule");
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return a;
+}
+
+export function loadConfig(path: string): RunnerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError("--config", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); check the path`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError("--config", `${path} is not valid JSON (${(e as Error).message})`);
+  }
+  return validateConfig(raw);
+}
+
+function selectJobs(cfg: RunnerConfig, names: string[]): JobConfig[] {
+  if (!names.length) return cfg.jobs;
+  return names.map((n) => {
+    const j = cfg.jobs.find((x) => x.name === n);
+    if (!j) throw new ConfigError("--job", `no job named "${n}"; jobs in the config: ${cfg.jobs.map((x) => x.name).join(", ")}`);
+    return j;
+  });
+}
+
+function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
+  const req = Object.entries(s.requests)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  if (s.command === "check") {
+    out.info(`${s.job} (${s.mode}): ${s.inSync ? "in sync" : "DIFFERENT"}; source ${s.source.objects} objects (${fmtBytes(s.source.bytes)})`);
+    for (const t of s.targets) out.info(`  ${t.location}: ${t.objects} objects (${fmtBytes(t.bytes)}), missing ${t.missing}, different ${t.different}, extra ${t.extra}`);
+    out.info(`  ${s.seconds.toFixed(1)}s; requests: ${req || "none"}`);
+    return;
+  }
+  const status = s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
+  out.info(
+    `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${s.seconds.toFixed(1)}s; requests: ${req || "none"}`,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    const msg = (e as Error).message;
+    process.stderr.write(msg ? `error: ${msg}\n${USAGE}\n` : `${USAGE}\n`);
+    return msg ? 2 : 0;
+  }
+  const out = new Output(args.json);
+  let cfg: RunnerConfig;
+  let jobs: JobConfig[];
+  const counts: RequestCounts = zeroCounts();
+  const endpoints = new Map<string, Endpoint>();
+  let store: StateStore;
+  try {
+    cfg = loadConfig(args.config);
+    jobs = selectJobs(cfg, args.jobs);
+    const used = new Set<string>();
+    for (const j of jobs) for (const l of [j.source, ...j.targets]) used.add(l.endpoint);
+    if ("bucket" in cfg.state) used.add(cfg.state.endpoint);
+    const transfers = cfg.transfers ?? 16;
+    const creds = new Map<string, ResolvedCredentials | undefined>();
+    for (const name of used) {
+      const c = resolveCredentials(name, cfg.endpoints[name].credentials);
+      creds.set(name, c);
+      out.addSecrets(secretsOf(c));
+    }
+    for (const name of used) {
+      endpoints.set(name, makeEndpoint(name, cfg.endpoints[name], creds.get(name), { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts }));
+    }
+    if ("bucket" in cfg.state) {
+      // State I/O is counted apart from replication requests.
+      const st = cfg.state;
+      const ep = makeEndpoint(st.endpoint, cfg.endpoints[st.endpoint], creds.get(st.endpoint), { maxSockets: 4, requestTimeoutMs: 120_000, counts: zeroCounts() });
+      store = new BucketStateStore({ ep, bucket: st.bucket, prefix: st.prefix ?? "" });
+    } else store = new DirStateStore(cfg.state.dir);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof CredentialsError) {
+      out.error(e.message, { field: e instanceof ConfigError ? e.field : `endpoints.${e.endpoint}.credentials`, exitCode: 2 });
+      return 2;
+    }
+    throw e;
+  }
+
+  const heldLocks = new Set<HeldLock>();
+  const ctx: RunContext = {
+    cfg,
+    endpoints,
+    store,
+    counts,
+    out,
+    dryRun: args.dryRun,
+    resync: args.resync,
+    force: args.force,
+    transfers: cfg.transfers ?? 16,
+    attempts: cfg.retries ?? 4,
+    lockTtlMs: (cfg.lockTtlSeconds ?? 900) * 1000,
+    transfer: {
+      multipartThreshold: (cfg.multipartThresholdMiB ?? 64) * 1024 * 1024,
+      partSize: (cfg.partSizeMiB ?? 8) * 1024 * 1024,
+      partsInFlight: 4,
+    },
+    heldLocks,
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const l of heldLocks) l.releaseSync();
+    out.error(`interrupted by ${sig}; state not written for unfinished jobs`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+
+  const runAll = async (): Promise<number> => {
+    let code = 0;
+    for (const job of jobs) {
+      if (args.command === "check") {
+        const s = await checkJob(ctx, job);
+        if (args.json) out.event({ ...s });
+        else humanSummary(out, s);
+        code = Math.max(code, s.exitCode);
+      } else {
+        const s = await runJob(ctx, job);
+        if (args.json) out.event({ ...s });
+        else humanSummary(out, s);
+        code = code === 3 || s.exitCode === 3 ? 3 : Math.max(code, s.exitCode);
+      }
+    }
+    return code;
+  };
+
+  const schedule = args.command === "run" ? (args.schedule ?? cfg.schedule) : undefined;
+  if (!schedule) {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    return runAll();
+  }
+
+  // Scheduled: run at each tick; a tick that comes while a run is active is skipped (no overlap).
+  let active: Promise<number> | undefined;
+  let stopping = false;
+  const cron = new Cron(schedule, { protect: (job) => out.warn(`schedule: a run is still active at ${new Date().toISOString()}; skipping this tick`, { nextRun: job.nextRun()?.toISOString() }) }, async () => {
+    if (stopping) return;
+    const started = new Date();
+    out.info(`schedule: run started at ${started.toISOString()}`, { event: "run-start" });
+    active = runAll();
+    const code = await active.catch((e) => {
+      out.error(`schedule: run crashed: ${(e as Error).message}`);
+      return 1;
+    });
+    active = undefined;
+    out.info(`schedule: run finished with exit code ${code} in ${((Date.now() - started.getTime()) / 1000).toFixed(1)}s; next run ${cron.nextRun()?.toISOString() ?? "never"}`, { event: "run-end", exitCode: code });
+  });
+  out.info(`schedule: "${schedule}"; next run ${cron.nextRun()?.toISOString() ?? "never"}`, { event: "scheduled" });
+  return await new Promise<number>((resolve) => {
+    const stop = async (sig: NodeJS.Signals) => {
+      if (stopping) return onSignal(sig);
+      stopping = true;
+      cron.stop();
+      out.info(`schedule: ${sig} received; ${active ? "waiting for the active run to finish" : "stopping"}`);
+      if (active) await active.catch(() => 1);
+      resolve(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Keep-alive sockets would otherwise hold the event loop open.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (e) => {
+    process.stderr.write(`error: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

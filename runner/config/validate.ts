@@ -1,0 +1,448 @@
+// Validation of the runner config file. Pure: it reads nothing from disk or the environment
+// (credentials are resolved later, per endpoint, with their own errors). Every problem is one
+// ConfigError whose message is a single line naming the field and the fix.
+import { Cron } from "croner";
+import picomatch from "picomatch";
+import type {
+  CredentialsConfig,
+  EndpointConfig,
+  JobConfig,
+  LocationConfig,
+  RunnerConfig,
+  StateConfig,
+} from "./types.js";
+
+export class ConfigError extends Error {
+  /** Path of the offending field, e.g. `jobs[0].targets[1].endpoint`. */
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super(`${field}: ${problem}`.replace(/[\r\n]+/g, " "));
+    this.name = "ConfigError";
+    this.field = field;
+  }
+}
+
+const TOP_KEYS = [
+  "endpoints",
+  "state",
+  "transfers",
+  "schedule",
+  "jobs",
+  "lockTtlSeconds",
+  "retries",
+  "multipartThresholdMiB",
+  "partSizeMiB",
+  "requestTimeoutSeconds",
+];
+const ENDPOINT_KEYS = ["endpoint", "region", "forcePathStyle", "credentials", "insecure"];
+const JOB_KEYS = [
+  "name",
+  "mode",
+  "source",
+  "targets",
+  "deletes",
+  "conflict",
+  "maxDeletePercent",
+  "include",
+  "exclude",
+];
+const LOCATION_KEYS = ["endpoint", "bucket", "prefix"];
+const MODES = ["copy", "sync", "bisync"] as const;
+const CONFLICTS = ["newer", "keep-both"] as const;
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+function didYouMean(word: string, options: readonly string[]): string {
+  let best = "";
+  let bestD = Infinity;
+  for (const o of options) {
+    const d = levenshtein(word, o);
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best && bestD <= Math.max(2, Math.floor(best.length / 3)) ? `did you mean "${best}"?` : `allowed: ${options.join(", ")}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${String(v)}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown, field: string, what: string): Record<string, unknown> {
+  if (!isObject(v)) throw new ConfigError(field, `must be ${what}, got ${describe(v)}`);
+  return v;
+}
+
+function noUnknownKeys(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw new ConfigError(field ? `${field}.${k}` : k, `unknown field; ${didYouMean(k, allowed)}`);
+    }
+  }
+}
+
+function str(v: unknown, field: string, opts: { optional?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+  if (v === undefined) {
+    if (opts.optional) return undefined;
+    throw new ConfigError(field, "is required");
+  }
+  if (typeof v !== "string") throw new ConfigError(field, `must be a string, got ${describe(v)}`);
+  if (opts.nonEmpty !== false && v.trim() === "") throw new ConfigError(field, "must not be empty");
+  return v;
+}
+
+function bool(v: unknown, field: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw new ConfigError(field, `must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+function num(
+  v: unknown,
+  field: string,
+  opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean },
+): number | undefined {
+  if (v === undefined) return undefined;
+  const range =
+    opts.max !== undefined
+      ? `between ${opts.min} and ${opts.max}`
+      : opts.minExclusive
+        ? `greater than ${opts.min}`
+        : `at least ${opts.min}`;
+  const kind = opts.int ? (opts.minExclusive && opts.min === 0 ? "a positive integer" : "an integer") : "a number";
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(field, `must be ${kind} ${range}, got ${describe(v)}`);
+  if (opts.int && !Number.isInteger(v)) throw new ConfigError(field, `must be ${kind} ${range}, got ${v}`);
+  if (opts.min !== undefined && (opts.minExclusive ? v <= opts.min : v < opts.min)) {
+    throw new ConfigError(field, `must be ${kind} ${range}, got ${v}`);
+  }
+  if (opts.max !== undefined && v > opts.max) throw new ConfigError(field, `must be ${kind} ${range}, got ${v}`);
+  return v;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/** A string identifying the server an endpoint talks to (for overlap checks). */
+export function serverIdentity(ep: EndpointConfig): string {
+  if (!ep.endpoint) return "aws"; // AWS bucket names are global
+  try {
+    const u = new URL(ep.endpoint);
+    const port = u.port || (u.protocol === "https:" ? "443" : "80");
+    return `${u.protocol}//${u.hostname.toLowerCase()}:${port}${u.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return ep.endpoint;
+  }
+}
+
+function validateCredentials(v: unknown, field: string): CredentialsConfig | undefined {
+  if (v === undefined) return undefined;
+  const o = obj(v, field, 'an object: inline {"accessKeyId","secretAccessKey"}, {"env":"PREFIX"} or {"file":"path"}');
+  if ("env" in o) {
+    noUnknownKeys(o, ["env"], field);
+    const env = str(o.env, `${field}.env`)!;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) {
+      throw new ConfigError(`${field}.env`, "must be an environment variable prefix like LONDON (letters, digits, _); the runner reads PREFIX_ACCESS_KEY_ID and PREFIX_SECRET_ACCESS_KEY");
+    }
+    return { env };
+  }
+  if ("file" in o) {
+    noUnknownKeys(o, ["file"], field);
+    return { file: str(o.file, `${field}.file`)! };
+  }
+  noUnknownKeys(o, ["accessKeyId", "secretAccessKey", "sessionToken"], field);
+  if (o.accessKeyId === undefined && o.secretAccessKey === undefined) {
+    throw new ConfigError(field, 'must be inline {"accessKeyId","secretAccessKey"}, {"env":"PREFIX"} or {"file":"path"}; omit it to use the default credential chain');
+  }
+  // Never echo a credential value in an error.
+  for (const k of ["accessKeyId", "secretAccessKey"] as const) {
+    if (typeof o[k] !== "string" || (o[k] as string).trim() === "") {
+      throw new ConfigError(`${field}.${k}`, o[k] === undefined ? "is required with inline credentials" : "must be a non-empty string");
+    }
+  }
+  if (o.sessionToken !== undefined && typeof o.sessionToken !== "string") {
+    throw new ConfigError(`${field}.sessionToken`, "must be a string");
+  }
+  return {
+    accessKeyId: o.accessKeyId as string,
+    secretAccessKey: o.secretAccessKey as string,
+    ...(o.sessionToken !== undefined ? { sessionToken: o.sessionToken as string } : {}),
+  };
+}
+
+function validateEndpoint(v: unknown, field: string): EndpointConfig {
+  const o = obj(v, field, "an object with endpoint, region, forcePathStyle, credentials");
+  noUnknownKeys(o, ENDPOINT_KEYS, field);
+  const out: EndpointConfig = {};
+  const url = str(o.endpoint, `${field}.endpoint`, { optional: true });
+  const insecure = bool(o.insecure, `${field}.insecure`);
+  if (url !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new ConfigError(`${field}.endpoint`, `is not a valid URL (${JSON.stringify(url)}); write it like https://s3.example.com`);
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      throw new ConfigError(`${field}.endpoint`, `must be an http(s) URL, got protocol ${u.protocol}`);
+    }
+    if (u.username || u.password) {
+      throw new ConfigError(`${field}.endpoint`, "must not contain credentials; put them in credentials");
+    }
+    if (u.protocol === "http:" && !LOOPBACK.test(u.hostname) && insecure !== true) {
+      throw new ConfigError(`${field}.endpoint`, `uses plain http to non-loopback host ${u.hostname}; use https, or set "insecure": true if you accept unencrypted traffic`);
+    }
+    out.endpoint = url;
+  }
+  const region = str(o.region, `${field}.region`, { optional: true });
+  if (region !== undefined) out.region = region;
+  if (url === undefined && region === undefined) {
+    throw new ConfigError(`${field}.region`, "is required when endpoint is absent (AWS S3); set region, or endpoint for an S3-compatible service");
+  }
+  const fps = bool(o.forcePathStyle, `${field}.forcePathStyle`);
+  if (fps !== undefined) out.forcePathStyle = fps;
+  const creds = validateCredentials(o.credentials, `${field}.credentials`);
+  if (creds) out.credentials = creds;
+  if (insecure !== undefined) out.insecure = insecure;
+  return out;
+}
+
+function validateLocation(v: unknown, field: string, endpoints: Record<string, EndpointConfig>): LocationConfig {
+  const o = obj(v, field, 'an object {"endpoint","bucket","prefix"}');
+  noUnknownKeys(o, LOCATION_KEYS, field);
+  const endpoint = str(o.endpoint, `${field}.endpoint`)!;
+  if (!Object.prototype.hasOwnProperty.call(endpoints, endpoint)) {
+    const names = Object.keys(endpoints);
+    throw new ConfigError(`${field}.endpoint`, `refers to unknown endpoint "${endpoint}"; ${didYouMean(endpoint, names).replace("allowed:", "defined endpoints:")}`);
+  }
+  const bucket = str(o.bucket, `${field}.bucket`)!;
+  if (bucket.includes("/") || /\s/.test(bucket)) {
+    throw new ConfigError(`${field}.bucket`, `must be a bare bucket name without "/" or spaces, got ${JSON.stringify(bucket)}; put key paths in prefix`);
+  }
+  const prefix = str(o.prefix, `${field}.prefix`, { optional: true, nonEmpty: false });
+  return { endpoint, bucket, prefix: prefix ?? "" };
+}
+
+function validateGlobs(v: unknown, field: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw new ConfigError(field, `must be an array of glob strings, got ${describe(v)}`);
+  return v.map((g, i) => {
+    if (typeof g !== "string" || g === "") throw new ConfigError(`${field}[${i}]`, `must be a non-empty glob string, got ${describe(g)}`);
+    try {
+      picomatch.makeRe(g, { dot: true, strictBrackets: true });
+    } catch (e) {
+      throw new ConfigError(`${field}[${i}]`, `is not a valid glob (${(e as Error).message}): ${JSON.stringify(g)}`);
+    }
+    return g;
+  });
+}
+
+export function validateCron(expr: string, field: string): void {
+  try {
+    const c = new Cron(expr, { paused: true });
+    const next = c.nextRun();
+    c.stop();
+    if (!next) throw new Error("it never fires");
+  } catch (e) {
+    throw new ConfigError(field, `is not a valid cron expression (${(e as Error).message}): ${JSON.stringify(expr)}; example: "*/15 * * * *" (every 15 minutes)`);
+  }
+}
+
+function validateJob(v: unknown, field: string, endpoints: Record<string, EndpointConfig>): JobConfig {
+  const o = obj(v, field, "an object with name, mode, source, targets");
+  noUnknownKeys(o, JOB_KEYS, field);
+  const name = str(o.name, `${field}.name`)!;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+    throw new ConfigError(`${field}.name`, `must be letters, digits, ".", "_" or "-" (it names the state and lock files), got ${JSON.stringify(name)}`);
+  }
+  const mode = str(o.mode, `${field}.mode`)!;
+  if (!(MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`${field}.mode`, `must be "copy", "sync" or "bisync", got ${JSON.stringify(mode)}; ${didYouMean(mode, MODES)}`);
+  }
+  const source = validateLocation(o.source, `${field}.source`, endpoints);
+  if (o.targets === undefined) throw new ConfigError(`${field}.targets`, "is required: an array of locations");
+  if (!Array.isArray(o.targets)) throw new ConfigError(`${field}.targets`, `must be an array of locations, got ${describe(o.targets)}`);
+  if (o.targets.length === 0) throw new ConfigError(`${field}.targets`, "must list at least one target location");
+  const targets = o.targets.map((t, i) => validateLocation(t, `${field}.targets[${i}]`, endpoints));
+  if (mode === "bisync" && targets.length !== 1) {
+    throw new ConfigError(`${field}.targets`, `bisync takes exactly one target, got ${targets.length}; split it into several bisync jobs`);
+  }
+  const job: JobConfig = { name, mode: mode as JobConfig["mode"], source, targets };
+  const deletes = bool(o.deletes, `${field}.deletes`);
+  if (deletes !== undefined) {
+    if (mode === "copy" && deletes) throw new ConfigError(`${field}.deletes`, 'copy never deletes; use mode "sync" to delete target keys absent from the source');
+    if (mode === "sync" && !deletes) throw new ConfigError(`${field}.deletes`, 'sync always deletes; use mode "copy" to never delete');
+    job.deletes = deletes;
+  }
+  const conflict = str(o.conflict, `${field}.conflict`, { optional: true });
+  if (conflict !== undefined) {
+    if (!(CONFLICTS as readonly string[]).includes(conflict)) {
+      throw new ConfigError(`${field}.conflict`, `must be "newer" or "keep-both", got ${JSON.stringify(conflict)}`);
+    }
+    if (mode !== "bisync") throw new ConfigError(`${field}.conflict`, `applies to bisync only; remove it from this ${mode} job`);
+    job.conflict = conflict as JobConfig["conflict"];
+  }
+  const mdp = num(o.maxDeletePercent, `${field}.maxDeletePercent`, { min: 0, max: 100 });
+  if (mdp !== undefined) job.maxDeletePercent = mdp;
+  const include = validateGlobs(o.include, `${field}.include`);
+  if (include) {
+    if (include.length === 0) throw new ConfigError(`${field}.include`, 'must not be empty (it would match nothing); omit it or use ["**"]');
+    job.include = include;
+  }
+  const exclude = validateGlobs(o.exclude, `${field}.exclude`);
+  if (exclude) job.exclude = exclude;
+  return job;
+}
+
+interface Area {
+  server: string;
+  bucket: string;
+  prefix: string;
+  field: string;
+  job: string;
+  /** Whether the runner may delete here. */
+  deletes: boolean;
+  /** Whether the runner writes here. */
+  writes: boolean;
+}
+
+function overlaps(a: { server: string; bucket: string; prefix: string }, b: { server: string; bucket: string; prefix: string }): boolean {
+  return a.server === b.server && a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+}
+
+function where(a: { bucket: string; prefix: string }): string {
+  return `bucket "${a.bucket}" prefix "${a.prefix}"`;
+}
+
+function checkOverlaps(cfg: RunnerConfig): void {
+  const areas: Area[] = [];
+  cfg.jobs.forEach((j, ji) => {
+    const bisyncDeletes = j.mode === "bisync" && j.deletes !== false;
+    const locs: [LocationConfig, string, boolean, boolean][] = [
+      [j.source, `jobs[${ji}].source`, bisyncDeletes, j.mode === "bisync"],
+      ...j.targets.map((t, ti) => [t, `jobs[${ji}].targets[${ti}]`, j.mode === "sync" || bisyncDeletes, true] as [LocationConfig, string, boolean, boolean]),
+    ];
+    const mine: Area[] = locs.map(([l, field, deletes, writes]) => ({
+      server: serverIdentity(cfg.endpoints[l.endpoint]),
+      bucket: l.bucket,
+      prefix: l.prefix ?? "",
+      field,
+      job: j.name,
+      deletes,
+      writes,
+    }));
+    // Within a job: no location may overlap another (a copy into its own source recurses).
+    for (let x = 0; x < mine.length; x++) {
+      for (let y = x + 1; y < mine.length; y++) {
+        if (overlaps(mine[x], mine[y])) {
+          throw new ConfigError(`${mine[y].field}.prefix`, `overlaps ${mine[x].field} (${where(mine[x])}); give them disjoint buckets or prefixes`);
+        }
+      }
+    }
+    areas.push(...mine);
+  });
+  // Between jobs: a location a job deletes in must not overlap a location another job writes or deletes in.
+  for (let x = 0; x < areas.length; x++) {
+    for (let y = x + 1; y < areas.length; y++) {
+      const a = areas[x];
+      const b = areas[y];
+      if (a.job === b.job) continue;
+      if (!(a.deletes || b.deletes) || !(a.writes || b.writes)) continue;
+      if ((a.deletes && (b.writes || b.deletes)) || (b.deletes && (a.writes || a.deletes))) {
+        if (overlaps(a, b)) {
+          throw new ConfigError(`${b.field}.prefix`, `overlaps ${a.field} of job "${a.job}" (${where(a)}), and one of them deletes keys absent from its source, so the jobs would delete each other's objects; use disjoint prefixes (fan-in: one target prefix per source)`);
+        }
+      }
+    }
+  }
+  // The state location must not be inside any replicated area (the runner would replicate or delete its own state).
+  const st = cfg.state as LocationConfig;
+  if ("bucket" in cfg.state) {
+    const sa = { server: serverIdentity(cfg.endpoints[st.endpoint]), bucket: st.bucket, prefix: st.prefix ?? "" };
+    for (const a of areas) {
+      if (overlaps(sa, a)) {
+        throw new ConfigError("state.prefix", `state location (${where(sa)}) overlaps ${a.field} of job "${a.job}" (${where(a)}); keep state in its own bucket or a prefix outside every job`);
+      }
+    }
+  }
+}
+
+function validateState(v: unknown, endpoints: Record<string, EndpointConfig>): StateConfig {
+  const o = obj(v, "state", 'an object: {"dir": "/var/lib/replication"} or {"endpoint","bucket","prefix"}');
+  if ("dir" in o) {
+    noUnknownKeys(o, ["dir"], "state");
+    return { dir: str(o.dir, "state.dir")! };
+  }
+  if (!("bucket" in o) && !("endpoint" in o)) {
+    noUnknownKeys(o, ["dir", ...LOCATION_KEYS], "state");
+    throw new ConfigError("state", 'must be {"dir": "/path"} or {"endpoint","bucket","prefix"}');
+  }
+  return validateLocation(o, "state", endpoints);
+}
+
+/** Validate a parsed config file; returns a normalized copy (prefixes default to ""). */
+export function validateConfig(raw: unknown): RunnerConfig {
+  const o = obj(raw, "config", "a JSON object with endpoints, state and jobs");
+  noUnknownKeys(o, TOP_KEYS, "");
+  if (o.endpoints === undefined) throw new ConfigError("endpoints", "is required: an object of named S3 endpoints");
+  const eps = obj(o.endpoints, "endpoints", "an object of named endpoints");
+  if (Object.keys(eps).length === 0) throw new ConfigError("endpoints", "must define at least one endpoint");
+  const endpoints: Record<string, EndpointConfig> = {};
+  for (const [name, ep] of Object.entries(eps)) {
+    if (name.trim() === "") throw new ConfigError("endpoints", "endpoint names must not be empty");
+    endpoints[name] = validateEndpoint(ep, `endpoints.${name}`);
+  }
+  if (o.state === undefined) throw new ConfigError("state", 'is required: {"dir": "/var/lib/replication"} or {"endpoint","bucket","prefix"}');
+  const state = validateState(o.state, endpoints);
+  if (o.jobs === undefined) throw new ConfigError("jobs", "is required: an array of jobs");
+  if (!Array.isArray(o.jobs)) throw new ConfigError("jobs", `must be an array of jobs, got ${describe(o.jobs)}`);
+  if (o.jobs.length === 0) throw new ConfigError("jobs", "must contain at least one job");
+  const jobs = o.jobs.map((j, i) => validateJob(j, `jobs[${i}]`, endpoints));
+  const seen = new Map<string, number>();
+  jobs.forEach((j, i) => {
+    if (seen.has(j.name)) throw new ConfigError(`jobs[${i}].name`, `duplicate job name "${j.name}" (also jobs[${seen.get(j.name)}]); job names must be unique`);
+    seen.set(j.name, i);
+  });
+  const cfg: RunnerConfig = { endpoints, state, jobs };
+  const transfers = num(o.transfers, "transfers", { int: true, min: 0, minExclusive: true });
+  if (transfers !== undefined) {
+    if (transfers > 1024) throw new ConfigError("transfers", `must be at most 1024, got ${transfers}`);
+    cfg.transfers = transfers;
+  }
+  const schedule = str(o.schedule, "schedule", { optional: true });
+  if (schedule !== undefined) {
+    validateCron(schedule, "schedule");
+    cfg.schedule = schedule;
+  }
+  const lock = num(o.lockTtlSeconds, "lockTtlSeconds", { min: 0, minExclusive: true });
+  if (lock !== undefined) cfg.lockTtlSeconds = lock;
+  const retries = num(o.retries, "retries", { int: true, min: 1, max: 20 });
+  if (retries !== undefined) cfg.retries = retries;
+  const mt = num(o.multipartThresholdMiB, "multipartThresholdMiB", { min: 5, max: 5 * 1024 });
+  if (mt !== undefined) cfg.multipartThresholdMiB = mt;
+  const ps = num(o.partSizeMiB, "partSizeMiB", { min: 5, max: 5 * 1024 });
+  if (ps !== undefined) cfg.partSizeMiB = ps;
+  const rt = num(o.requestTimeoutSeconds, "requestTimeoutSeconds", { min: 0, minExclusive: true });
+  if (rt !== undefined) cfg.requestTimeoutSeconds = rt;
+  checkOverlaps(cfg);
+  return cfg;
+}

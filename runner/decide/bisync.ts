@@ -1,0 +1,116 @@
+// bisync: two listings + the state of the last fully successful run → actions.
+// Each side is compared with its own prior listing (the state), as rclone bisync does, but with
+// (size, ETag) instead of modification times, so no HEAD is ever needed.
+import { compareKeys, record, sameContent, unchangedSince, type Entry, type StateRecord } from "./types.js";
+
+export type Side = "a" | "b";
+
+export type BisyncAction =
+  | { kind: "copy"; from: Side; key: string; entry: Entry; reason: string }
+  | { kind: "delete"; side: Side; key: string; entry: Entry; reason: string }
+  | {
+      kind: "conflict";
+      key: string;
+      a: Entry;
+      b: Entry;
+      /** Whose content stays under `key` ("newer"); null: keep-both (both renamed). */
+      winner: Side | null;
+      reason: string;
+    };
+
+export interface BisyncPlan {
+  actions: BisyncAction[];
+  /** Keys equal on both sides that need nothing: carried into the next state. */
+  same: StateRecord[];
+  /** Keys deleted on both sides (forgotten). */
+  forgotten: number;
+  deletes: { a: number; b: number };
+  /** Whether the run had no usable state (first run or --resync): merge only, never delete. */
+  firstRun: boolean;
+}
+
+export interface BisyncOptions {
+  /** Propagate deletions (default true). Off: a key deleted on one side is restored from the other. */
+  deletes: boolean;
+  conflict: "newer" | "keep-both";
+}
+
+/** The side whose content wins a "newer" conflict: the later LastModified; a tie goes to the source (a). */
+export function newerSide(a: Entry, b: Entry): Side {
+  return b.mtime > a.mtime ? "b" : "a";
+}
+
+function other(s: Side): Side {
+  return s === "a" ? "b" : "a";
+}
+
+/**
+ * Merge-join of the two sorted listings and the sorted state.
+ * `prior` undefined = first run or --resync: merge both ways, never delete, different contents are conflicts.
+ */
+export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: readonly StateRecord[] | undefined, opts: BisyncOptions): BisyncPlan {
+  const firstRun = prior === undefined;
+  const st = prior ?? [];
+  const plan: BisyncPlan = { actions: [], same: [], forgotten: 0, deletes: { a: 0, b: 0 }, firstRun };
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  const conflictOrSame = (key: string, ea: Entry, eb: Entry, r: StateRecord | undefined, why: string) => {
+    if (sameContent(ea, eb, r)) {
+      plan.same.push(record(key, ea, eb));
+      return;
+    }
+    const winner = opts.conflict === "keep-both" ? null : newerSide(ea, eb);
+    plan.actions.push({ kind: "conflict", key, a: ea, b: eb, winner, reason: why });
+  };
+  while (i < a.length || j < b.length || k < st.length) {
+    let key: string | undefined;
+    for (const cand of [a[i]?.key, b[j]?.key, st[k]?.key]) {
+      if (cand !== undefined && (key === undefined || compareKeys(cand, key) < 0)) key = cand;
+    }
+    const ea = i < a.length && a[i].key === key ? a[i++] : undefined;
+    const eb = j < b.length && b[j].key === key ? b[j++] : undefined;
+    const r = k < st.length && st[k].key === key ? st[k++] : undefined;
+    const k0 = key!;
+
+    if (!r) {
+      // New on one or both sides (or first run).
+      if (ea && eb) conflictOrSame(k0, ea, eb, undefined, firstRun ? "present on both sides with different content (first run)" : "new on both sides with different content");
+      else if (ea) plan.actions.push({ kind: "copy", from: "a", key: k0, entry: ea, reason: "new on source" });
+      else if (eb) plan.actions.push({ kind: "copy", from: "b", key: k0, entry: eb, reason: "new on target" });
+      continue;
+    }
+    const aState = ea ? (unchangedSince(ea, r.aSize, r.aEtag) ? "unchanged" : "changed") : "deleted";
+    const bState = eb ? (unchangedSince(eb, r.bSize, r.bEtag) ? "unchanged" : "changed") : "deleted";
+
+    if (aState === "deleted" && bState === "deleted") {
+      plan.forgotten++;
+    } else if (aState === "unchanged" && bState === "unchanged") {
+      plan.same.push(record(k0, ea!, eb!));
+    } else if (aState === "deleted" || bState === "deleted") {
+      const gone: Side = aState === "deleted" ? "a" : "b";
+      const kept: Side = other(gone);
+      const keptEntry = (kept === "a" ? ea : eb)!;
+      const keptState = kept === "a" ? aState : bState;
+      if (keptState === "unchanged" && opts.deletes) {
+        plan.actions.push({ kind: "delete", side: kept, key: k0, entry: keptEntry, reason: `deleted on ${gone === "a" ? "source" : "target"}, unchanged here` });
+        plan.deletes[kept]++;
+      } else {
+        plan.actions.push({
+          kind: "copy",
+          from: kept,
+          key: k0,
+          entry: keptEntry,
+          reason: keptState === "changed" ? `deleted on ${gone === "a" ? "source" : "target"} but changed on the other side: the changed version survives` : "deleted on one side; deletes are off: restored",
+        });
+      }
+    } else if (aState === "changed" && bState === "unchanged") {
+      plan.actions.push({ kind: "copy", from: "a", key: k0, entry: ea!, reason: "changed on source" });
+    } else if (aState === "unchanged" && bState === "changed") {
+      plan.actions.push({ kind: "copy", from: "b", key: k0, entry: eb!, reason: "changed on target" });
+    } else {
+      conflictOrSame(k0, ea!, eb!, undefined, "changed on both sides with different content");
+    }
+  }
+  return plan;
+}

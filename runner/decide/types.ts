@@ -1,0 +1,66 @@
+// Pure data shared by the decision tables. No I/O anywhere under runner/decide/.
+
+/** One object of a listing, with its key relative to the location's prefix. */
+export interface Entry {
+  key: string;
+  size: number;
+  /** ETag without quotes ("" if unknown). */
+  etag: string;
+  /** LastModified, epoch milliseconds. */
+  mtime: number;
+}
+
+/**
+ * One key of the saved state, after the last fully successful run. `a` is the job's source side,
+ * `b` the target side. For copy/sync it records which source (size, ETag) produced which target
+ * (size, ETag), so objects whose ETags differ across providers (multipart) are not copied again.
+ * For bisync it is both sides' listing after the run.
+ */
+export interface StateRecord {
+  key: string;
+  aSize: number;
+  aEtag: string;
+  aMtime: number;
+  bSize: number;
+  bEtag: string;
+  bMtime: number;
+}
+
+/** Byte-order-independent, consistent key order used everywhere (UTF-16 code units). Listings
+ *  are sorted with it before merging, whatever order the server returned. */
+export function compareKeys(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function sortEntries<T extends { key: string }>(xs: T[]): T[] {
+  return xs.sort((p, q) => compareKeys(p.key, q.key));
+}
+
+const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
+/** An ETag is an MD5 of the content only when it is 32 hex digits (single-part, no SSE-KMS/C). */
+export function isPlainMd5(etag: string): boolean {
+  return PLAIN_MD5.test(etag);
+}
+
+export function record(key: string, a: Omit<Entry, "key">, b: Omit<Entry, "key">): StateRecord {
+  return { key, aSize: a.size, aEtag: a.etag, aMtime: a.mtime, bSize: b.size, bEtag: b.etag, bMtime: b.mtime };
+}
+
+/**
+ * Do a source object and a target object hold the same content, judged without any HEAD?
+ * - The state says this target (size, ETag) was produced from this source (size, ETag): equal.
+ * - Sizes differ: different.
+ * - Same size and same non-empty ETag: equal (plain MD5s, or identical multipart layouts).
+ * - Otherwise different (including "unknown": a multipart ETag vs anything else with no state;
+ *   copying again is safe and the state then records the pair).
+ */
+export function sameContent(a: Entry, b: Entry, prior?: StateRecord): boolean {
+  if (prior && prior.aSize === a.size && prior.aEtag === a.etag && prior.bSize === b.size && prior.bEtag === b.etag) return true;
+  if (a.size !== b.size) return false;
+  return a.etag !== "" && a.etag === b.etag;
+}
+
+/** Is this entry unchanged since the state recorded that side (size and ETag)? */
+export function unchangedSince(e: Entry, size: number, etag: string): boolean {
+  return e.size === size && e.etag === etag && etag !== "";
+}

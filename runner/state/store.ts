@@ -1,0 +1,222 @@
+// Where state and locks live: a local directory, or a bucket (so a replaced VM loses nothing).
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { randomUUID } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { errorCode, httpStatus, type Location } from "../store/s3.js";
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  token: string;
+  started: string;
+  /** Epoch ms after which the lock is stale. */
+  expires: number;
+}
+
+export class LockedError extends Error {
+  constructor(job: string, info: LockInfo) {
+    super(`job "${job}" is locked by pid ${info.pid} on ${info.host} (started ${info.started}, expires ${new Date(info.expires).toISOString()}); another run is active, or wait for the lock to expire`);
+    this.name = "LockedError";
+  }
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+  /** Synchronous best-effort release for process exit handlers. */
+  releaseSync(): void;
+}
+
+export interface StateStore {
+  readonly description: string;
+  load(job: string): Promise<Buffer | undefined>;
+  save(job: string, data: Buffer): Promise<void>;
+  lock(job: string, ttlMs: number): Promise<HeldLock>;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A lock is stale when expired, or held by a dead process on this host. */
+export function isStale(info: LockInfo, now = Date.now()): boolean {
+  if (!(info.expires > now)) return true;
+  return info.host === hostname() && info.pid !== process.pid && !pidAlive(info.pid);
+}
+
+function newInfo(ttlMs: number): LockInfo {
+  return { pid: process.pid, host: hostname(), token: randomUUID(), started: new Date().toISOString(), expires: Date.now() + ttlMs };
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const o = JSON.parse(text) as LockInfo;
+    if (typeof o.expires === "number" && typeof o.token === "string") return o;
+  } catch {
+    /* a half-written lock is treated as stale */
+  }
+  return undefined;
+}
+
+function atomicWrite(path: string, data: Buffer | string): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export class DirStateStore implements StateStore {
+  constructor(private readonly dir: string) {}
+  get description(): string {
+    return `state dir ${this.dir}`;
+  }
+  private path(job: string, ext: string): string {
+    return join(this.dir, `${job}.${ext}`);
+  }
+  async load(job: string): Promise<Buffer | undefined> {
+    try {
+      return readFileSync(this.path(job, "state.gz"));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+  async save(job: string, data: Buffer): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    atomicWrite(this.path(job, "state.gz"), data);
+    try {
+      const dfd = openSync(this.dir, "r");
+      fsyncSync(dfd);
+      closeSync(dfd);
+    } catch {
+      /* directory fsync is best effort */
+    }
+  }
+  async lock(job: string, ttlMs: number): Promise<HeldLock> {
+    mkdirSync(this.dir, { recursive: true });
+    const path = this.path(job, "lock");
+    let info = newInfo(ttlMs);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = openSync(path, "wx", 0o600);
+        writeSync(fd, JSON.stringify(info));
+        fsyncSync(fd);
+        closeSync(fd);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        let existing: LockInfo | undefined;
+        try {
+          existing = parseLock(readFileSync(path, "utf8"));
+        } catch {
+          existing = undefined;
+        }
+        if (existing && !isStale(existing)) throw new LockedError(job, existing);
+        if (attempt >= 2) throw new Error(`cannot take the lock ${path}: it keeps reappearing`);
+        try {
+          unlinkSync(path);
+        } catch {
+          /* someone else removed it */
+        }
+      }
+    }
+    let held = true;
+    const refresh = setInterval(() => {
+      try {
+        const cur = parseLock(readFileSync(path, "utf8"));
+        if (!cur || cur.token !== info.token) return;
+        info = { ...info, expires: Date.now() + ttlMs };
+        atomicWrite(path, JSON.stringify(info));
+      } catch {
+        /* keep going; expiry is the fallback */
+      }
+    }, Math.max(1000, Math.floor(ttlMs / 3)));
+    refresh.unref();
+    const releaseSync = () => {
+      if (!held) return;
+      held = false;
+      clearInterval(refresh);
+      try {
+        const cur = parseLock(readFileSync(path, "utf8"));
+        if (cur && cur.token === info.token) unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    };
+    return { release: async () => releaseSync(), releaseSync };
+  }
+}
+
+async function readObject(loc: Location, key: string): Promise<Buffer | undefined> {
+  try {
+    const r = await loc.ep.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }));
+    return Buffer.from(await r.Body!.transformToByteArray());
+  } catch (e) {
+    if (errorCode(e) === "NoSuchKey" || httpStatus(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+export class BucketStateStore implements StateStore {
+  constructor(private readonly loc: Location) {}
+  get description(): string {
+    return `state bucket ${this.loc.ep.name}/${this.loc.bucket}/${this.loc.prefix}`;
+  }
+  private key(job: string, ext: string): string {
+    return `${this.loc.prefix}${job}.${ext}`;
+  }
+  async load(job: string): Promise<Buffer | undefined> {
+    return readObject(this.loc, this.key(job, "state.gz"));
+  }
+  async save(job: string, data: Buffer): Promise<void> {
+    // A single PUT is atomic: readers see the old or the new state, never a mix.
+    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, "state.gz"), Body: data, ContentType: "application/gzip" }));
+  }
+  async lock(job: string, ttlMs: number): Promise<HeldLock> {
+    const key = this.key(job, "lock");
+    const existing = await readObject(this.loc, key);
+    if (existing) {
+      const info = parseLock(existing.toString("utf8"));
+      if (info && !isStale(info)) throw new LockedError(job, info);
+    }
+    let info = newInfo(ttlMs);
+    const put = () => this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify(info), ContentType: "application/json" }));
+    await put();
+    // Read back after a short pause: if another runner raced us, only one token survives.
+    await new Promise((r) => setTimeout(r, 250));
+    const back = await readObject(this.loc, key);
+    const cur = back && parseLock(back.toString("utf8"));
+    if (!cur || cur.token !== info.token) throw new LockedError(job, cur ?? info);
+    let held = true;
+    const refresh = setInterval(() => {
+      info = { ...info, expires: Date.now() + ttlMs };
+      put().catch(() => undefined);
+    }, Math.max(1000, Math.floor(ttlMs / 3)));
+    refresh.unref();
+    return {
+      release: async () => {
+        if (!held) return;
+        held = false;
+        clearInterval(refresh);
+        const now = await readObject(this.loc, key).catch(() => undefined);
+        const c = now && parseLock(now.toString("utf8"));
+        if (c && c.token === info.token) await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: key })).catch(() => undefined);
+      },
+      releaseSync: () => {
+        held = false;
+        clearInterval(refresh);
+      },
+    };
+  }
+}

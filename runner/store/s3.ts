@@ -1,0 +1,470 @@
+// S3 access: one client per endpoint (keep-alive, timeouts, request counting), listing,
+// streaming transfers, server-side copies and batched deletes. No decisions here.
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+  type GetObjectCommandOutput,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { createHash } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import type { EndpointConfig } from "../config/types.js";
+import type { ResolvedCredentials } from "../config/credentials.js";
+import { serverIdentity } from "../config/validate.js";
+import { isPlainMd5, type Entry } from "../decide/types.js";
+
+export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+export type RequestCounts = Record<RequestKind, number>;
+
+const KIND_OF: Record<string, RequestKind> = {
+  ListObjectsV2Command: "LIST",
+  ListObjectsCommand: "LIST",
+  HeadObjectCommand: "HEAD",
+  GetObjectCommand: "GET",
+  PutObjectCommand: "PUT",
+  CopyObjectCommand: "COPY",
+  DeleteObjectCommand: "DELETE",
+  DeleteObjectsCommand: "DELETE",
+  CreateMultipartUploadCommand: "MPU_CREATE",
+  UploadPartCommand: "MPU_PART",
+  UploadPartCopyCommand: "MPU_PART",
+  CompleteMultipartUploadCommand: "MPU_COMPLETE",
+  AbortMultipartUploadCommand: "MPU_ABORT",
+};
+
+export function zeroCounts(): RequestCounts {
+  return Object.fromEntries(REQUEST_KINDS.map((k) => [k, 0])) as RequestCounts;
+}
+
+export function diffCounts(after: RequestCounts, before: RequestCounts): RequestCounts {
+  const out = zeroCounts();
+  for (const k of REQUEST_KINDS) out[k] = after[k] - before[k];
+  return out;
+}
+
+export interface ClientOptions {
+  maxSockets: number;
+  requestTimeoutMs: number;
+  counts: RequestCounts;
+}
+
+/** A configured endpoint: its client and the identity used to detect "same server, same keys". */
+export interface Endpoint {
+  name: string;
+  client: S3Client;
+  /** Same value on two endpoints ⇒ server-side CopyObject works between them. */
+  copyIdentity: string;
+  url: string;
+}
+
+export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedCredentials | undefined, opts: ClientOptions): Endpoint {
+  const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets, keepAliveMsecs: 1000 };
+  const client = new S3Client({
+    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
+    region: cfg.region ?? "us-east-1",
+    forcePathStyle: cfg.forcePathStyle ?? !!cfg.endpoint,
+    ...(creds ? { credentials: creds } : {}),
+    maxAttempts: 3,
+    retryMode: "standard",
+    // S3-compatibles: no flexible checksums (extra CPU, and some servers reject them).
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    requestHandler: {
+      httpAgent: new http.Agent(agentOpts),
+      httpsAgent: new https.Agent(agentOpts),
+      connectionTimeout: 10_000,
+      socketTimeout: opts.requestTimeoutMs,
+    },
+  });
+  // Count every HTTP attempt (this step runs once per retry attempt).
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const kind = KIND_OF[context.commandName ?? ""] ?? "OTHER";
+      opts.counts[kind]++;
+      return next(args);
+    },
+    { step: "finalizeRequest", priority: "low", name: "replicationRequestCounter" },
+  );
+  // DeleteObjects needs Content-MD5 on many S3-compatibles (the SDK now sends CRC32 instead).
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DeleteObjectsCommand") {
+        const req = args.request as { body?: unknown; headers: Record<string, string> };
+        if (typeof req.body === "string" || req.body instanceof Uint8Array) {
+          req.headers["content-md5"] = createHash("md5").update(req.body).digest("base64");
+          for (const h of Object.keys(req.headers)) if (h.toLowerCase().startsWith("x-amz-checksum-") || h.toLowerCase() === "x-amz-sdk-checksum-algorithm") delete req.headers[h];
+        }
+      }
+      return next(args);
+    },
+    { step: "build", priority: "low", name: "replicationDeleteMd5" },
+  );
+  const identity = `${serverIdentity(cfg)}|${cfg.region ?? ""}|${creds ? createHash("sha256").update(`${creds.accessKeyId}\0${creds.secretAccessKey}`).digest("hex").slice(0, 16) : "default-chain"}`;
+  return { name, client, copyIdentity: identity, url: cfg.endpoint ?? `aws:${cfg.region}` };
+}
+
+export interface Location {
+  ep: Endpoint;
+  bucket: string;
+  prefix: string;
+}
+
+export function describeLocation(l: Location): string {
+  return `${l.ep.name}/${l.bucket}/${l.prefix}`;
+}
+
+// ---------------------------------------------------------------- errors and retries
+
+export function errorCode(e: unknown): string {
+  const x = e as { name?: string; Code?: string; code?: string };
+  return x?.Code ?? x?.name ?? x?.code ?? "Error";
+}
+
+export function httpStatus(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+const RETRYABLE_CODES = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequests",
+  "RequestTimeout",
+  "RequestTimeTooSkewed",
+  "InternalError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "TruncatedBody",
+  "AbortError",
+]);
+
+const AUTH_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken", "InvalidToken", "CredentialsProviderError"]);
+
+export function isAuthError(e: unknown): boolean {
+  return AUTH_CODES.has(errorCode(e)) || httpStatus(e) === 403;
+}
+
+export function isRetryable(e: unknown): boolean {
+  const status = httpStatus(e);
+  if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
+  if (RETRYABLE_CODES.has(errorCode(e))) return true;
+  const msg = String((e as Error)?.message ?? "");
+  return /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|aborted|premature close|timed? ?out|truncated/i.test(msg) && !isAuthError(e);
+}
+
+/** Retry `fn` with exponential backoff and full jitter on retryable errors. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, attempts: number, onRetry?: (e: unknown, attempt: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (attempt >= attempts || !isRetryable(e)) throw e;
+      onRetry?.(e, attempt);
+      const cap = Math.min(8000, 250 * 2 ** (attempt - 1));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * cap) + 50));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- listing
+
+export function stripEtag(etag: string | undefined): string {
+  return (etag ?? "").replace(/^W\//, "").replace(/^"+|"+$/g, "");
+}
+
+/** List every object under the location's prefix, keys made relative to it. Unsorted. */
+export async function listLocation(loc: Location, attempts: number, accept: (relKey: string) => boolean, onPage?: (n: number) => void): Promise<Entry[]> {
+  const out: Entry[] = [];
+  let token: string | undefined;
+  do {
+    const page = await withRetry(
+      () =>
+        loc.ep.client.send(
+          new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix || undefined, ContinuationToken: token, MaxKeys: 1000 }),
+        ),
+      attempts,
+    );
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      const rel = o.Key.slice(loc.prefix.length);
+      if (!accept(rel)) continue;
+      out.push({ key: rel, size: o.Size ?? 0, etag: stripEtag(o.ETag), mtime: o.LastModified ? o.LastModified.getTime() : 0 });
+    }
+    onPage?.(out.length);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+// ---------------------------------------------------------------- transfers
+
+export interface TransferOptions {
+  multipartThreshold: number;
+  partSize: number;
+  partsInFlight: number;
+  /** Called with streamed byte increments (progress). */
+  onBytes?: (n: number) => void;
+}
+
+export interface TransferResult {
+  /** Source (size, ETag) actually copied: may differ from the listing if it changed meanwhile. */
+  srcSize: number;
+  srcEtag: string;
+  srcMtime: number;
+  dstSize: number;
+  dstEtag: string;
+  bytes: number;
+  method: "copy" | "stream" | "multipart" | "multipart-copy";
+}
+
+/**
+ * Byte-count and MD5 guard for a streamed body. It holds back the last chunk until the stream has
+ * ended and verified, so a truncated or corrupted body never reaches the server complete: the
+ * upload is aborted instead of becoming a visible object.
+ */
+class BodyGuard extends Transform {
+  private held: Buffer | undefined;
+  private count = 0;
+  private readonly hash;
+  constructor(
+    private readonly expected: number,
+    private readonly md5hex: string | undefined,
+    private readonly onBytes?: (n: number) => void,
+  ) {
+    super();
+    this.hash = md5hex ? createHash("md5") : undefined;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.count += chunk.length;
+    this.hash?.update(chunk);
+    this.onBytes?.(chunk.length);
+    if (this.count > this.expected) return cb(Object.assign(new Error(`body longer than Content-Length ${this.expected}`), { name: "TruncatedBody" }));
+    const prev = this.held;
+    this.held = chunk;
+    if (prev) this.push(prev);
+    cb();
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.count !== this.expected) {
+      return cb(Object.assign(new Error(`truncated body: got ${this.count} of ${this.expected} bytes`), { name: "TruncatedBody" }));
+    }
+    if (this.hash && this.md5hex && this.hash.digest("hex") !== this.md5hex.toLowerCase()) {
+      return cb(Object.assign(new Error("body MD5 does not match its ETag"), { name: "TruncatedBody" }));
+    }
+    if (this.held) this.push(this.held);
+    this.held = undefined;
+    cb();
+  }
+}
+
+function encodeCopySource(bucket: string, key: string): string {
+  return `${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
+}
+
+/** rclone-compatible user metadata: `mtime` (epoch seconds with fraction) and `md5chksum` (base64 MD5). */
+export function rcloneMetadata(existing: Record<string, string> | undefined, lastModifiedMs: number, etag: string): Record<string, string> {
+  const md: Record<string, string> = { ...(existing ?? {}) };
+  if (!md.mtime && lastModifiedMs > 0) md.mtime = (lastModifiedMs / 1000).toFixed(3);
+  if (!md.md5chksum && isPlainMd5(etag)) md.md5chksum = Buffer.from(etag, "hex").toString("base64");
+  return md;
+}
+
+const FIVE_GIB = 5 * 1024 ** 3;
+
+/** Copy one object. Same server and keys: server-side; otherwise GET streamed into PUT/multipart. */
+export async function transferObject(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts);
+  return streamCopy(src, srcKey, dst, dstKey, opts);
+}
+
+async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  const c = dst.ep.client;
+  if (listed.size <= FIVE_GIB) {
+    const r = await c.send(
+      new CopyObjectCommand({
+        Bucket: dst.bucket,
+        Key: dstKey,
+        CopySource: encodeCopySource(src.bucket, srcKey),
+        MetadataDirective: "COPY",
+        ...(listed.etag ? { CopySourceIfMatch: `"${listed.etag}"` } : {}),
+      }),
+    );
+    opts.onBytes?.(listed.size);
+    const dstEtag = stripEtag(r.CopyObjectResult?.ETag);
+    return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
+  }
+  // Above 5 GiB: multipart copy. One HEAD for the headers (rare: only objects this large).
+  const head = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  const size = head.ContentLength ?? listed.size;
+  const partSize = Math.max(opts.partSize, 64 * 1024 ** 2, Math.ceil(size / 9000));
+  const mpu = await c.send(
+    new CreateMultipartUploadCommand({
+      Bucket: dst.bucket,
+      Key: dstKey,
+      ContentType: head.ContentType,
+      CacheControl: head.CacheControl,
+      ContentDisposition: head.ContentDisposition,
+      ContentEncoding: head.ContentEncoding,
+      ContentLanguage: head.ContentLanguage,
+      Expires: head.Expires,
+      Metadata: rcloneMetadata(head.Metadata, head.LastModified?.getTime() ?? listed.mtime, stripEtag(head.ETag)),
+    }),
+  );
+  try {
+    const parts: { PartNumber: number; ETag: string }[] = [];
+    const n = Math.ceil(size / partSize);
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        const start = i * partSize;
+        const end = Math.min(size, start + partSize) - 1;
+        const r = await c.send(
+          new UploadPartCopyCommand({
+            Bucket: dst.bucket,
+            Key: dstKey,
+            UploadId: mpu.UploadId,
+            PartNumber: i + 1,
+            CopySource: encodeCopySource(src.bucket, srcKey),
+            CopySourceRange: `bytes=${start}-${end}`,
+            CopySourceIfMatch: head.ETag,
+          }),
+        );
+        parts[i] = { PartNumber: i + 1, ETag: r.CopyPartResult!.ETag! };
+        opts.onBytes?.(end - start + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.partsInFlight, n) }, worker));
+    const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
+    return { srcSize: size, srcEtag: stripEtag(head.ETag), srcMtime: head.LastModified?.getTime() ?? listed.mtime, dstSize: size, dstEtag: stripEtag(done.ETag), bytes: 0, method: "multipart-copy" };
+  } catch (e) {
+    await c.send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId })).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  const ac = new AbortController();
+  let got: GetObjectCommandOutput;
+  got = await src.ep.client.send(new GetObjectCommand({ Bucket: src.bucket, Key: srcKey }), { abortSignal: ac.signal });
+  const body = got.Body as Readable | undefined;
+  const size = got.ContentLength ?? 0;
+  const srcEtag = stripEtag(got.ETag);
+  const md5hex = isPlainMd5(srcEtag) ? srcEtag : undefined;
+  const guard = new BodyGuard(size, md5hex, opts.onBytes);
+  let bodyError: unknown;
+  const fail = (e: unknown) => {
+    if (bodyError) return;
+    bodyError = e;
+    guard.destroy(e as Error);
+    ac.abort();
+  };
+  if (body) {
+    body.on("error", fail);
+    guard.on("error", fail);
+    body.pipe(guard);
+  } else guard.end();
+  const headers = {
+    ContentType: got.ContentType,
+    CacheControl: got.CacheControl,
+    ContentDisposition: got.ContentDisposition,
+    ContentEncoding: got.ContentEncoding,
+    ContentLanguage: got.ContentLanguage,
+    Expires: got.Expires,
+    Metadata: rcloneMetadata(got.Metadata, got.LastModified?.getTime() ?? 0, srcEtag),
+  };
+  const srcMtime = got.LastModified?.getTime() ?? 0;
+  try {
+    if (size < opts.multipartThreshold) {
+      const r = await dst.ep.client.send(
+        new PutObjectCommand({
+          Bucket: dst.bucket,
+          Key: dstKey,
+          Body: guard,
+          ContentLength: size,
+          ...(md5hex ? { ContentMD5: Buffer.from(md5hex, "hex").toString("base64") } : {}),
+          ...headers,
+        }),
+        { abortSignal: ac.signal },
+      );
+      if (bodyError) throw bodyError;
+      return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag: stripEtag(r.ETag), bytes: size, method: "stream" };
+    }
+    const partSize = Math.max(opts.partSize, Math.ceil(size / 9000));
+    const up = new Upload({
+      client: dst.ep.client,
+      params: { Bucket: dst.bucket, Key: dstKey, Body: guard, ...headers },
+      partSize,
+      queueSize: opts.partsInFlight,
+      leavePartsOnError: false,
+    });
+    const r = await up.done();
+    if (bodyError) throw bodyError;
+    return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag: stripEtag(r.ETag), bytes: size, method: "multipart" };
+  } catch (e) {
+    if (!bodyError) {
+      body?.destroy();
+      ac.abort();
+    }
+    throw bodyError ?? e;
+  }
+}
+
+// ---------------------------------------------------------------- deletes
+
+/** Delete keys (absolute) in batches of 1000. Returns per-key failures. */
+export async function deleteKeys(loc: Location, keys: string[], attempts: number, onDeleted?: (n: number) => void): Promise<{ key: string; message: string }[]> {
+  const failures: { key: string; message: string }[] = [];
+  let batchUnsupported = false;
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    if (!batchUnsupported) {
+      try {
+        const r = await withRetry(
+          () => loc.ep.client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+          attempts,
+        );
+        const errs = r.Errors ?? [];
+        for (const e of errs) failures.push({ key: e.Key ?? "?", message: `${e.Code}: ${e.Message}` });
+        onDeleted?.(batch.length - errs.length);
+        continue;
+      } catch (e) {
+        const code = errorCode(e);
+        if (code !== "NotImplemented" && httpStatus(e) !== 501) {
+          for (const key of batch) failures.push({ key, message: `${code}: ${(e as Error).message}` });
+          continue;
+        }
+        batchUnsupported = true;
+      }
+    }
+    for (const key of batch) {
+      try {
+        await withRetry(() => loc.ep.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key })), attempts);
+        onDeleted?.(1);
+      } catch (e) {
+        failures.push({ key, message: `${errorCode(e)}: ${(e as Error).message}` });
+      }
+    }
+  }
+  return failures;
+}

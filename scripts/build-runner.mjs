@@ -1,0 +1,39 @@
+// Bundles the runner into one self-contained ESM file, dist/runner.mjs, that runs with plain
+// `node` and no node_modules (the artifact the deployment components ship).
+import { build } from "esbuild";
+import { chmodSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outfile = join(root, "dist", "runner.mjs");
+mkdirSync(dirname(outfile), { recursive: true });
+
+const started = Date.now();
+const result = await build({
+  entryPoints: [join(root, "runner", "cli.ts")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: false,
+  legalComments: "none",
+  sourcemap: false,
+  metafile: true,
+  logLevel: "warning",
+  banner: {
+    js: [
+      "#!/usr/bin/env node",
+      "// replication-runner: bundled by scripts/build-runner.mjs. Source: runner/.",
+      'import { createRequire as __replCreateRequire } from "node:module";',
+      "const require = __replCreateRequire(import.meta.url);",
+      'process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";',
+      // The SDK warns that future versions need Node 22; it is noise for runner users.
+      "{ const __emit = process.emitWarning.bind(process); process.emitWarning = (w, ...a) => { const s = typeof w === \"string\" ? w : w?.message ?? \"\"; const t = typeof a[0] === \"string\" ? a[0] : a[0]?.type ?? w?.name; if (t === \"NodeVersionSupportWarning\" || /NodeVersionSupportWarning|will require node >=/.test(s)) return; return __emit(w, ...a); }; }",
+    ].join("\n"),
+  },
+});
+chmodSync(outfile, 0o755);
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`built ${outfile} (${(bytes / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);

@@ -1,0 +1,128 @@
+// copy mode against two real s3rver processes, through the built dist/runner.mjs.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contents, endpointsOf, get, keys, put, runRunner, startEnv, writeConfig, type Env } from "./harness.js";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv({ london: ["src", "src2"], zurich: ["dst", "dst2", "fan1"], paris: ["fan2"] });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const seg = "s".repeat(200);
+const LONG_KEY = [seg, seg, seg, seg, "e".repeat(1024 - 4 * 201)].join("/");
+const WEIRD = ["with space.txt", "plus+sign.txt", "per%25cent%.txt", "ünïcødé/日本語/😀.txt", "folder/", "deep/a/b/c.txt", LONG_KEY];
+
+describe("copy", () => {
+  it("copies bytes, headers and user metadata, writes rclone mtime/md5chksum, and converges", async () => {
+    const c = env.clients;
+    await put(c.london, "src", "doc.html", "<h1>hi</h1>", {
+      ContentType: "text/html; charset=utf-8",
+      CacheControl: "max-age=60",
+      ContentDisposition: 'attachment; filename="doc.html"',
+      ContentEncoding: "identity",
+      ContentLanguage: "fr-CH",
+      Metadata: { owner: "alice", "x-note": "Ünïcode ok" },
+    });
+    for (const k of WEIRD) await put(c.london, "src", k, k.endsWith("/") ? "" : `body of ${k}`);
+    await put(c.zurich, "dst", "target-only.txt", "keep me");
+    const cfgPath = writeConfig(env, {
+      endpoints: endpointsOf(env),
+      state: { dir: `${env.dir}/state1` },
+      transfers: 4,
+      jobs: [{ name: "c1", mode: "copy", source: { endpoint: "london", bucket: "src" }, targets: [{ endpoint: "zurich", bucket: "dst" }] }],
+    });
+    const r1 = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r1.code, r1.stderr + r1.stdout).toBe(0);
+    expect(r1.stderr).toBe("");
+    const s1 = r1.summaries[0];
+    expect(s1).toMatchObject({ job: "c1", copied: WEIRD.length + 1, deleted: 0, errors: 0, ok: true, stateWritten: true });
+    expect(s1.requests.HEAD).toBe(0);
+    expect(s1.requests.GET).toBe(WEIRD.length + 1);
+    expect(s1.requests.PUT).toBe(WEIRD.length + 1);
+
+    const src = await contents(c.london, "src");
+    const dst = await contents(c.zurich, "dst");
+    expect(dst).toEqual({ ...src, "target-only.txt": "keep me" });
+
+    const g = await get(c.zurich, "dst", "doc.html");
+    expect(g.ContentType).toBe("text/html; charset=utf-8");
+    expect(g.CacheControl).toBe("max-age=60");
+    expect(g.ContentDisposition).toBe('attachment; filename="doc.html"');
+    expect(g.ContentEncoding).toBe("identity");
+    expect(g.ContentLanguage).toBe("fr-CH");
+    expect(g.Metadata?.owner).toBe("alice");
+    const srcObj = await get(c.london, "src", "doc.html");
+    // Non-ASCII metadata travels as raw header bytes: byte-identical to the source's.
+    expect(g.Metadata?.["x-note"]).toBe(srcObj.Metadata?.["x-note"]);
+    expect(g.Metadata?.md5chksum).toBe(createHash("md5").update("<h1>hi</h1>").digest("base64"));
+    expect(Number(g.Metadata?.mtime)).toBeCloseTo(srcObj.LastModified!.getTime() / 1000, 0);
+
+    // Second run: nothing to do, no GET/PUT/HEAD.
+    const r2 = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r2.code).toBe(0);
+    expect(r2.summaries[0]).toMatchObject({ copied: 0, deleted: 0, unchanged: WEIRD.length + 1 });
+    expect(r2.summaries[0].requests).toMatchObject({ GET: 0, PUT: 0, HEAD: 0, COPY: 0, DELETE: 0 });
+    expect(r2.summaries[0].requests.LIST).toBe(2);
+
+    // A changed source object is copied again; the target-only key is never touched.
+    await put(c.london, "src", "with space.txt", "changed!");
+    const r3 = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r3.summaries[0]).toMatchObject({ copied: 1, deleted: 0 });
+    expect((await get(c.zurich, "dst", "with space.txt")).text).toBe("changed!");
+    expect((await get(c.zurich, "dst", "target-only.txt")).text).toBe("keep me");
+
+    // check: in sync (copy ignores target-only keys).
+    const ck = await runRunner(["check", "--config", cfgPath, "--json"]);
+    expect(ck.code).toBe(0);
+    expect(ck.summaries[0]).toMatchObject({ type: "summary", job: "c1", inSync: true, source: { objects: WEIRD.length + 1 } });
+    expect(ck.summaries[0].targets[0]).toMatchObject({ objects: WEIRD.length + 2, missing: 0, different: 0, extra: 1 });
+  });
+
+  it("maps prefixes, applies include/exclude, and fans out from one listing", async () => {
+    const c = env.clients;
+    for (const k of ["a/keep.jpg", "a/skip.tmp", "a/sub/x.jpg", "a/sub/y.txt", "b/outside.jpg"]) await put(c.london, "src2", k, `v-${k}`);
+    const cfgPath = writeConfig(env, {
+      endpoints: endpointsOf(env),
+      state: { dir: `${env.dir}/state2` },
+      jobs: [
+        {
+          name: "fan",
+          mode: "copy",
+          source: { endpoint: "london", bucket: "src2", prefix: "a/" },
+          targets: [
+            { endpoint: "zurich", bucket: "fan1", prefix: "x/" },
+            { endpoint: "paris", bucket: "fan2", prefix: "" },
+          ],
+          include: ["**/*.jpg", "**/*.txt"],
+          exclude: ["sub/y.*"],
+        },
+      ],
+    });
+    const r = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.summaries[0]).toMatchObject({ copied: 4, errors: 0 });
+    expect(r.summaries[0].requests.LIST).toBe(3);
+    expect(await contents(c.zurich, "fan1")).toEqual({ "x/keep.jpg": "v-a/keep.jpg", "x/sub/x.jpg": "v-a/sub/x.jpg" });
+    expect(await contents(c.paris, "fan2")).toEqual({ "keep.jpg": "v-a/keep.jpg", "sub/x.jpg": "v-a/sub/x.jpg" });
+    const again = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(again.summaries[0]).toMatchObject({ copied: 0 });
+  });
+
+  it("uses server-side CopyObject on the same endpoint (no GET/PUT)", async () => {
+    const c = env.clients;
+    for (let i = 0; i < 5; i++) await put(c.zurich, "dst", `same/${i}.txt`, `n${i}`, { ContentType: "text/x-test" });
+    const cfgPath = writeConfig(env, {
+      endpoints: endpointsOf(env),
+      state: { dir: `${env.dir}/state3` },
+      jobs: [{ name: "same", mode: "copy", source: { endpoint: "zurich", bucket: "dst", prefix: "same/" }, targets: [{ endpoint: "zurich", bucket: "dst2" }] }],
+    });
+    const r = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.summaries[0].requests).toMatchObject({ COPY: 5, GET: 0, PUT: 0, HEAD: 0 });
+    expect(await keys(c.zurich, "dst2")).toEqual(["0.txt", "1.txt", "2.txt", "3.txt", "4.txt"]);
+    expect((await get(c.zurich, "dst2", "3.txt")).ContentType).toBe("text/x-test");
+  });
+});

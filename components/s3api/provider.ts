@@ -2,9 +2,13 @@
 // PutBucketReplication): bucket versioning and the bucket's replication configuration.
 //
 // Dynamic providers are serialized with their closures, so this module keeps to plain functions:
-// the SDK is imported inside them, and credentials arrive only as (secret) inputs of each call,
+// the SDK is loaded inside them (nodeRequire), and credentials arrive only as (secret) inputs of each call,
 // never through module state or closures.
 import type * as pulumi from "@pulumi/pulumi";
+import { nodeRequire } from "./node-require.js";
+
+type S3Sdk = typeof import("@aws-sdk/client-s3");
+const s3Sdk = (): S3Sdk => nodeRequire("@aws-sdk/client-s3");
 
 export interface S3ApiConnection {
   endpoint: string;
@@ -55,7 +59,7 @@ export function putReplicationRequest(inputs: S3ApiReplicationInputs) {
 }
 
 export async function s3ApiClient(c: S3ApiConnection) {
-  const { S3Client } = await import("@aws-sdk/client-s3");
+  const { S3Client } = s3Sdk();
   return new S3Client({
     endpoint: c.endpoint,
     region: c.region,
@@ -86,7 +90,7 @@ export function describeS3ApiError(op: string, c: S3ApiConnection & { bucket: st
 export const ABSENT_ON_DELETE = ["NoSuchBucket", "NoSuchReplicationConfiguration", "ReplicationConfigurationNotFoundError", "NotImplemented"];
 
 export async function putReplication(inputs: S3ApiReplicationInputs): Promise<void> {
-  const { PutBucketReplicationCommand } = await import("@aws-sdk/client-s3");
+  const { PutBucketReplicationCommand } = s3Sdk();
   const client = await s3ApiClient(inputs);
   try {
     // PUT replaces the whole configuration: create and update are the same idempotent call.
@@ -99,7 +103,7 @@ export async function putReplication(inputs: S3ApiReplicationInputs): Promise<vo
 }
 
 export async function deleteReplication(inputs: S3ApiReplicationInputs): Promise<"deleted" | "absent"> {
-  const { DeleteBucketReplicationCommand } = await import("@aws-sdk/client-s3");
+  const { DeleteBucketReplicationCommand } = s3Sdk();
   const client = await s3ApiClient(inputs);
   try {
     await client.send(new DeleteBucketReplicationCommand({ Bucket: inputs.bucket }));
@@ -113,7 +117,7 @@ export async function deleteReplication(inputs: S3ApiReplicationInputs): Promise
 }
 
 export async function enableVersioning(inputs: S3ApiVersioningInputs): Promise<void> {
-  const { PutBucketVersioningCommand } = await import("@aws-sdk/client-s3");
+  const { PutBucketVersioningCommand } = s3Sdk();
   const client = await s3ApiClient(inputs);
   try {
     await client.send(

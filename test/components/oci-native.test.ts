@@ -1,0 +1,229 @@
+// OCI native replication under Pulumi mocks: replication policy, IAM statements, dependsOn order,
+// pre-policy backfill; and the backfill script against a fake `oci` CLI.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { byName, captureOpts, ofType, settle, testParent, type Recorded } from "./native-harness.js";
+import type { PlannedEdge, ReplicationTopologyArgs } from "../../components/plan/types.js";
+
+let declareBuckets: typeof import("../../components/buckets.js").declareBuckets;
+let deployOciNative: typeof import("../../components/oci/replication.js").deployOciNative;
+let replicationStatements: typeof import("../../components/oci/replication.js").replicationStatements;
+let ReplicationTopology: typeof import("../../components/topology.js").ReplicationTopology;
+let OCI_BACKFILL_SCRIPT: string;
+
+beforeAll(async () => {
+  ({ declareBuckets } = await import("../../components/buckets.js"));
+  ({ deployOciNative, replicationStatements } = await import("../../components/oci/replication.js"));
+  ({ ReplicationTopology } = await import("../../components/topology.js"));
+  ({ OCI_BACKFILL_SCRIPT } = await import("../../components/oci/backfill-script.js"));
+});
+
+const RP = "oci:ObjectStorage/replicationPolicy:ReplicationPolicy";
+const IAM = "oci:Identity/policy:Policy";
+const BUCKET = "oci:ObjectStorage/bucket:Bucket";
+const CMD = "command:local:Command";
+const C1 = "ocid1.compartment.oc1..aaaa";
+const C2 = "ocid1.compartment.oc1..bbbb";
+
+function oci(bucket: string, region: string, compartmentId = C1, extra: Record<string, unknown> = {}) {
+  return { provider: "oci" as const, bucket, region, namespace: "tenancyns", compartmentId, ...extra };
+}
+function edge(from: string, to: string, link: number, extra: Partial<PlannedEdge> = {}): PlannedEdge {
+  return { from, to, link, mechanism: "oci-native", reason: "test", kind: "one-to-one", deletes: true, sourcePrefix: "", targetPrefix: "", ...extra };
+}
+async function runPlan(name: string, args: ReplicationTopologyArgs, edges: PlannedEdge[]): Promise<Recorded[]> {
+  const ctx = { parent: testParent(name), name, args, plan: { edges } };
+  deployOciNative(ctx, declareBuckets(ctx));
+  return settle(name);
+}
+
+describe("one-to-one across regions and compartments", () => {
+  let rs: Recorded[];
+  const name = "oci1";
+  beforeAll(async () => {
+    rs = await runPlan(
+      name,
+      {
+        buckets: { a: oci("oci-a", "eu-frankfurt-1", C1), b: oci("oci-b", "us-ashburn-1", C2) },
+        links: [{ kind: "one-to-one", from: "a", to: "b", deletes: true }],
+      },
+      [edge("a", "b", 0)],
+    );
+  });
+
+  it("creates buckets without public access", () => {
+    const bs = ofType(rs, BUCKET);
+    expect(bs.map((b) => [b.inputs.name, b.inputs.accessType, b.inputs.compartmentId, b.inputs.namespace]).sort()).toEqual([
+      ["oci-a", "NoPublicAccess", C1, "tenancyns"],
+      ["oci-b", "NoPublicAccess", C2, "tenancyns"],
+    ]);
+  });
+
+  it("creates the replication policy with the exact inputs", () => {
+    const [p] = ofType(rs, RP);
+    expect(p.inputs).toMatchObject({
+      bucket: "oci-a",
+      namespace: "tenancyns",
+      destinationBucketName: "oci-b",
+      destinationRegionName: "us-ashburn-1",
+      name: `${name}-a-to-b`,
+    });
+    expect(p.deleteBeforeReplace).toBe(true);
+  });
+
+  it("lets objectstorage of both regions manage object-family in both compartments", () => {
+    const pols = ofType(rs, IAM);
+    expect(pols).toHaveLength(2);
+    const byCompartment = Object.fromEntries(pols.map((p) => [p.inputs.compartmentId, p.inputs.statements]));
+    expect(byCompartment[C1]).toEqual([
+      `Allow service objectstorage-eu-frankfurt-1 to manage object-family in compartment id ${C1}`,
+      `Allow service objectstorage-us-ashburn-1 to manage object-family in compartment id ${C1}`,
+    ]);
+    expect(byCompartment[C2]).toEqual([
+      `Allow service objectstorage-eu-frankfurt-1 to manage object-family in compartment id ${C2}`,
+      `Allow service objectstorage-us-ashburn-1 to manage object-family in compartment id ${C2}`,
+    ]);
+    for (const p of pols) expect(p.inputs.name).toMatch(/^[A-Za-z0-9_.-]{1,100}$/);
+  });
+
+  it("the replication policy depends on both IAM policies and both buckets (destroy removes it first)", () => {
+    const [p] = ofType(rs, RP);
+    const iamNames = ofType(rs, IAM).map((x) => x.name);
+    expect(p.dependsOn).toEqual(expect.arrayContaining([...iamNames, `${name}-a`, `${name}-b`]));
+  });
+
+  it("no backfill for buckets the topology created", () => {
+    expect(ofType(rs, CMD)).toHaveLength(0);
+  });
+});
+
+describe("referenced source: backfill before the policy", () => {
+  let rs: Recorded[];
+  const name = "oci2";
+  beforeAll(async () => {
+    rs = await runPlan(
+      name,
+      {
+        buckets: { a: oci("old-a", "eu-frankfurt-1", C1, { create: false }), b: oci("new-b", "eu-frankfurt-1", C1) },
+        links: [{ kind: "one-to-one", from: "a", to: "b", deletes: true }],
+      },
+      [edge("a", "b", 0)],
+    );
+  });
+
+  it("runs the backfill command after IAM and before the replication policy", () => {
+    const [cmd] = ofType(rs, CMD);
+    expect(cmd.name).toBe(`${name}-a-backfill`);
+    expect(cmd.inputs.environment).toEqual({
+      SRC_NAMESPACE: "tenancyns", SRC_BUCKET: "old-a", SRC_REGION: "eu-frankfurt-1",
+      DST_NAMESPACE: "tenancyns", DST_BUCKET: "new-b", DST_REGION: "eu-frankfurt-1",
+    });
+    const [iam] = ofType(rs, IAM);
+    expect(cmd.dependsOn).toContain(iam.name);
+    expect(byName(rs, `${name}-a-replication`).dependsOn).toContain(`${name}-a-backfill`);
+    // Same compartment: one IAM policy with one region.
+    expect(iam.inputs.statements).toEqual([`Allow service objectstorage-eu-frankfurt-1 to manage object-family in compartment id ${C1}`]);
+    expect(ofType(rs, BUCKET).map((b) => b.inputs.name)).toEqual(["new-b"]);
+  });
+
+  it("the command line the Command runs survives the shell (quotes in the script)", () => {
+    const [cmd] = ofType(rs, CMD);
+    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
+    const fake = join(dir, "oci");
+    writeFileSync(fake, `#!/usr/bin/env node\nconst a = process.argv.slice(2);\nconsole.log(JSON.stringify(a[2] === "list" ? { data: [{ name: "k" }] } : { data: { status: "COMPLETED" } }));\n`);
+    chmodSync(fake, 0o755);
+    const out = execFileSync("/bin/sh", ["-c", cmd.inputs.create], { env: { ...process.env, ...cmd.inputs.environment, OCI_CLI: fake }, encoding: "utf8" });
+    expect(JSON.parse(out.trim())).toEqual({ source: "old-a", destination: "new-b", copied: 1 });
+  });
+});
+
+describe("validation", () => {
+  const args: ReplicationTopologyArgs = {
+    buckets: { a: oci("v-a", "r1"), b: oci("v-b", "r2"), c: oci("v-c", "r3") },
+    links: [{ kind: "fan-out", from: "a", to: ["b", "c"], deletes: true }],
+  };
+  const run = (name: string, edges: PlannedEdge[]) => {
+    const ctx = { parent: testParent(name), name, args, plan: { edges } };
+    return () => deployOciNative(ctx, declareBuckets(ctx));
+  };
+  it("one policy per source", () => expect(run("v1", [edge("a", "b", 0), edge("a", "c", 0)])).toThrow(/one replication policy per source/));
+  it("one source per destination", () => expect(run("v2", [edge("a", "c", 0), edge("b", "c", 0)])).toThrow(/one source per destination/));
+  it("a destination cannot be a source", () => expect(run("v3", [edge("a", "b", 0), edge("b", "c", 0)])).toThrow(/cannot also be a destination/));
+  it("no prefix", () => expect(run("v4", [edge("a", "b", 0, { sourcePrefix: "x/", targetPrefix: "x/" })])).toThrow(/no prefix filter/));
+  it("deletes always propagate", () => expect(run("v5", [edge("a", "b", 0, { deletes: false })])).toThrow(/always propagates deletes/));
+});
+
+it("tenancy-level compartments are addressed as `tenancy`", () => {
+  expect(replicationStatements("ocid1.tenancy.oc1..xyz", ["b", "a", "a"])).toEqual([
+    "Allow service objectstorage-a to manage object-family in tenancy",
+    "Allow service objectstorage-b to manage object-family in tenancy",
+  ]);
+});
+
+it("through ReplicationTopology: an OCI one-to-one with deletes plans oci-native and builds the policy", async () => {
+  const name = "ocie2e";
+  const topo = new ReplicationTopology(
+    name,
+    { buckets: { a: oci("e-a", "eu-frankfurt-1"), b: oci("e-b", "uk-london-1") }, links: [{ kind: "one-to-one", from: "a", to: "b", deletes: true }] },
+    captureOpts,
+  );
+  expect(topo.plan.edges.map((e) => e.mechanism)).toEqual(["oci-native"]);
+  const rs = await settle(name);
+  expect(ofType(rs, RP)).toHaveLength(1);
+  expect(ofType(rs, RP)[0].inputs.destinationRegionName).toBe("uk-london-1");
+});
+
+describe("backfill script against a fake oci CLI", () => {
+  it("lists the source and copies every object server-side, waiting for each work request", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
+    const log = join(dir, "calls.jsonl");
+    const fake = join(dir, "oci");
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env node
+const fs = require("node:fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
+if (args[2] === "list") console.log(JSON.stringify({ data: [{ name: "a.txt" }, { name: "dir/it's b" }] }));
+else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
+`,
+    );
+    chmodSync(fake, 0o755);
+    const out = execFileSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
+      env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "src", SRC_REGION: "eu-frankfurt-1", DST_NAMESPACE: "ns", DST_BUCKET: "dst", DST_REGION: "us-ashburn-1" },
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out.trim())).toEqual({ source: "src", destination: "dst", copied: 2 });
+    const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(calls[0].slice(0, 3)).toEqual(["os", "object", "list"]);
+    expect(calls[0]).toEqual(expect.arrayContaining(["--all", "--bucket-name", "src"]));
+    expect(calls.slice(1).map((c) => c[c.indexOf("--source-object-name") + 1])).toEqual(["a.txt", "dir/it's b"]);
+    for (const c of calls.slice(1)) {
+      expect(c.slice(0, 3)).toEqual(["os", "object", "copy"]);
+      expect(c).toEqual(expect.arrayContaining(["--destination-bucket", "dst", "--destination-region", "us-ashburn-1", "--wait-for-state", "COMPLETED"]));
+    }
+  });
+
+  it("fails when a copy's work request fails, so the policy is never created over a partial backfill", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
+    const fake = join(dir, "oci");
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env node
+const args = process.argv.slice(2);
+if (args[2] === "list") console.log(JSON.stringify({ data: [{ name: "a" }] }));
+else console.log(JSON.stringify({ data: { status: "FAILED" } }));
+`,
+    );
+    chmodSync(fake, 0o755);
+    expect(() =>
+      execFileSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
+        env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "s", DST_NAMESPACE: "ns", DST_BUCKET: "d", DST_REGION: "r" },
+        stdio: "pipe",
+      }),
+    ).toThrow();
+  });
+});

@@ -93,6 +93,16 @@ export interface RunnerSpec {
   transfers?: number;
   /** Alarm notifications: an SNS topic ARN (aws) or an ONS topic OCID (oci). */
   alarmTopic?: string;
+  // ---- optional, added by the runner deployment (components/deploy)
+  /** The runner bundle to upload (default dist/runner.mjs, built by `npm run build`). */
+  bundlePath?: string;
+  /** oci: tenancy OCID for identity resources (default: the oci:tenancyOcid config). */
+  tenancyId?: string;
+  /** oci-compute: an existing OCI Vault and AES key for the runner's secrets (default: create both). */
+  vaultId?: string;
+  vaultKeyId?: string;
+  /** Log retention in days (CloudWatch Logs / OCI Logging; default 30). */
+  logRetentionDays?: number;
 }
 
 export interface ReplicationTopologyArgs {

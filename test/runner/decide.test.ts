@@ -1,0 +1,186 @@
+// The pure decision tables: every row of the issue's table, plus rclone's and Sclone's scenarios.
+import { describe, expect, it } from "vitest";
+import { decideBisync, newerSide, type BisyncAction } from "../../runner/decide/bisync.js";
+import { decideCopy } from "../../runner/decide/copy.js";
+import { conflictKey, safetyAbort } from "../../runner/decide/safety.js";
+import { compareKeys, isPlainMd5, sameContent, sortEntries, type Entry, type StateRecord } from "../../runner/decide/types.js";
+import { decodeState, encodeState } from "../../runner/state/codec.js";
+
+const md5 = (c: string) => c.padEnd(32, "0").slice(0, 32); // fake but plain-MD5 shaped
+const e = (key: string, content: string, mtime = 1000, etag = md5(content)): Entry => ({ key, size: content.length, etag, mtime });
+const rec = (a: Entry, b: Entry = a): StateRecord => ({ key: a.key, aSize: a.size, aEtag: a.etag, aMtime: a.mtime, bSize: b.size, bEtag: b.etag, bMtime: b.mtime });
+const opts = { deletes: true, conflict: "newer" as const };
+const only = (acts: BisyncAction[]) => acts.map((x) => (x.kind === "copy" ? `copy ${x.from}→ ${x.key}` : x.kind === "delete" ? `delete ${x.side} ${x.key}` : `conflict ${x.key} winner=${x.winner}`));
+
+describe("decideCopy", () => {
+  it("copies missing and different keys, keeps equal ones, leaves target-only keys in copy mode", () => {
+    const src = [e("a", "1"), e("b", "2"), e("c", "3")];
+    const tgt = [e("b", "2"), e("c", "X"), e("z", "9")];
+    const p = decideCopy(src, tgt, undefined, { deletes: false });
+    expect(p.copies.map((c) => [c.entry.key, c.reason])).toEqual([["a", "missing"], ["c", "different"]]);
+    expect(p.same.map((s) => s.key)).toEqual(["b"]);
+    expect(p.deletes).toEqual([]);
+    expect(p.extra).toBe(1);
+  });
+  it("sync deletes target-only keys", () => {
+    const p = decideCopy([e("a", "1")], [e("a", "1"), e("b", "2")], undefined, { deletes: true });
+    expect(p.deletes.map((d) => d.key)).toEqual(["b"]);
+    expect(p.copies).toEqual([]);
+  });
+  it("a multipart source ETag and a different target ETag: copied once without state, equal with the state's pair (no endless re-copies)", () => {
+    const s = e("big", "x".repeat(10), 1, "0123456789abcdef0123456789abcdef-3");
+    const t = e("big", "x".repeat(10), 2, "fedcba9876543210fedcba9876543210");
+    expect(decideCopy([s], [t], undefined, { deletes: false }).copies.length).toBe(1); // Sclone re-uploads forever
+    expect(decideCopy([s], [t], [rec(s, t)], { deletes: false }).copies.length).toBe(0);
+    // ...but a changed source is copied again even with state.
+    const s2 = { ...s, etag: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-3" };
+    expect(decideCopy([s2], [t], [rec(s, t)], { deletes: false }).copies.length).toBe(1);
+  });
+  it("equal size and plain MD5 ETags decide equality with no state; a size difference is always different", () => {
+    expect(sameContent(e("k", "abc"), e("k", "abc"))).toBe(true);
+    expect(sameContent(e("k", "abc"), e("k", "abd"))).toBe(false);
+    expect(sameContent(e("k", "abc"), { ...e("k", "abc"), size: 4 })).toBe(false);
+    expect(isPlainMd5("d41d8cd98f00b204e9800998ecf8427e")).toBe(true);
+    expect(isPlainMd5("d41d8cd98f00b204e9800998ecf8427e-2")).toBe(false);
+  });
+  it("handles 200,000 keys per side as a linear merge", () => {
+    const n = 200_000;
+    const src = sortEntries(Array.from({ length: n }, (_, i) => e(`k/${i}`, `v${i}`)));
+    const tgt = sortEntries(Array.from({ length: n }, (_, i) => e(`k/${i + 10}`, `v${i + 10}`)));
+    const t0 = Date.now();
+    const p = decideCopy(src, tgt, undefined, { deletes: true });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(p.copies.length).toBe(10);
+    expect(p.deletes.length).toBe(10);
+  });
+});
+
+describe("decideBisync (each side against its own prior state)", () => {
+  const A1 = e("k", "one", 1000);
+  const A2 = e("k", "two", 2000);
+  const B3 = e("k", "three", 3000);
+  const st = [rec(A1)];
+
+  it("unchanged on both → nothing, carried into state", () => {
+    const p = decideBisync([A1], [A1], st, opts);
+    expect(p.actions).toEqual([]);
+    expect(p.same.map((s) => s.key)).toEqual(["k"]);
+  });
+  it("new on one side → copied to the other", () => {
+    expect(only(decideBisync([A1, e("n", "new")], [A1], st, opts).actions)).toEqual(["copy a→ n"]);
+    expect(only(decideBisync([A1], [A1, e("n", "new")], st, opts).actions)).toEqual(["copy b→ n"]);
+  });
+  it("changed on one side only → copied to the other", () => {
+    expect(only(decideBisync([A2], [A1], st, opts).actions)).toEqual(["copy a→ k"]);
+    expect(only(decideBisync([A1], [A2], st, opts).actions)).toEqual(["copy b→ k"]);
+  });
+  it("deleted on one side, unchanged on the other → deleted there (if deletes)", () => {
+    const p = decideBisync([], [A1], st, opts);
+    expect(only(p.actions)).toEqual(["delete b k"]);
+    expect(p.deletes).toEqual({ a: 0, b: 1 });
+    expect(only(decideBisync([A1], [], st, opts).actions)).toEqual(["delete a k"]);
+  });
+  it("deleted on one side with deletes off → restored from the other side", () => {
+    expect(only(decideBisync([], [A1], st, { ...opts, deletes: false }).actions)).toEqual(["copy b→ k"]);
+  });
+  it("deleted on one side, changed on the other → the changed version survives and is copied back", () => {
+    expect(only(decideBisync([], [A2], st, opts).actions)).toEqual(["copy b→ k"]);
+    expect(only(decideBisync([A2], [], st, opts).actions)).toEqual(["copy a→ k"]);
+  });
+  it("deleted on both → forgotten", () => {
+    const p = decideBisync([], [], st, opts);
+    expect(p.actions).toEqual([]);
+    expect(p.same).toEqual([]);
+    expect(p.forgotten).toBe(1);
+  });
+  it("changed on both with equal content → nothing", () => {
+    const p = decideBisync([A2], [{ ...A2, mtime: 9999 }], st, opts);
+    expect(p.actions).toEqual([]);
+    expect(p.same.length).toBe(1);
+  });
+  it("changed on both with different content → conflict, newer LastModified wins", () => {
+    const p = decideBisync([A2], [B3], st, opts);
+    expect(only(p.actions)).toEqual(["conflict k winner=b"]);
+    expect(only(decideBisync([{ ...A2, mtime: 5000 }], [B3], st, opts).actions)).toEqual(["conflict k winner=a"]);
+  });
+  it("keep-both: no winner, both renamed", () => {
+    expect(only(decideBisync([A2], [B3], st, { ...opts, conflict: "keep-both" }).actions)).toEqual(["conflict k winner=null"]);
+  });
+  it("new on both sides with different content → conflict; with equal content → nothing", () => {
+    expect(only(decideBisync([e("n", "x", 5)], [e("n", "y", 6)], st.slice(0, 0), opts).actions)).toEqual(["conflict n winner=b"]);
+    expect(decideBisync([e("n", "x", 5)], [e("n", "x", 6)], [], opts).actions).toEqual([]);
+  });
+  it("first run (no state) / --resync: merge both ways, never delete, different contents are conflicts", () => {
+    const p = decideBisync([e("a", "1"), e("both", "same"), e("diff", "left", 10)], [e("b", "2"), e("both", "same"), e("diff", "right", 20)], undefined, opts);
+    expect(p.firstRun).toBe(true);
+    expect(only(p.actions)).toEqual(["copy a→ a", "copy b→ b", "conflict diff winner=b"]);
+    expect(p.actions.some((x) => x.kind === "delete")).toBe(false);
+  });
+  it("a tie in LastModified goes to the source side", () => {
+    expect(newerSide(e("k", "x", 5), e("k", "y", 5))).toBe("a");
+  });
+  it("a modification that re-uploads identical content is not a change", () => {
+    expect(decideBisync([{ ...A1, mtime: 77777 }], [A1], st, opts).actions).toEqual([]);
+  });
+  it("state records the target's own ETag: a multipart ETag pair is unchanged, not a conflict", () => {
+    const a = e("m", "x".repeat(10), 1, "0123456789abcdef0123456789abcdef-2");
+    const b = e("m", "x".repeat(10), 2, "fedcba9876543210fedcba9876543210");
+    expect(decideBisync([a], [b], [rec(a, b)], opts).actions).toEqual([]);
+  });
+
+  // Sclone's bugs, as scenarios.
+  it("Sclone: a failed copy never turns into a delete (the state without the key makes it 'new' again)", () => {
+    // Run 1 listed n on A only; its copy to B failed, so the state was NOT written with n.
+    const p = decideBisync([A1, e("n", "new")], [A1], st, opts);
+    expect(only(p.actions)).toEqual(["copy a→ n"]);
+  });
+  it("Sclone: delete does not beat modify", () => {
+    expect(only(decideBisync([A2], [], st, opts).actions)).toEqual(["copy a→ k"]);
+  });
+  it("Sclone/clock skew: a far-future LastModified only picks the winner; the loser's content is kept by the executor", () => {
+    const skewed = { ...B3, mtime: Date.UTC(2100, 0, 1) };
+    const [x] = decideBisync([A2], [skewed], st, opts).actions;
+    expect(x).toMatchObject({ kind: "conflict", winner: "b", a: A2 });
+  });
+  // rclone's scenarios.
+  it("rclone: max-delete is strictly greater-than (5 of 10 at 50% passes, 6 of 10 aborts; 5 of 9 aborts)", () => {
+    const base = { side: "target", maxDeletePercent: 50 };
+    expect(safetyAbort({ ...base, objects: 10, deletes: 5 })).toBeUndefined();
+    expect(safetyAbort({ ...base, objects: 10, deletes: 6 })).toMatch(/6 of 10/);
+    expect(safetyAbort({ ...base, objects: 9, deletes: 5 })).toMatch(/5 of 9/);
+    expect(safetyAbort({ ...base, objects: 10, deletes: 10, maxDeletePercent: 100 })).toBeUndefined();
+  });
+  it("rclone: a side listing empty while the prior listing was not is an abort", () => {
+    expect(safetyAbort({ side: "source", objects: 0, deletes: 0, priorObjects: 3, maxDeletePercent: 50 })).toMatch(/lists no objects/);
+    expect(safetyAbort({ side: "source", objects: 0, deletes: 0, priorObjects: 0, maxDeletePercent: 50 })).toBeUndefined();
+  });
+  it("rclone: deletes on a side are counted per side", () => {
+    const s = [rec(e("1", "a")), rec(e("2", "b")), rec(e("3", "c"))];
+    const p = decideBisync([e("1", "a")], [e("1", "a"), e("2", "b"), e("3", "c")], s, opts);
+    expect(p.deletes).toEqual({ a: 0, b: 2 });
+  });
+  it("keys out of order on input are handled after sorting; UTF-16 order is used consistently", () => {
+    const keys = ["z", "ä", "a", "😀", "\uffff", "A"];
+    const sorted = sortEntries(keys.map((k) => e(k, k))).map((x) => x.key);
+    for (let i = 1; i < sorted.length; i++) expect(compareKeys(sorted[i - 1], sorted[i])).toBeLessThan(0);
+    const p = decideBisync(sortEntries(keys.map((k) => e(k, k))), sortEntries([...keys].reverse().map((k) => e(k, k))), undefined, opts);
+    expect(p.actions).toEqual([]);
+  });
+});
+
+describe("conflict keys and state file", () => {
+  it("conflict key starts with the original key followed by .conflict", () => {
+    const k = conflictKey("photo.jpg", new Date(Date.UTC(2026, 10, 22, 1, 30, 0, 123)), "london");
+    expect(k).toBe("photo.jpg.conflict-20261122T013000Z-london");
+    expect(k.startsWith("photo.jpg.conflict")).toBe(true);
+  });
+  it("state codec round-trips awkward keys", () => {
+    const keys = ["plain", "tab\there", "new\nline", "back\\slash", "#hash", "\\#x", "ü 😀 %2F +", "trail/"];
+    const records = sortEntries(keys.map((k, i) => rec(e(k, `c${i}`, i), e(k, `d${i}`, i + 1))));
+    const buf = encodeState({ meta: { job: "j", mode: "bisync", source: "s", written: "now" }, sections: [{ target: "t", records }] });
+    const back = decodeState(buf);
+    expect(back.meta.job).toBe("j");
+    expect(back.sections[0].target).toBe("t");
+    expect(back.sections[0].records).toEqual(records);
+  });
+});

@@ -1,0 +1,540 @@
+// npm run bench [-- --quick] [--only w1,w2] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone]
+//
+// Two s3rver processes on loopback ("a" and "b"), each behind a counting proxy. On the same data,
+// in one run, every workload is done by: our runner (dist/runner.mjs), rclone with best-practice
+// flags, rclone with its defaults, and the "raw limit" (bench/raw.ts: the least work through the
+// same SDK at the same concurrency). Each tool writes into its own fresh target bucket.
+// Prints a markdown table and writes it (with the machine) to --out (default bench/results.md;
+// with --quick, bench/.work/results-quick.md) plus the rows as JSON next to it.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { build } from "esbuild";
+import { S3RVER_CREDENTIALS } from "../local/sites.js";
+import type { Kind } from "../test/support/proxy.js";
+import { createBucket, emptyBucket, modify, REGION, seed, seedLarge, startEnv, verifySame, type BenchEnv, type SiteName } from "./lib/env.js";
+import { runMeasured, type Measured } from "./lib/measure.js";
+import { renderReport, renderTable, TOOLS, type Machine, type Row, type Tool } from "./lib/report.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const RUNNER = join(ROOT, "dist", "runner.mjs");
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  quick: boolean;
+  only: string[] | undefined;
+  out: string;
+  work: string;
+  keep: boolean;
+  build: boolean;
+  rclone: boolean;
+}
+
+export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner"] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, only: undefined, out: "", work: "", keep: false, build: false, rclone: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--quick") o.quick = true;
+    else if (a === "--only") o.only = val().split(",").map((s) => s.trim()).filter(Boolean);
+    else if (a === "--out") o.out = val();
+    else if (a === "--work") o.work = val();
+    else if (a === "--keep") o.keep = true;
+    else if (a === "--build") o.build = true;
+    else if (a === "--no-rclone") o.rclone = false;
+    else if (a === "--help" || a === "-h") {
+      console.log("usage: npm run bench -- [--quick] [--only " + WORKLOADS.join(",") + "] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  for (const w of o.only ?? []) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w} (one of ${WORKLOADS.join(", ")})`);
+  if (!o.out) o.out = o.quick ? join(ROOT, "bench", ".work", "results-quick.md") : join(ROOT, "bench", "results.md");
+  return o;
+}
+
+interface Sizes {
+  small: number;
+  smallBytes: number;
+  noop: number;
+  /** Every `changeEvery`-th object changes in the incremental workload (1%). */
+  changeEvery: number;
+  large: number;
+  plannerKeys: number;
+}
+const FULL: Sizes = { small: 2000, smallBytes: 4096, noop: 10_000, changeEvery: 100, large: 1024 ** 3, plannerKeys: 1_000_000 };
+const QUICK: Sizes = { small: 20, smallBytes: 4096, noop: 50, changeEvery: 10, large: 0, plannerKeys: 20_000 };
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const n = (x: number) => x.toLocaleString("en-US");
+
+// ---------------------------------------------------------------- tools
+
+interface Loc {
+  site: SiteName;
+  bucket: string;
+}
+type RunKind = "copy" | "sync" | "bisync" | "bisync-first";
+
+interface ToolRun extends Measured {
+  counts: Record<Kind, number>;
+  summary?: Record<string, unknown>;
+}
+
+class Bench {
+  rows: Row[] = [];
+  notes: string[] = [];
+  runnerProblem: string | undefined;
+  rcloneProblem: string | undefined;
+  rcloneVersion = "rclone: not installed";
+  rawScript = "";
+  plannerScript = "";
+  private stateSeq = 0;
+
+  constructor(
+    readonly env: BenchEnv,
+    readonly o: Options,
+    readonly sz: Sizes,
+  ) {}
+
+  skipReason(tool: Tool): string | undefined {
+    if (tool === "runner") return this.runnerProblem;
+    if (tool === "rclone-best" || tool === "rclone-default") return this.rcloneProblem;
+    return undefined;
+  }
+
+  private endpointOf(site: SiteName): string {
+    return this.env.proxies[site].endpoint;
+  }
+
+  private rcloneEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.AWS_CA_BUNDLE;
+    for (const site of ["a", "b"] as SiteName[]) {
+      const p = `RCLONE_CONFIG_S${site.toUpperCase()}_`;
+      env[p + "TYPE"] = "s3";
+      env[p + "PROVIDER"] = "Other";
+      env[p + "ENDPOINT"] = this.endpointOf(site);
+      env[p + "ACCESS_KEY_ID"] = S3RVER_CREDENTIALS.accessKeyId;
+      env[p + "SECRET_ACCESS_KEY"] = S3RVER_CREDENTIALS.secretAccessKey;
+      env[p + "FORCE_PATH_STYLE"] = "true";
+      env[p + "REGION"] = REGION;
+    }
+    env.RCLONE_CONFIG = join(this.env.work, "rclone.conf"); // empty: remotes come from the env
+    return env;
+  }
+
+  private runnerConfig(kind: RunKind, src: Loc, dst: Loc, stateDir: string): string {
+    const ep = (site: SiteName) => ({ endpoint: this.endpointOf(site), region: REGION, forcePathStyle: true, credentials: { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey } });
+    const mode = kind === "copy" ? "copy" : kind === "sync" ? "sync" : "bisync";
+    const cfg = {
+      endpoints: { a: ep("a"), b: ep("b") },
+      state: { dir: stateDir },
+      transfers: 16,
+      jobs: [
+        {
+          name: "bench",
+          mode,
+          source: { endpoint: src.site, bucket: src.bucket, prefix: "" },
+          targets: [{ endpoint: dst.site, bucket: dst.bucket, prefix: "" }],
+          ...(mode === "bisync" ? { deletes: true, conflict: "newer" } : {}),
+        },
+      ],
+    };
+    const file = join(this.env.work, `runner-${++this.stateSeq}.json`);
+    writeFileSync(file, JSON.stringify(cfg, null, 2));
+    return file;
+  }
+
+  /** State dir per (pair, tool), so a re-run finds the state of its own first run. */
+  private stateDirFor(src: Loc, dst: Loc, mode: string): string {
+    const d = join(this.env.work, "state", `${mode}-${src.site}-${src.bucket}--${dst.site}-${dst.bucket}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  async run(tool: Tool, kind: RunKind, src: Loc, dst: Loc, raw: "copy" | "sync" | "large" = "copy", key?: string): Promise<ToolRun> {
+    this.env.resetCounts();
+    let m: Measured;
+    let summary: Record<string, unknown> | undefined;
+    if (tool === "runner") {
+      const cfg = this.runnerConfig(kind, src, dst, this.stateDirFor(src, dst, kind.startsWith("bisync") ? "bisync" : kind));
+      m = await runMeasured(process.execPath, [RUNNER, "run", "--config", cfg, "--json"], { timeoutMs: 40 * 60_000 });
+      for (const line of m.stdout.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          const obj = JSON.parse(line) as Record<string, unknown>;
+          if ("copied" in obj || obj.type === "summary") summary = obj;
+        } catch {
+          /* not JSON */
+        }
+      }
+    } else if (tool === "rclone-best" || tool === "rclone-default") {
+      const flags = tool === "rclone-best" ? ["--transfers", "16", "--checkers", "16", "--checksum"] : [];
+      const s = `S${src.site.toUpperCase()}:${src.bucket}`;
+      const d = `S${dst.site.toUpperCase()}:${dst.bucket}`;
+      let args: string[];
+      if (kind === "copy") args = ["copy", s, d, ...flags];
+      else if (kind === "sync") args = ["sync", s, d, ...flags];
+      else {
+        const workdir = join(this.env.work, "rclone-bisync", `${tool}-${src.bucket}-${dst.bucket}`);
+        mkdirSync(workdir, { recursive: true });
+        args = ["bisync", s, d, "--workdir", workdir, ...flags, ...(kind === "bisync-first" ? ["--resync"] : [])];
+      }
+      m = await runMeasured("rclone", args, { env: this.rcloneEnv(), timeoutMs: 40 * 60_000 });
+    } else {
+      const mode = kind === "bisync" || kind === "sync" ? "sync" : raw;
+      const args = { mode, src: { endpoint: this.endpointOf(src.site), bucket: src.bucket }, dst: { endpoint: this.endpointOf(dst.site), bucket: dst.bucket }, concurrency: 16, key };
+      m = await runMeasured(process.execPath, [this.rawScript, JSON.stringify(args)], { timeoutMs: 40 * 60_000 });
+    }
+    const counts = this.env.counts();
+    if (m.code !== 0) log(`${tool} ${kind} exited ${m.code ?? m.signal}: ${(m.stderr.trim() || m.stdout.trim()).split("\n").slice(-5).join(" | ")}`);
+    return { ...m, counts, summary };
+  }
+
+  async row(workload: string, tool: Tool, objects: number, bytes: number, r: ToolRun, verify: () => Promise<{ ok: boolean; detail: string }>, extra = ""): Promise<void> {
+    const v = await verify();
+    const exitNote = r.code === 0 ? "" : `exit ${r.code ?? r.signal}; `;
+    const summaryNote =
+      tool === "runner" && r.summary
+        ? ["copied", "deleted", "conflicts"]
+            .filter((k) => typeof r.summary![k] === "number" && (r.summary![k] as number) > 0)
+            .map((k) => `${k} ${r.summary![k]}`)
+            .join(", ")
+        : "";
+    const note = [exitNote + v.detail, extra, summaryNote].filter(Boolean).join("; ");
+    const row: Row = {
+      workload,
+      tool,
+      objects,
+      bytes,
+      wallMs: r.wallMs,
+      userMs: r.userMs,
+      sysMs: r.sysMs,
+      maxRssKb: r.maxRssKb,
+      counts: r.counts,
+      ok: r.code === 0 && v.ok,
+      note,
+    };
+    this.rows.push(row);
+    log(`${workload} · ${tool}: ${(r.wallMs / 1000).toFixed(2)} s, ${row.ok ? "ok" : "FAILED"} (${note})`);
+  }
+
+  skipRow(workload: string, tool: Tool, reason: string): void {
+    this.rows.push({ workload, tool, objects: 0, bytes: 0, wallMs: 0, userMs: 0, sysMs: 0, maxRssKb: 0, ok: false, note: "", skipped: reason });
+    log(`${workload} · ${tool}: skipped (${reason})`);
+  }
+
+  tools(): Tool[] {
+    return TOOLS;
+  }
+
+  // ------------------------------------------------------------ workloads
+
+  private smallSeeded = false;
+  async smallSource(): Promise<Loc> {
+    const loc: Loc = { site: "a", bucket: "src-small" };
+    if (!this.smallSeeded) {
+      log(`seeding ${n(this.sz.small)} × ${this.sz.smallBytes} B on a/${loc.bucket}`);
+      await seed(this.env.direct.a, loc.bucket, this.sz.small, this.sz.smallBytes, 1);
+      this.smallSeeded = true;
+    }
+    return loc;
+  }
+
+  async initial(workload: "initial-cross" | "initial-same"): Promise<void> {
+    const src = await this.smallSource();
+    const same = workload === "initial-same";
+    const label = `${workload} (${n(this.sz.small)} × ${this.sz.smallBytes / 1024} KiB)`;
+    for (const tool of this.tools()) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      const dst: Loc = { site: same ? "a" : "b", bucket: `${same ? "is" : "ic"}-${tool}` };
+      await createBucket(this.env.direct[dst.site], dst.bucket);
+      const r = await this.run(tool, "copy", src, dst, "copy");
+      await this.row(label, tool, this.sz.small, this.sz.small * this.sz.smallBytes, r, () =>
+        verifySame(this.env.direct[src.site], src.bucket, this.env.direct[dst.site], dst.bucket),
+      );
+    }
+  }
+
+  private noopReady = new Set<Tool>();
+  private noopSeeded = false;
+  private noopSrc: Loc = { site: "a", bucket: "src-noop" };
+  private noopDst = (tool: Tool): Loc => ({ site: "b", bucket: `nc-${tool}` });
+
+  /** The source of N objects and, per tool, a target that tool has already copied into. */
+  async noopSetup(tool: Tool): Promise<void> {
+    if (!this.noopSeeded) {
+      log(`seeding ${n(this.sz.noop)} × ${this.sz.smallBytes} B on a/${this.noopSrc.bucket}`);
+      const t0 = Date.now();
+      await seed(this.env.direct.a, this.noopSrc.bucket, this.sz.noop, this.sz.smallBytes, 2);
+      log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      this.noopSeeded = true;
+    }
+    if (this.noopReady.has(tool)) return;
+    const dst = this.noopDst(tool);
+    await createBucket(this.env.direct.b, dst.bucket);
+    log(`setup: ${tool} first copy of ${n(this.sz.noop)} objects into b/${dst.bucket}`);
+    const r = await this.run(tool, "copy", this.noopSrc, dst, "copy");
+    if (r.code !== 0) log(`setup run of ${tool} failed (exit ${r.code})`);
+    this.noopReady.add(tool);
+  }
+
+  async noopCopy(): Promise<void> {
+    const label = `noop-copy (${n(this.sz.noop)} objects)`;
+    for (const tool of this.tools()) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      await this.noopSetup(tool);
+      const dst = this.noopDst(tool);
+      const r = await this.run(tool, "copy", this.noopSrc, dst, "sync");
+      await this.row(label, tool, this.sz.noop, 0, r, () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket));
+    }
+  }
+
+  private modified: string[] | undefined;
+  async incremental(): Promise<void> {
+    const label = `incremental (1% of ${n(this.sz.noop)} changed)`;
+    const tools = this.tools().filter((t) => !this.skipReason(t));
+    for (const tool of tools) await this.noopSetup(tool);
+    if (!this.modified) {
+      this.modified = await modify(this.env.direct.a, this.noopSrc.bucket, this.sz.noop, this.sz.smallBytes, this.sz.changeEvery, 3);
+      log(`changed ${this.modified.length} objects on a/${this.noopSrc.bucket}`);
+    }
+    for (const tool of this.tools()) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      const dst = this.noopDst(tool);
+      const r = await this.run(tool, "copy", this.noopSrc, dst, "sync");
+      await this.row(label, tool, this.sz.noop, this.modified.length * this.sz.smallBytes, r, () =>
+        verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket), `changed ${this.modified.length}`,
+      );
+    }
+  }
+
+  async noopBisync(): Promise<void> {
+    const label = `noop-bisync (${n(this.sz.noop)} objects)`;
+    for (const tool of this.tools()) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      await this.noopSetup(tool);
+      const dst = this.noopDst(tool);
+      // Bring the pair in sync first (the incremental workload may have changed the source) and
+      // give the tool its first bisync run (runner: no state yet → merge; rclone: --resync).
+      if (tool !== "raw") {
+        const first = await this.run(tool, "bisync-first", this.noopSrc, dst);
+        if (first.code !== 0) log(`bisync first run of ${tool} failed (exit ${first.code})`);
+      } else await this.run(tool, "sync", this.noopSrc, dst);
+      const r = await this.run(tool, "bisync", this.noopSrc, dst);
+      await this.row(label, tool, this.sz.noop, 0, r, () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket));
+    }
+  }
+
+  async large(): Promise<void> {
+    const size = this.sz.large;
+    const label = `large (1 × ${size >= 1024 ** 3 ? `${size / 1024 ** 3} GiB` : `${size / 1024 ** 2} MiB`} cross-endpoint)`;
+    const src: Loc = { site: "a", bucket: "src-large" };
+    const key = "large.bin";
+    log(`seeding one ${n(size)} B object on a/${src.bucket}`);
+    const t0 = Date.now();
+    await seedLarge(this.env.direct.a, src.bucket, key, size);
+    log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const tool of this.tools()) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      const dst: Loc = { site: "b", bucket: `lg-${tool}` };
+      await createBucket(this.env.direct.b, dst.bucket);
+      const r = await this.run(tool, "copy", src, dst, "large", key);
+      const mbps = size / 1024 ** 2 / (r.wallMs / 1000);
+      // Multipart ETags differ by part layout: compare keys and sizes only.
+      await this.row(label, tool, 1, size, r, () => verifySame(this.env.direct.a, src.bucket, this.env.direct.b, dst.bucket, true), `${mbps.toFixed(0)} MiB/s`);
+      await this.env.direct.b.send(new DeleteObjectCommand({ Bucket: dst.bucket, Key: key })).catch(() => undefined);
+    }
+    await emptyBucket(this.env.direct.a, src.bucket);
+  }
+
+  async planner(): Promise<void> {
+    const keys = this.sz.plannerKeys;
+    const label = `planner (bisync, ${n(keys)} keys per side + state)`;
+    for (const tool of this.tools()) {
+      if (tool !== "runner") continue;
+      const skip = this.runnerProblem && !this.plannerScript ? this.runnerProblem : !this.plannerScript ? "runner/decide not buildable" : undefined;
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      const m = await runMeasured(process.execPath, ["--max-old-space-size=4096", this.plannerScript, JSON.stringify({ keys })], { timeoutMs: 20 * 60_000 });
+      let out: Record<string, number> = {};
+      try {
+        out = JSON.parse(m.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
+      } catch {
+        /* reported below */
+      }
+      const expected = Math.round(0.01 * keys) * 2 + keys / 1000 + 2 * (keys / 1000);
+      const decisionMs = (out.loadMs ?? NaN) + (out.decideMs ?? NaN);
+      const ok = m.code === 0 && out.actions === expected;
+      const note =
+        m.code !== 0
+          ? `exit ${m.code}: ${m.stderr.trim().split("\n").slice(-3).join(" | ")}`
+          : `state load ${fmtS(out.loadMs)} + decide ${fmtS(out.decideMs)} (wall column); state save ${fmtS(out.saveMs)}; ` +
+            `${n(out.actions)} actions (expected ${n(expected)}); state file ${(out.stateBytes / 1024 ** 2).toFixed(1)} MB; ` +
+            `process total ${fmtS(m.wallMs)} incl. synthetic data`;
+      this.rows.push({ workload: label, tool, objects: keys, bytes: 0, wallMs: decisionMs, userMs: m.userMs, sysMs: m.sysMs, maxRssKb: m.maxRssKb, ok, note });
+      log(`${label} · ${tool}: ${note}`);
+    }
+  }
+}
+
+const fmtS = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? "?" : `${(ms / 1000).toFixed(2)} s`);
+
+// ---------------------------------------------------------------- setup
+
+function ensureRunner(o: Options): string | undefined {
+  if (o.build || !existsSync(RUNNER)) {
+    log("building dist/runner.mjs (npm run build)");
+    const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0 || !existsSync(RUNNER)) return `npm run build failed: ${(r.stderr || r.stdout || "").trim().split("\n").slice(-3).join(" | ")}`;
+  }
+  const v = spawnSync(process.execPath, [RUNNER, "--help"], { encoding: "utf8" });
+  if (v.error) return `dist/runner.mjs does not start: ${v.error.message}`;
+  return undefined;
+}
+
+function rcloneVersion(): string | undefined {
+  const r = spawnSync("rclone", ["version"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) return undefined;
+  return r.stdout.split("\n")[0].trim();
+}
+
+async function bundle(entry: string, out: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+
+function machine(rclone: string): Machine {
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const pretty = /PRETTY_NAME="([^"]+)"/.exec(readFileSync("/etc/os-release", "utf8"));
+    if (pretty) osName = `${pretty[1]} (${os.release()})`;
+  } catch {
+    /* keep uname */
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown CPU",
+    cores: os.cpus().length,
+    memGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    rclone,
+    os: osName,
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const sz = o.quick ? QUICK : FULL;
+  const ownWork = !o.work;
+  const work = o.work ? resolve(o.work) : mkdtempSync(join(os.tmpdir(), "bench-"));
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, "rclone.conf"), "");
+  const selected = (w: Workload) => (o.only ? o.only.includes(w) : !(o.quick && w === "large"));
+
+  const runnerProblem = ensureRunner(o);
+  const rv = o.rclone ? rcloneVersion() : undefined;
+  const env = await startEnv(work);
+  const b = new Bench(env, o, sz);
+  b.runnerProblem = runnerProblem;
+  b.rcloneProblem = !o.rclone ? "disabled (--no-rclone)" : rv ? undefined : "rclone not installed (apt-get install -y rclone)";
+  b.rcloneVersion = rv ?? "rclone: not installed";
+  if (runnerProblem) b.notes.push(`runner rows skipped: ${runnerProblem}`);
+  if (b.rcloneProblem) b.notes.push(`rclone rows skipped: ${b.rcloneProblem}`);
+
+  const stop = async () => {
+    await env.stop();
+    if (ownWork && !o.keep) rmSync(work, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+
+  try {
+    b.rawScript = join(work, "raw.mjs");
+    await bundle(join(ROOT, "bench", "raw.ts"), b.rawScript);
+    if (selected("planner")) {
+      try {
+        b.plannerScript = join(work, "planner.mjs");
+        await bundle(join(ROOT, "bench", "planner.ts"), b.plannerScript);
+      } catch (e) {
+        b.plannerScript = "";
+        b.notes.push(`planner not built: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+    const t0 = Date.now();
+    if (selected("initial-cross")) await b.initial("initial-cross");
+    if (selected("initial-same")) await b.initial("initial-same");
+    if (selected("noop-copy")) await b.noopCopy();
+    if (selected("incremental")) await b.incremental();
+    if (selected("noop-bisync")) await b.noopBisync();
+    if (selected("large") && sz.large > 0) await b.large();
+    if (selected("planner")) await b.planner();
+    log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  } finally {
+    await stop();
+  }
+
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const notes = [
+    ...b.notes,
+    "CPU is user+sys of the tool's process (GNU time / getrusage), peak RSS its ru_maxrss; both include process start-up.",
+    "Requests are counted by the proxies in front of both endpoints and include retries; \"per object\" divides by the workload's object count.",
+    "raw = bench/raw.ts: list + GET→PUT (cross-endpoint) or CopyObject (same endpoint) at concurrency 16 through the same SDK, or list both sides + diff for re-runs; nothing else.",
+  ];
+  const report = renderReport({ machine: machine(b.rcloneVersion), rows: b.rows, mode: o.quick ? "quick (smoke sizes)" : "full", command, notes });
+  console.log(renderTable(b.rows));
+  mkdirSync(dirname(resolve(o.out)), { recursive: true });
+  writeFileSync(o.out, report);
+  writeFileSync(o.out.replace(/\.md$/, "") + ".json", JSON.stringify({ machine: machine(b.rcloneVersion), rows: b.rows }, null, 2) + "\n");
+  log(`wrote ${o.out}`);
+  const failed = b.rows.filter((r) => !r.skipped && !r.ok);
+  if (failed.length) {
+    log(`${failed.length} row(s) failed: ${failed.map((r) => `${r.workload}/${r.tool}`).join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

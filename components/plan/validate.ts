@@ -5,7 +5,7 @@ import { Problems, closest, isPlainObject, prefixesOverlap, q, typeName } from "
 export const LINK_KINDS = ["one-to-one", "bidirectional", "fan-out", "fan-in"] as const;
 export const PROVIDERS = ["aws", "oci", "s3"] as const;
 
-const COMMON_LINK_FIELDS = ["kind", "prefix", "deletes", "mechanism"];
+const COMMON_LINK_FIELDS = ["kind", "prefix", "deletes", "mechanism", "replicationTime", "metrics", "storageClass", "backfill"];
 export const LINK_FIELDS: Record<(typeof LINK_KINDS)[number], string[]> = {
   "one-to-one": [...COMMON_LINK_FIELDS, "from", "to"],
   bidirectional: [...COMMON_LINK_FIELDS, "between", "conflict"],
@@ -14,9 +14,9 @@ export const LINK_FIELDS: Record<(typeof LINK_KINDS)[number], string[]> = {
 };
 
 export const BUCKET_FIELDS: Record<(typeof PROVIDERS)[number], { required: string[]; optional: string[] }> = {
-  aws: { required: ["provider", "bucket", "region"], optional: ["accountId", "kmsKeyArn", "create"] },
-  oci: { required: ["provider", "bucket", "region", "namespace", "compartmentId"], optional: ["create"] },
-  s3: { required: ["provider", "bucket", "endpoint"], optional: ["region", "nativeReplication", "credentials", "insecure"] },
+  aws: { required: ["provider", "bucket", "region"], optional: ["accountId", "kmsKeyArn", "create", "pulumiProvider"] },
+  oci: { required: ["provider", "bucket", "region", "namespace", "compartmentId"], optional: ["create", "pulumiProvider"] },
+  s3: { required: ["provider", "bucket", "endpoint"], optional: ["region", "nativeReplication", "credentials", "insecure", "replicationRole"] },
 };
 
 /** Fields of the `runner:` section (RunnerSpec). Extend together with RunnerSpec in types.ts. */

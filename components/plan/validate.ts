@@ -22,9 +22,12 @@ export const BUCKET_FIELDS: Record<(typeof PROVIDERS)[number], { required: strin
 /** Fields of the `runner:` section (RunnerSpec). Extend together with RunnerSpec in types.ts. */
 export const RUNNER_FIELDS = [
   "platform", "region", "schedule", "network", "instanceType", "shape", "ocpus", "memoryInGbs",
-  "compartmentId", "transfers", "alarmTopic",
+  "compartmentId", "transfers", "alarmTopic", "bundlePath", "tenancyId", "vaultId", "vaultKeyId", "logRetentionDays",
 ];
-const OCI_ONLY_RUNNER_FIELDS = ["shape", "ocpus", "memoryInGbs", "compartmentId"];
+const OCI_ONLY_RUNNER_FIELDS = ["shape", "ocpus", "memoryInGbs", "compartmentId", "vaultId", "vaultKeyId"];
+const S3_STORAGE_CLASSES = [
+  "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE",
+];
 const AWS_ONLY_RUNNER_FIELDS = ["instanceType"];
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -120,6 +123,8 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
     if (problem) p.add(`${path}.bucket`, problem, "rename the bucket to follow the provider's naming rules");
   }
   optionalBoolean(p, spec, path, "create", "false references an existing bucket");
+  if (spec.pulumiProvider !== undefined && (typeof spec.pulumiProvider !== "object" || spec.pulumiProvider === null))
+    p.add(`${path}.pulumiProvider`, `must be a Pulumi provider resource, got ${typeName(spec.pulumiProvider)}`, "pass a provider object from a Pulumi program, or remove it (stack config cannot express one)");
 
   if (prov === "aws" || prov === "oci") {
     const example = prov === "aws" ? "us-east-1" : "uk-london-1";
@@ -173,6 +178,9 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
     if (nr !== undefined && nr !== "none" && nr !== "s3-api")
       p.add(`${path}.nativeReplication`, `unknown value ${q(nr)}`, 'use "s3-api" (the endpoint implements PutBucketReplication, like Exoscale SOS) or "none"');
     optionalBoolean(p, spec, path, "insecure", "true allows plain http to a non-loopback endpoint");
+    const role = spec.replicationRole;
+    if (role !== undefined && (typeof role !== "string" || role === ""))
+      p.add(`${path}.replicationRole`, `must be a string, got ${typeName(role)}`, "set the replication role in the provider's format (Exoscale: the IAM role UUID)");
     const creds = spec.credentials;
     if (creds !== undefined) {
       if (!isPlainObject(creds)) {
@@ -279,6 +287,12 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
 
   validatePrefix(p, `${path}.prefix`, link.prefix);
   optionalBoolean(p, link, path, "deletes", k === "bidirectional" ? "default true for bidirectional" : `default false for ${k}`);
+  for (const key of ["replicationTime", "metrics", "backfill"]) optionalBoolean(p, link, path, key, "a native-replication option");
+  const sc = link.storageClass;
+  if (sc !== undefined && !(typeof sc === "string" && S3_STORAGE_CLASSES.includes(sc))) {
+    const guess = typeof sc === "string" ? closest(sc, S3_STORAGE_CLASSES) : undefined;
+    p.add(`${path}.storageClass`, `unknown S3 storage class ${q(sc)}`, `${guess ? `did you mean ${q(guess)}? ` : ""}use one of ${S3_STORAGE_CLASSES.join(", ")}`);
+  }
   const mech = link.mechanism;
   if (mech !== undefined && mech !== "auto" && mech !== "native" && mech !== "runner")
     p.add(`${path}.mechanism`, `unknown mechanism ${q(mech)}`, 'use "auto" (the default), "native" or "runner"');
@@ -400,6 +414,16 @@ function validateRunner(p: Problems, runner: unknown): void {
       p.add("runner.alarmTopic", `${q(alarm)} is not ${platform === "oci-compute" ? "an ONS topic OCID" : "an SNS topic ARN"}`,
         platform === "oci-compute" ? "use ocid1.onstopic.oc1..<id>" : "use arn:aws:sns:<region>:<account>:<topic>");
   }
+  const lr = runner.logRetentionDays;
+  if (lr !== undefined && !(Number.isInteger(lr) && (lr as number) >= 1))
+    p.add("runner.logRetentionDays", `must be a whole number of days, got ${typeName(lr)}`, "set e.g. logRetentionDays: 30 (the default)");
+  for (const key of ["bundlePath", "vaultId", "vaultKeyId"]) {
+    const v = runner[key];
+    if (v !== undefined && (typeof v !== "string" || v === "")) p.add(`runner.${key}`, `must be a string, got ${typeName(v)}`, `set ${key} to a ${key === "bundlePath" ? "file path" : "OCID"} or remove it`);
+  }
+  const tenancy = runner.tenancyId;
+  if (tenancy !== undefined && !(typeof tenancy === "string" && /^ocid1\.tenancy\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/.test(tenancy)))
+    p.add("runner.tenancyId", `${q(tenancy)} is not a tenancy OCID`, "use ocid1.tenancy.oc1..<id> or remove it (default: the oci:tenancyOcid config)");
   const net = runner.network;
   if (net !== undefined) {
     if (!isPlainObject(net)) p.add("runner.network", `must be an object, got ${typeName(net)}`, "use { subnetIds: [...] } or { create: true, cidr: 10.0.0.0/24 }");

@@ -190,3 +190,19 @@ describe("top level", () => {
     expectPlanError({ buckets, links: [], link: [] }, "topology.link", /unknown field/, /did you mean "links"/);
   });
 });
+
+describe("fields added by the native-replication and runner-deployment modules", () => {
+  it("are accepted with the right types", () => {
+    expect(planTopology({
+      buckets: { a: aws("bucket-a"), b: aws("bucket-b", "eu-west-1"), x: s3("bucket-x", "https://sos-ch-dk-2.exo.io", { nativeReplication: "s3-api", replicationRole: "91390068-c386-4d9d-b0f1-951e2baa818e" }) },
+      links: [{ kind: "one-to-one", from: "a", to: "b", replicationTime: true, metrics: true, storageClass: "STANDARD_IA", backfill: false }],
+      runner: { platform: "oci-compute", region: "uk-london-1", tenancyId: "ocid1.tenancy.oc1..aaaa", vaultId: "ocid1.vault.oc1.uk-london-1.aaaa", vaultKeyId: "ocid1.key.oc1.uk-london-1.aaaa", bundlePath: "dist/runner.mjs", logRetentionDays: 30 },
+    }).edges).toHaveLength(1);
+  });
+  it("are type-checked", () => {
+    expectPlanError({ buckets, links: [{ kind: "one-to-one", from: "a", to: "b", storageClass: "STANDARD-IA" }] }, "links[0].storageClass", /unknown S3 storage class/, /did you mean "STANDARD_IA"/);
+    expectPlanError({ buckets, links: [{ kind: "one-to-one", from: "a", to: "b", backfill: "no" }] }, "links[0].backfill", /true or false/);
+    expectPlanError({ buckets, links: [], runner: { platform: "aws-ec2", region: "us-east-1", logRetentionDays: -1 } }, "runner.logRetentionDays", /whole number of days/);
+    expectPlanError({ buckets, links: [], runner: { platform: "aws-ec2", region: "us-east-1", vaultId: "ocid1.vault.oc1..x" } }, "runner.vaultId", /only to platform oci-compute/);
+  });
+});

@@ -129,7 +129,9 @@ function defaultCredentialsKey(spec: BucketSpec, staticKeys: boolean): string | 
     case "aws":
       return `aws:${spec.accountId ?? ""}`;
     case "oci":
-      return `oci:${spec.namespace}`;
+      // One Customer Secret Key (the runner's OCI user) serves every bucket of the tenancy; buckets in
+      // other namespaces already differ by URL.
+      return "oci";
     case "s3":
       return spec.credentials ? `s3:${identity(spec.credentials.accessKeyId)}` : "s3:none";
   }

@@ -1,0 +1,236 @@
+// What both platforms share: the plan-derived facts (edges, access, endpoints), the bundle on disk,
+// the static keys the runner needs and where they come from, and small helpers.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as oci from "@pulumi/oci";
+import type { TopologyContext } from "../context.js";
+import type { BucketSpec, PlannedEdge, RunnerSpec } from "../plan/types.js";
+import type { RunnerConfig } from "../../runner/config/types.js";
+import { CREDENTIALS_DIR, planRunnerConfig, STATE_BUCKET_ID, type RunnerConfigPlan } from "./runner-config.js";
+import { accessFromEdges, awsBucketStatements, ociBucketStatements, ociBuckets, policyDocument, type BucketAccess } from "./policy.js";
+import { DEFAULT_SCHEDULE, scheduleGaps } from "./schedule.js";
+
+export const STATE_PREFIX = "state/";
+
+export interface Core {
+  ctx: TopologyContext;
+  spec: RunnerSpec;
+  /** `${ctx.name}-runner` */
+  name: string;
+  opts: pulumi.CustomResourceOptions;
+  schedule: string;
+  gaps: { shortest: number; longest: number };
+  served: PlannedEdge[];
+  edges: string[];
+  access: Map<string, BucketAccess>;
+  bundle: { path: string; sha256: string };
+  /** The runner config for a given state bucket (its name is often an Output, hence a function). */
+  configFor(stateBucket: BucketSpec): RunnerConfigPlan;
+  /** Endpoint entries that read a key file, and the bucket ids behind each. */
+  keyEntries(stateBucket: BucketSpec): Record<string, string[]>;
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Lowercase, [a-z0-9-], for cloud resource names with strict alphabets. */
+export function dnsName(s: string, max = 63): string {
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, max)
+      .replace(/-$/, "") || "runner"
+  );
+}
+
+export function loadBundle(ctx: TopologyContext, spec: RunnerSpec): { path: string; sha256: string } {
+  const path = resolve(spec.bundlePath ?? "dist/runner.mjs");
+  if (!existsSync(path)) {
+    throw new pulumi.ResourceError(
+      `runner: the runner bundle ${path} does not exist. Build it first with \`npm run build\` (it writes dist/runner.mjs), ` +
+        `or point runner.bundlePath at a built bundle; the component uploads it to the artifacts bucket under a key carrying its sha256.`,
+      ctx.parent,
+    );
+  }
+  return { path, sha256: sha256(readFileSync(path)) };
+}
+
+export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: PlannedEdge[], gaps: Core["gaps"]): Core {
+  const staticKeys = spec.platform === "aws-ec2" ? (_id: string, s: BucketSpec) => s.provider !== "aws" : () => true;
+  const served_ = new Set(served);
+  const configFor = (stateBucket: BucketSpec) =>
+    planRunnerConfig(ctx.args, ctx.plan, {
+      state: { dir: "/var/lib/bucket-replication" },
+      stateBucket: { spec: stateBucket, prefix: STATE_PREFIX },
+      transfers: spec.transfers,
+      staticKeys,
+      edges: (e) => served_.has(e),
+    });
+  return {
+    ctx,
+    spec,
+    name: `${ctx.name}-runner`,
+    opts: { parent: ctx.parent },
+    schedule: spec.schedule ?? DEFAULT_SCHEDULE,
+    gaps,
+    served,
+    edges: served.map((e) => `${e.from}->${e.to}`),
+    access: accessFromEdges(ctx.args, served),
+    bundle: loadBundle(ctx, spec),
+    configFor,
+    keyEntries(stateBucket) {
+      const p = configFor(stateBucket);
+      const out: Record<string, string[]> = {};
+      for (const [name, ep] of Object.entries(p.config.endpoints)) {
+        const c = ep.credentials;
+        if (c && "file" in c && c.file.startsWith(`${CREDENTIALS_DIR}/`)) out[name] = p.bucketsOf[name] ?? [];
+      }
+      return out;
+    },
+  };
+}
+
+export function configJson(config: RunnerConfig): string {
+  return JSON.stringify(config, null, 2) + "\n";
+}
+
+export { scheduleGaps };
+
+// ---------------------------------------------------------------- static keys and where they come from
+
+/** The runner's own OCI identity for the S3-compatible endpoint (Customer Secret Keys belong to a
+ *  user): a dedicated user in a dedicated group, whose policy names exactly the buckets it serves. */
+export function ociRunnerUser(
+  core: Core,
+  tenancyId: string,
+  buckets: { bucket: string; compartmentId: string; access: BucketAccess }[],
+): { payload: pulumi.Output<string>; user: oci.identity.User; policy: oci.identity.Policy } {
+  const n = core.name;
+  const user = new oci.identity.User(`${n}-oci-user`, {
+    compartmentId: tenancyId,
+    name: dnsName(`${n}-s3`),
+    description: `bucket-replication runner (${core.ctx.name}): S3-compatible access to the replicated buckets only`,
+  }, core.opts);
+  const group = new oci.identity.Group(`${n}-oci-group`, {
+    compartmentId: tenancyId,
+    name: dnsName(`${n}-s3`),
+    description: `bucket-replication runner (${core.ctx.name})`,
+  }, core.opts);
+  new oci.identity.UserGroupMembership(`${n}-oci-membership`, { groupId: group.id, userId: user.id }, core.opts);
+  const policy = new oci.identity.Policy(`${n}-oci-user-policy`, {
+    compartmentId: tenancyId,
+    name: dnsName(`${n}-s3`),
+    description: `bucket-replication runner (${core.ctx.name}): exact buckets only`,
+    statements: group.id.apply((gid) => ociBucketStatements(`group id ${gid}`, buckets)),
+  }, core.opts);
+  const key = new oci.identity.CustomerSecretKey(`${n}-oci-key`, {
+    userId: user.id,
+    displayName: `${n} (bucket-replication)`,
+  }, { ...core.opts, dependsOn: [policy] });
+  const payload = pulumi.secret(
+    pulumi.all([key.id, key.key]).apply(([accessKeyId, secretAccessKey]) => JSON.stringify({ accessKeyId, secretAccessKey })),
+  );
+  return { payload, user, policy };
+}
+
+/** An AWS IAM user whose only permissions are the AWS buckets the runner serves (runner outside AWS). */
+export function awsRunnerUser(core: Core, provider?: aws.Provider): pulumi.Output<string> {
+  const n = core.name;
+  const o = { ...core.opts, provider };
+  const user = new aws.iam.User(`${n}-aws-user`, { name: dnsName(`${n}`, 64), tags: { "bucket-replication": core.ctx.name } }, o);
+  new aws.iam.UserPolicy(`${n}-aws-user-policy`, {
+    user: user.name,
+    policy: policyDocument(awsBucketStatements(core.ctx.args, core.access)),
+  }, o);
+  const key = new aws.iam.AccessKey(`${n}-aws-key`, { user: user.name }, o);
+  return pulumi.secret(
+    pulumi.all([key.id, key.secret]).apply(([accessKeyId, secretAccessKey]) => JSON.stringify({ accessKeyId, secretAccessKey })),
+  );
+}
+
+/** Keys of an `s3` bucket, from the stack inputs (Pulumi secrets). */
+export function s3Payload(core: Core, bucketId: string): pulumi.Output<string> {
+  const spec = core.ctx.args.buckets[bucketId];
+  if (spec?.provider !== "s3" || !spec.credentials) {
+    throw new pulumi.ResourceError(
+      `runner: bucket "${bucketId}" (provider s3) has no credentials; set buckets.${bucketId}.credentials {accessKeyId, secretAccessKey} (as Pulumi secrets) so the runner can reach it`,
+      core.ctx.parent,
+    );
+  }
+  return pulumi.secret(
+    pulumi.all([spec.credentials.accessKeyId, spec.credentials.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) =>
+      JSON.stringify({ accessKeyId, secretAccessKey }),
+    ),
+  );
+}
+
+export function ociTenancy(core: Core): string {
+  const t = core.spec.tenancyId ?? new pulumi.Config("oci").get("tenancyOcid");
+  if (!t) {
+    throw new pulumi.ResourceError(
+      `runner: OCI identity resources (runner user, dynamic group, policies) live in the tenancy; set runner.tenancyId or the oci:tenancyOcid config`,
+      core.ctx.parent,
+    );
+  }
+  return t;
+}
+
+/** For each key entry: where its key comes from. */
+export function keyPayloads(
+  core: Core,
+  entries: Record<string, string[]>,
+  make: { oci: () => pulumi.Output<string>; aws: () => pulumi.Output<string> },
+): Record<string, pulumi.Output<string>> {
+  const out: Record<string, pulumi.Output<string>> = {};
+  let ociKey: pulumi.Output<string> | undefined;
+  let awsKey: pulumi.Output<string> | undefined;
+  for (const [entry, ids] of Object.entries(entries)) {
+    const id = ids.find((x) => x !== STATE_BUCKET_ID) ?? ids[0];
+    const provider = id === STATE_BUCKET_ID ? (core.spec.platform === "oci-compute" ? "oci" : "aws") : core.ctx.args.buckets[id].provider;
+    if (provider === "oci") out[entry] = ociKey ??= make.oci();
+    else if (provider === "aws") out[entry] = awsKey ??= make.aws();
+    else out[entry] = s3Payload(core, id);
+  }
+  return out;
+}
+
+export function ociBucketsFor(core: Core) {
+  return ociBuckets(core.ctx.args, core.access).map((b) => ({ bucket: b.spec.bucket, compartmentId: b.spec.compartmentId, access: b.access }));
+}
+
+/** Egress ports beyond 443: explicit ports of the endpoints' URLs. */
+export function endpointPorts(config: RunnerConfig): number[] {
+  const ports = new Set<number>();
+  for (const ep of Object.values(config.endpoints)) {
+    if (!ep.endpoint) continue;
+    try {
+      const u = new URL(ep.endpoint);
+      if (u.port && u.port !== "443") ports.add(Number(u.port));
+      if (!u.port && u.protocol === "http:") ports.add(80);
+    } catch {
+      /* validated elsewhere */
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Split an IPv4 CIDR (prefix ≤ 24) into its /24 blocks number 0 and 1. */
+export function subnetCidrs(cidr: string): { public: string; private: string } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m || Number(m[5]) > 23) throw new Error(`runner.network.cidr must be an IPv4 CIDR of /23 or larger, got ${JSON.stringify(cidr)}`);
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8)) >>> 0;
+  const mask = (0xffffffff << (32 - Number(m[5]))) >>> 0;
+  const net = (base & mask) >>> 0;
+  const block = (i: number) => {
+    const a = (net + i * 256) >>> 0;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.0/24`;
+  };
+  return { public: block(0), private: block(1) };
+}

@@ -1,0 +1,85 @@
+// ReplicationTopology under Pulumi mocks: it registers with its type token, exposes the plan as a
+// plain value, and an invalid topology throws before any child is created. Assertions are on the
+// component and its plan only, so other modules may add children freely.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ReplicationTopologyArgs } from "../../components/plan/types.js";
+
+const registered: { type: string; name: string; custom: boolean }[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      registered.push({ type: args.type, name: args.name, custom: args.custom ?? true });
+      const state: Record<string, unknown> = { ...args.inputs };
+      if (typeof args.inputs.bucket === "string") state.arn = `arn:aws:s3:::${args.inputs.bucket}`;
+      else state.arn = `arn:aws:iam::111111111111:role/${args.name}`;
+      return { id: `${args.name}-id`, state };
+    },
+    call(args) {
+      // Generic answers for whatever data sources the provider modules look up.
+      return { ...args.inputs, accountId: "111111111111", arn: "arn:aws:iam::111111111111:user/test", id: "test-id", json: "{}", namespace: "axaxnpcrorw5" };
+    },
+  },
+  "bucket-replication",
+  "test",
+  false,
+);
+
+let mod: typeof import("../../components/index.js");
+beforeAll(async () => {
+  mod = await import("../../components/index.js");
+});
+
+function resolved<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((r) => o.apply((v) => (r(v), v)));
+}
+
+/** Waits until no resource has registered for a few ticks. */
+async function settle(): Promise<void> {
+  let last = -1;
+  for (let stable = 0; stable < 5; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (registered.length === last) stable++;
+    else [stable, last] = [0, registered.length];
+  }
+}
+
+const valid: ReplicationTopologyArgs = {
+  buckets: {
+    a: { provider: "aws", bucket: "topology-test-a", region: "us-east-1" },
+    b: { provider: "aws", bucket: "topology-test-b", region: "eu-west-1" },
+  },
+  links: [{ kind: "one-to-one", from: "a", to: "b", deletes: true }],
+};
+
+describe("ReplicationTopology", () => {
+  it("registers as bucket-replication:index:ReplicationTopology and exposes the plan as a plain value", async () => {
+    const topology = new mod.ReplicationTopology("replication", valid);
+    expect(pulumi.Output.isInstance(topology.plan)).toBe(false);
+    expect(topology.plan).toEqual(mod.planTopology(valid));
+    expect(topology.plan.edges.map((e) => `${e.from}>${e.to}:${e.mechanism}`)).toEqual(["a>b:aws-native"]);
+    const urn = await resolved(topology.urn);
+    expect(urn).toMatch(/::bucket-replication:index:ReplicationTopology::replication$/);
+    await settle();
+    expect(registered).toContainEqual({ type: "bucket-replication:index:ReplicationTopology", name: "replication", custom: false });
+  });
+
+  it("an invalid topology throws the planner's message before any child is created", async () => {
+    await settle();
+    const before = registered.length;
+    const bad = { ...valid, links: [{ kind: "fan-in", from: ["a"], to: "zz" }] } as unknown as ReplicationTopologyArgs;
+    let error: unknown;
+    try {
+      new mod.ReplicationTopology("broken", bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toMatch(/links\[0\]\.to: unknown bucket id "zz".*Fix: /);
+    await settle();
+    const after = registered.slice(before);
+    // Only the component itself may have registered; no bucket, policy, role or runner.
+    expect(after.filter((r) => r.type !== "bucket-replication:index:ReplicationTopology")).toEqual([]);
+  });
+});

@@ -42,7 +42,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
 
   // ---- artifacts bucket: bundle, config, runner state (state/ survives instance replacement)
   const artifacts = new aws.s3.Bucket(`${n}-artifacts`, {
-    bucketPrefix: dnsName(`${n}-`, 37),
+    bucketPrefix: `${dnsName(n, 36)}-`,
     forceDestroy: true,
     tags: { "bucket-replication": ctx.name },
   }, o);
@@ -73,16 +73,23 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
       throw new pulumi.ResourceError("runner: unexpected static AWS key for a runner on AWS", ctx.parent);
     },
   });
+  // One secret per key (entries sharing a key, e.g. two OCI regions of one tenancy, share it).
   const secrets: Record<string, aws.secretsmanager.Secret> = {};
+  const bySource = new Map<pulumi.Output<string>, aws.secretsmanager.Secret>();
   for (const [entry, payload] of Object.entries(payloads)) {
-    const secret = new aws.secretsmanager.Secret(`${n}-key-${entry}`, {
-      namePrefix: `bucket-replication/${ctx.name}/${entry}-`,
-      description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
-      recoveryWindowInDays: 7,
-    }, o);
-    new aws.secretsmanager.SecretVersion(`${n}-key-${entry}`, { secretId: secret.id, secretString: pulumi.secret(payload) }, o);
+    let secret = bySource.get(payload);
+    if (!secret) {
+      secret = new aws.secretsmanager.Secret(`${n}-key-${entry}`, {
+        namePrefix: `bucket-replication/${ctx.name}/${entry}-`,
+        description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
+        recoveryWindowInDays: 7,
+      }, o);
+      new aws.secretsmanager.SecretVersion(`${n}-key-${entry}`, { secretId: secret.id, secretString: pulumi.secret(payload) }, o);
+      bySource.set(payload, secret);
+    }
     secrets[entry] = secret;
   }
+  const uniqueSecrets = [...bySource.values()];
 
   // ---- logs
   const logGroup = new aws.cloudwatch.LogGroup(`${n}-logs`, {
@@ -188,7 +195,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
     tags: { "bucket-replication": ctx.name },
   }, o);
   new aws.iam.RolePolicyAttachment(`${n}-ssm`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, o);
-  const secretArns = Object.values(secrets).map((s) => s.arn);
+  const secretArns = uniqueSecrets.map((s) => s.arn);
   const policy = pulumi.all([artifacts.bucket, logGroup.arn, pulumi.all(secretArns)]).apply(([bucket, logArn, arns]) => {
     const st: IamStatement[] = [
       ...awsBucketStatements(ctx.args, core.access),

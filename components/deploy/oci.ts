@@ -86,17 +86,25 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     vaultId = vault.id;
     keyId = key.id;
   }
+  // One secret per key (entries sharing a key, e.g. two OCI regions of one tenancy, share it).
   const secrets: Record<string, oci.vault.Secret> = {};
+  const bySource = new Map<pulumi.Output<string>, oci.vault.Secret>();
   for (const [entry, payload] of Object.entries(payloads)) {
-    secrets[entry] = new oci.vault.Secret(`${n}-key-${entry}`, {
-      compartmentId,
-      vaultId,
-      keyId,
-      secretName: dnsName(`${n}-${entry}`, 100),
-      description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
-      secretContent: { contentType: "BASE64", content: pulumi.secret(payload.apply((p) => Buffer.from(p).toString("base64"))) },
-    }, o);
+    let secret = bySource.get(payload);
+    if (!secret) {
+      secret = new oci.vault.Secret(`${n}-key-${entry}`, {
+        compartmentId,
+        vaultId,
+        keyId,
+        secretName: dnsName(`${n}-${entry}`, 100),
+        description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
+        secretContent: { contentType: "BASE64", content: pulumi.secret(payload.apply((p) => Buffer.from(p).toString("base64"))) },
+      }, o);
+      bySource.set(payload, secret);
+    }
+    secrets[entry] = secret;
   }
+  const uniqueSecrets = [...bySource.values()];
 
   // ---- network
   let subnetId: pulumi.Input<string>;
@@ -242,7 +250,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     compartmentId: tenancyId,
     name: dnsName(`${n}-instance`),
     description: `bucket-replication runner (${ctx.name}): artifacts, its own secrets, metrics and logs`,
-    statements: pulumi.all([dg.id, pulumi.all(Object.values(secrets).map((s) => s.id))]).apply(([dgId, secretIds]) => [
+    statements: pulumi.all([dg.id, pulumi.all(uniqueSecrets.map((s) => s.id))]).apply(([dgId, secretIds]) => [
       `Allow dynamic-group id ${dgId} to read objects in compartment id ${compartmentId} where all {target.bucket.name = '${artifactsName}', any {request.permission = 'OBJECT_READ', request.permission = 'OBJECT_INSPECT'}}`,
       ...secretIds.map((id) => `Allow dynamic-group id ${dgId} to read secret-bundles in compartment id ${compartmentId} where target.secret.id = '${id}'`),
       `Allow dynamic-group id ${dgId} to use metrics in compartment id ${compartmentId} where target.metrics.namespace = '${METRIC_NAMESPACE}'`,

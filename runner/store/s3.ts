@@ -242,7 +242,7 @@ export interface TransferResult {
  * ended and verified, so a truncated or corrupted body never reaches the server complete: the
  * upload is aborted instead of becoming a visible object.
  */
-class BodyGuard extends Transform {
+export class BodyGuard extends Transform {
   private held: Buffer | undefined;
   private count = 0;
   private readonly hash;

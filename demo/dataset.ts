@@ -106,6 +106,7 @@ export function initialObjects(): Record<string, SampleObject[]> {
       csv("source-a/custsales-2019-02.csv", 700, "london"),
       csv("source-a/custsales-2019-03.csv", 1100, "london"),
       { key: "shared/forecast.csv", body: "quarter,forecast_eur\n2019Q1,1200000\n2019Q2,1350000\n", contentType: "text/csv", metadata: { origin: "london" } },
+      { key: "reports/2019/q1/charts/revenue by region.png", body: bytes("revenue.png", 64_000), contentType: "image/png", metadata: { origin: "london" } },
       {
         key: "reports/2019/q1/summary.pdf",
         body: bytes("q1-summary.pdf", 180_000),
@@ -149,7 +150,14 @@ export function initialObjects(): Record<string, SampleObject[]> {
       },
       { key: "img/logo.png", body: bytes("logo.png", 24_576), contentType: "image/png", cacheControl: "public, max-age=31536000, immutable" },
       { key: "img/hero.jpg", body: bytes("hero.jpg", 1_800_000), contentType: "image/jpeg", cacheControl: "public, max-age=31536000, immutable" },
-      { key: "img/icons/cart.svg", body: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M7 18h10"/></svg>\n', contentType: "image/svg+xml" },
+      ...["cart", "search", "user", "menu"].map((icon, i) => ({
+        key: `img/icons/${icon}.svg`,
+        body: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M${i + 3} 18h10"/></svg>\n`,
+        contentType: "image/svg+xml",
+        cacheControl: "public, max-age=31536000, immutable",
+      })),
+      { key: "favicon.ico", body: bytes("favicon.ico", 4_286), contentType: "image/x-icon" },
+      { key: "robots.txt", body: "User-agent: *\nAllow: /\n", contentType: "text/plain" },
       { key: "fonts/inter.woff2", body: bytes("inter.woff2", 98_000), contentType: "font/woff2" },
       {
         key: "downloads/brochure 2025.pdf",
@@ -166,6 +174,7 @@ export function initialObjects(): Record<string, SampleObject[]> {
       log("app/2025/03/02/app-01.log", 650, "fra-app-1"),
       log("app/2025/03/03/app-00.log", 300, "fra-app-2"),
       log("nginx/2025/03/02/access.log", 900, "fra-edge-1"),
+      log("nginx/2025/03/03/access.log", 750, "fra-edge-1"),
     ],
     "logs-osaka": [
       log("app/2025/03/02/app-00.log", 350, "osa-app-1"),

@@ -25,7 +25,7 @@ import type { JobConfig, RunnerConfig } from "../runner/config/types.js";
 import { S3RVER_CREDENTIALS, startSites, type Site } from "../local/sites.js";
 import { CONFLICT_KEY, FORECAST_LONDON, FORECAST_ZURICH, changes, initialObjects, type SampleObject } from "./dataset.js";
 import { bold, cyan, dim, formatBytes, formatSeconds, green, heading, red, table, yellow } from "./format.js";
-import { BUNDLE, REPO, buildBundle, bundleStaleness, checkRunner, runRunner, type CheckSummary } from "./runner.js";
+import { BUNDLE, REPO, buildBundle, bundleStaleness, checkRunner, runRunner, runRunnerJson, type CheckSummary, type RunLine } from "./runner.js";
 import { del, getText, listAll, localClient, put, type ListedObject } from "./s3.js";
 import { TOPOLOGY_FILE, loadTopology, sitePlan } from "./topology.js";
 
@@ -50,7 +50,10 @@ export interface LinkResult {
   source: { site: string; bucket: string; prefix: string; objects: number; bytes: number };
   target: { site: string; bucket: string; prefix: string; objects: number; bytes: number; missing: number; different: number; extra: number };
   inSync: boolean;
-  seconds: number;
+  /** The job's time in the first and the second run (from the runner's summary lines). */
+  runSeconds: Array<number | null>;
+  /** Time of the runner's check for this job. */
+  checkSeconds: number;
 }
 
 export interface StoryCheck {
@@ -66,7 +69,9 @@ export interface DemoSummary {
   seconds: number;
   sites: Record<string, { endpoint: string; buckets: string[] }>;
   plan: Array<{ link: number; kind?: string; from: string; to: string; mechanism: string; reason: string }>;
-  runs: Array<{ name: string; exitCode: number; seconds: number }>;
+  runs: Array<{ name: string; exitCode: number; seconds: number; jobs: RunLine[] }>;
+  /** A third run right after the second, nothing changed: what it did. */
+  converged: { copied: number; deleted: number; conflicts: number; requests: Record<string, number>; exitCode: number };
   check: { exitCode: number; seconds: number };
   links: LinkResult[];
   story: StoryCheck[];
@@ -267,7 +272,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say();
     say(`  ${dim("$")} node ${shown(BUNDLE)} run --config ${shown(configFile)}`);
     const r = await runRunner(configFile);
-    runs.push({ name, exitCode: r.code, seconds: r.seconds });
+    runs.push({ name, exitCode: r.code, seconds: r.seconds, jobs: r.jobs });
     if (r.code !== 0) throw new DemoError(`the runner's ${name} exited with code ${r.code} (see its output above)`);
     say(dim(`  ${name} finished in ${formatSeconds(r.seconds)}.`));
   };
@@ -349,28 +354,51 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`    ${p.padEnd(11)} ${String(n).padStart(3)} objects${example ? dim(`  e.g. ${example}`) : ""}`);
   }
 
-  // ---- 6. verification with the runner's check
-  say(heading(6, "Verification: runner check, per link"));
+  // ---- 6. convergence: a third run with nothing changed does nothing
+  say(heading(6, "Convergence: a third run, nothing changed"));
+  say(`  ${dim("$")} node ${shown(BUNDLE)} run --config ${shown(configFile)} --json`);
+  const third = await runRunnerJson(configFile);
+  const runSummaries = third.summaries.filter((x) => x.command === undefined || x.command === "run");
+  const converged = { copied: 0, deleted: 0, conflicts: 0, requests: {} as Record<string, number>, exitCode: third.result.code };
+  for (const x of runSummaries) {
+    converged.copied += x.copied ?? 0;
+    converged.deleted += x.deleted ?? 0;
+    converged.conflicts += x.conflicts ?? 0;
+    for (const [k, v] of Object.entries(x.requests ?? {})) if (v) converged.requests[k] = (converged.requests[k] ?? 0) + v;
+  }
+  const convergedOk = third.result.code === 0 && runSummaries.length === config.jobs.length && converged.copied + converged.deleted + converged.conflicts === 0;
+  story.push({ what: "a third run right after the second copies and deletes nothing (converged)", ok: convergedOk });
+  const reqText = Object.entries(converged.requests).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  say(
+    `  ${convergedOk ? green("✓") : red("✗")} ${runSummaries.length} jobs: copied ${converged.copied}, deleted ${converged.deleted}, conflicts ${converged.conflicts}` +
+      ` in ${formatSeconds(third.result.seconds)}; requests: ${reqText}` +
+      (converged.requests.HEAD || converged.requests.GET ? "" : dim(" (equality comes from listings and saved state: no HEAD or GET per object)")),
+  );
+
+  // ---- 7. verification with the runner's check
+  say(heading(7, "Verification: runner check, per link"));
   say(`  ${dim("$")} node ${shown(BUNDLE)} check --config ${shown(configFile)} --json`);
   const { result: checkResult, summaries } = await checkRunner(configFile);
-  const links = verificationRows(args, plan, config, summaries, siteOfBucket, siteOfEndpoint, checkResult.seconds);
+  const links = verificationRows(args, plan, config, summaries, siteOfBucket, siteOfEndpoint, checkResult.seconds, runs);
   const missingJobs = config.jobs.filter((j) => !summaries.some((s) => s.job === j.name)).map((j) => j.name);
   say(
     table(
-      ["link", "kind", "source → target", "objects", "bytes", "in sync", "time"],
+      ["link", "kind", "edge", "objects", "bytes", "in sync", "run 1", "run 2", "check"],
       links.map((l) => [
         String(l.link),
         l.kind,
-        `${l.source.site}:${describeLocation(l.source.bucket, l.source.prefix)} → ${l.target.site}:${describeLocation(l.target.bucket, l.target.prefix)}`,
+        `${l.from} ${l.mode === "bisync" ? "⇄" : "→"} ${l.target.prefix ? `${l.to}/${l.target.prefix}` : l.to}`,
         `${l.source.objects} / ${l.target.objects}`,
         `${formatBytes(l.source.bytes)} / ${formatBytes(l.target.bytes)}`,
         l.inSync ? green("yes") : red("NO"),
-        formatSeconds(l.seconds),
+        ...l.runSeconds.map((x) => (x === null ? "-" : formatSeconds(x))),
+        formatSeconds(l.checkSeconds),
       ]),
-      ["right", "left", "left", "right", "right", "left", "right"],
+      ["right", "left", "left", "right", "right", "left", "right", "right", "right"],
     ),
   );
-  say(dim("  objects and bytes: source / target side of the edge (for fan-in, the target prefix of that source)."));
+  say(dim("  objects, bytes: source / target side of the edge (fan-in: under that source's target prefix). run 1, run 2: the job's"));
+  say(dim("  time in each run (a fan-out job serves all its targets at once); check: the time of the runner's check."));
 
   const allInSync = links.length > 0 && links.every((l) => l.inSync) && missingJobs.length === 0;
   const storyOk = story.every((s) => s.ok);
@@ -382,6 +410,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     sites: Object.fromEntries(Object.entries(sites).map(([n, s]) => [n, { endpoint: s.endpoint, buckets: siteBuckets[n] }])),
     plan: plan.edges.map((e) => ({ link: e.link + 1, kind: e.kind, from: e.from, to: e.to, mechanism: e.mechanism, reason: e.reason })),
     runs,
+    converged,
     check: { exitCode: checkResult.code, seconds: checkResult.seconds },
     links,
     story,
@@ -392,7 +421,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
   say();
   if (summary.ok) {
-    say(green(bold(`  All ${links.length} edges of ${args.links.length} links are in sync.`)) + dim(`  Total ${formatSeconds(summary.seconds)}.`));
+    say(green(bold(`  All ${plan.edges.length} edges of ${args.links.length} links are in sync.`)) + dim(`  Total ${formatSeconds(summary.seconds)}.`));
   } else {
     const problems: string[] = [];
     for (const l of links.filter((l) => !l.inSync)) problems.push(`link ${l.link} ${l.from} → ${l.to}: missing ${l.target.missing}, different ${l.target.different}`);
@@ -413,6 +442,7 @@ function verificationRows(
   siteOfBucket: Record<string, string>,
   siteOfEndpoint: Record<string, string>,
   checkSeconds: number,
+  runs: DemoSummary["runs"],
 ): LinkResult[] {
   const idOfBucket = (endpoint: string, bucket: string) =>
     Object.keys(args.buckets).find((id) => args.buckets[id].bucket === bucket && siteOfBucket[id] === siteOfEndpoint[endpoint]) ?? bucket;
@@ -425,6 +455,7 @@ function verificationRows(
       const edge = plan.edges.find((e) => e.from === from && e.to === to);
       const tgt = s?.targets[i];
       const seconds = typeof s?.seconds === "number" ? s.seconds : checkSeconds;
+      const runSeconds = runs.map((r) => r.jobs.find((j) => j.job === job.name)?.seconds ?? null);
       rows.push({
         link: (edge?.link ?? -1) + 1,
         kind: edge?.kind ?? args.links[edge?.link ?? -1]?.kind ?? "?",
@@ -445,7 +476,8 @@ function verificationRows(
           extra: tgt?.extra ?? 0,
         },
         inSync: Boolean(s) && Boolean(tgt) && (tgt!.missing ?? 0) === 0 && (tgt!.different ?? 0) === 0 && (job.mode === "copy" || (tgt!.extra ?? 0) === 0) && s!.inSync,
-        seconds,
+        runSeconds,
+        checkSeconds: seconds,
       });
     });
   }

@@ -69,9 +69,74 @@ export function exec(cmd: string, args: string[], opts: { capture: boolean; cwd?
   });
 }
 
-/** `node dist/runner.mjs run --config FILE`, output straight to the user's terminal. */
-export function runRunner(configFile: string, extra: string[] = []): Promise<ExecResult> {
-  return exec(process.execPath, [BUNDLE, "run", "--config", configFile, ...extra], { capture: false });
+export interface RunLine {
+  job: string;
+  mode: string;
+  status: string;
+  copied: number;
+  deleted: number;
+  conflicts: number;
+  seconds: number;
+}
+
+/** The per-job summary lines of the runner's human output, e.g.
+ *  `name (bisync): ok: copied 4 (380.0 KiB), deleted 1, conflicts 1, ... in 0.4s; requests: ...`. */
+export function parseRunLines(stdout: string): RunLine[] {
+  const out: RunLine[] = [];
+  const re = /^(\S+) \((copy|sync|bisync)\): ([^:]+): copied (\d+) \([^)]*\), deleted (\d+), conflicts (\d+)\b.* in ([\d.]+)s\b/;
+  for (const line of stdout.split("\n")) {
+    const m = re.exec(line.trim());
+    if (m) out.push({ job: m[1], mode: m[2], status: m[3], copied: +m[4], deleted: +m[5], conflicts: +m[6], seconds: +m[7] });
+  }
+  return out;
+}
+
+/** `node dist/runner.mjs run --config FILE` as a user sees it: stdout is shown line by line (and kept,
+ *  to read the per-job times), stderr (the live progress line on a TTY) goes straight to the terminal. */
+export function runRunner(configFile: string, extra: string[] = []): Promise<ExecResult & { jobs: RunLine[] }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BUNDLE, "run", "--config", configFile, ...extra], {
+      cwd: REPO,
+      env: childEnv(),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout += d;
+      process.stdout.write(d);
+    });
+    child.once("error", reject);
+    child.once("close", (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr: "",
+        seconds: (performance.now() - started) / 1000,
+        jobs: parseRunLines(stdout),
+      }),
+    );
+  });
+}
+
+export interface RunJsonSummary {
+  type: "summary";
+  job: string;
+  command?: string;
+  ok?: boolean;
+  copied: number;
+  deleted: number;
+  conflicts: number;
+  bytes: number;
+  requests: Record<string, number>;
+  seconds: number;
+  [k: string]: unknown;
+}
+
+/** `run --json`, captured: the per-job summaries. */
+export async function runRunnerJson(configFile: string): Promise<{ result: ExecResult; summaries: RunJsonSummary[] }> {
+  const result = await exec(process.execPath, [BUNDLE, "run", "--config", configFile, "--json"], { capture: true });
+  return { result, summaries: parseCheckOutput(result.stdout) as unknown as RunJsonSummary[] };
 }
 
 export interface CheckTarget {

@@ -375,3 +375,27 @@ describe("errors", () => {
     expect(() => deployRunner({ parent: new Parent("nobundle"), name: "nobundle", args, plan }, {})).toThrow(/npm run build/);
   });
 });
+
+describe("through ReplicationTopology (the dev stack)", () => {
+  it("plans the OCI pair to the runner and deploys it on OCI, next to the native AWS edges", async () => {
+    const { parse } = await import("yaml");
+    const { readFileSync } = await import("node:fs");
+    const { ReplicationTopology } = await import("../../components/topology.js");
+    const doc = parse(readFileSync("stacks/Pulumi.dev.yaml", "utf8"));
+    const args = doc.config["bucket-replication:topology"] as ReplicationTopologyArgs;
+    args.runner = { ...args.runner!, bundlePath, tenancyId: "ocid1.tenancy.oc1..t" };
+    const start = resources.length;
+    const topo = new ReplicationTopology("dev", args);
+    expect(topo.runner?.edges).toEqual(["london->zurich", "zurich->london"]);
+    await new Promise<string>((r) => topo.runner!.instanceId.apply(r));
+    await settle();
+    const mine = resources.slice(start);
+    const instance = mine.find((r) => r.type === "oci:Core/instance:Instance")!;
+    expect(instance.name).toBe("dev-runner-instance");
+    const cfgObj = mine.find((r) => r.type === "oci:ObjectStorage/storageObject:StorageObject" && String(r.inputs.object).startsWith("config/"))!;
+    const cfg = validateConfig(JSON.parse(cfgObj.inputs.content));
+    expect(cfg.jobs.map((j) => [j.name, j.mode, j.conflict])).toEqual([["london-and-zurich", "bisync", "keep-both"]]);
+    // the AWS fan-out stays native: the runner serves no AWS bucket
+    expect(JSON.stringify(cfg)).not.toContain("acme-dev-reports");
+  });
+});

@@ -46,7 +46,7 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
       from: e.from, to: e.to, link: e.link, mechanism, reason,
       kind: e.kind, deletes: e.deletes, sourcePrefix: e.sourcePrefix, targetPrefix: e.targetPrefix,
     };
-    if (link.kind === "bidirectional") edge.conflict = link.conflict ?? (mechanism === "runner" ? "keep-both" : "newer");
+    if (link.kind === "bidirectional") edge.conflict = link.conflict ?? "newer";
     return edge;
   });
   p.check();

@@ -364,7 +364,7 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
     }
     const c = link.conflict;
     if (c !== undefined && c !== "newer" && c !== "keep-both")
-      p.add(`${path}.conflict`, `unknown conflict policy ${q(c)}`, 'use "keep-both" (the default on the runner: keep both versions) or "newer"');
+      p.add(`${path}.conflict`, `unknown conflict policy ${q(c)}`, 'use "newer" (the default: the later LastModified wins, the other version is kept as a .conflict copy) or "keep-both"');
   }
 }
 

@@ -77,7 +77,7 @@ describe("oci → oci", () => {
     const { edges } = plan(two, [{ kind: "bidirectional", between: ["lon", "zrh"] }]);
     expect(edges.map((e) => e.mechanism)).toEqual(["runner", "runner"]);
     expect(edges[0].reason).toBe("OCI replication makes the destination read-only, so a bidirectional link needs the runner.");
-    expect(edges[0].conflict).toBe("keep-both");
+    expect(edges[0].conflict).toBe("newer");
   });
 
   it("fan-out: runner (one policy, so one target, per source)", () => {

@@ -88,7 +88,7 @@ describe("npm start (demo/main.ts)", () => {
     expect(out).toMatch(/every edge runs on the sync runner/);
     for (const e of summary.plan) expect(out).toContain(e.reason);
     const table = out.slice(out.indexOf("Verification"));
-    const rows = table.split("\n").filter((l) => /→/.test(l) && /\d+ \/ \d+/.test(l));
+    const rows = table.split("\n").filter((l) => /[→⇄]/.test(l) && /\d+ \/ \d+/.test(l));
     expect(rows).toHaveLength(summary.links.length);
     for (const row of rows) {
       expect(row).toMatch(/\byes\b/);

@@ -391,7 +391,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         `${l.source.objects} / ${l.target.objects}`,
         `${formatBytes(l.source.bytes)} / ${formatBytes(l.target.bytes)}`,
         l.inSync ? green("yes") : red("NO"),
-        ...l.runSeconds.map((x) => (x === null ? "-" : formatSeconds(x))),
+        ...l.runSeconds.map((x) => (x === null ? "-" : x < 0.05 ? "<0.1 s" : `${x.toFixed(1)} s`)),
         formatSeconds(l.checkSeconds),
       ]),
       ["right", "left", "left", "right", "right", "left", "right", "right", "right"],
@@ -493,7 +493,7 @@ async function stopSites(): Promise<void> {
 }
 
 function printKeepInfo(summary: DemoSummary): void {
-  say(heading(7, "Endpoints left running (--keep)"));
+  say(heading(8, "Endpoints left running (--keep)"));
   say(table(["site", "endpoint", "buckets"], Object.entries(summary.sites).map(([n, s]) => [n, s.endpoint, s.buckets.join(", ")])));
   say();
   say(`  Credentials (local s3rver test keys, accepted by every site): access key ${bold(S3RVER_CREDENTIALS.accessKeyId)}, secret key ${bold(S3RVER_CREDENTIALS.secretAccessKey)}, region us-east-1, path-style.`);
@@ -506,6 +506,7 @@ function printKeepInfo(summary: DemoSummary): void {
   say(`    aws --endpoint-url ${info.endpoint} s3 ls s3://${bucket} --recursive        ${dim(`# ${site}`)}`);
   say(`    echo hello | aws --endpoint-url ${info.endpoint} s3 cp - s3://${bucket}/hello.txt`);
   say(`    rclone lsl ":s3,provider=Other,access_key_id=${S3RVER_CREDENTIALS.accessKeyId},secret_access_key=${S3RVER_CREDENTIALS.secretAccessKey},endpoint='${info.endpoint}':${bucket}"`);
+  if (process.env.AWS_CA_BUNDLE) say(dim("    (AWS_CA_BUNDLE is set in this shell: run rclone with `env -u AWS_CA_BUNDLE rclone ...` against plain-http endpoints)"));
   say(`    node ${shown(BUNDLE)} run --config ${shown(cfg)}      ${dim("# replicate your changes")}`);
   say(`    node ${shown(BUNDLE)} check --config ${shown(cfg)}`);
   say();
@@ -525,6 +526,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const onSignal = (sig: NodeJS.Signals) => {
+    if (activeSites) say(`\n  ${sig}: stopping the servers ...`);
     void stopSites().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", onSignal);

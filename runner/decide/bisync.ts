@@ -64,10 +64,9 @@ export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: re
     plan.actions.push({ kind: "conflict", key, a: ea, b: eb, winner, reason: why });
   };
   while (i < a.length || j < b.length || k < st.length) {
-    let key: string | undefined;
-    for (const cand of [a[i]?.key, b[j]?.key, st[k]?.key]) {
-      if (cand !== undefined && (key === undefined || compareKeys(cand, key) < 0)) key = cand;
-    }
+    let key: string | undefined = i < a.length ? a[i].key : undefined;
+    if (j < b.length && (key === undefined || compareKeys(b[j].key, key) < 0)) key = b[j].key;
+    if (k < st.length && (key === undefined || compareKeys(st[k].key, key) < 0)) key = st[k].key;
     const ea = i < a.length && a[i].key === key ? a[i++] : undefined;
     const eb = j < b.length && b[j].key === key ? b[j++] : undefined;
     const r = k < st.length && st[k].key === key ? st[k++] : undefined;
@@ -86,7 +85,7 @@ export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: re
     if (aState === "deleted" && bState === "deleted") {
       plan.forgotten++;
     } else if (aState === "unchanged" && bState === "unchanged") {
-      plan.same.push(record(k0, ea!, eb!));
+      plan.same.push(r); // identical (size, ETag) on both sides: reuse the record, no allocation
     } else if (aState === "deleted" || bState === "deleted") {
       const gone: Side = aState === "deleted" ? "a" : "b";
       const kept: Side = other(gone);

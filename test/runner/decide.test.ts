@@ -176,7 +176,7 @@ describe("conflict keys and state file", () => {
   });
   it("state codec round-trips awkward keys", () => {
     const keys = ["plain", "tab\there", "new\nline", "back\\slash", "#hash", "\\#x", "ü 😀 %2F +", "trail/"];
-    const records = sortEntries(keys.map((k, i) => rec(e(k, `c${i}`, i), e(k, `d${i}`, i + 1))));
+    const records = sortEntries([...keys.map((k, i) => rec(e(k, `c${i}`, i), e(k, `d${i}`, i + 1))), rec(e("same-both", "x", 7)), rec(e("=", "y", 8))]);
     const buf = encodeState({ meta: { job: "j", mode: "bisync", source: "s", written: "now" }, sections: [{ target: "t", records }] });
     const back = decodeState(buf);
     expect(back.meta.job).toBe("j");

@@ -475,7 +475,15 @@ function verificationRows(
           different: tgt?.different ?? 0,
           extra: tgt?.extra ?? 0,
         },
-        inSync: Boolean(s) && Boolean(tgt) && (tgt!.missing ?? 0) === 0 && (tgt!.different ?? 0) === 0 && (job.mode === "copy" || (tgt!.extra ?? 0) === 0) && s!.inSync,
+        // Per target: a fan-out job's inSync covers all its targets, so judge each from its counts
+        // (copy never deletes, so target-only keys are fine there; sync and bisync must have none).
+        inSync:
+          Boolean(s) &&
+          Boolean(tgt) &&
+          tgt!.missing === 0 &&
+          tgt!.different === 0 &&
+          (job.mode === "copy" || tgt!.extra === 0) &&
+          (job.targets.length > 1 || s!.inSync),
         runSeconds,
         checkSeconds: seconds,
       });
@@ -546,6 +554,14 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise<void>(() => undefined); // the signal handler stops the servers and exits
   }
   await stopSites();
+  if (!summary.ok) {
+    const bad = summary.links.filter((l) => !l.inSync).length;
+    const failed = summary.story.filter((s) => !s.ok).length;
+    process.stderr.write(
+      `\n${red(bold("demo failed:"))} ${bad} of ${summary.links.length} verified edges are not in sync` +
+        `${failed ? `, ${failed} expected outcome(s) missing` : ""} (details above). Data kept in ${summary.dir}.\n`,
+    );
+  }
   return summary.ok ? 0 : 1;
 }
 

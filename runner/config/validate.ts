@@ -169,7 +169,8 @@ function validateCredentials(v: unknown, field: string): CredentialsConfig | und
     noUnknownKeys(o, ["file"], field);
     return { file: str(o.file, `${field}.file`)! };
   }
-  noUnknownKeys(o, ["accessKeyId", "secretAccessKey", "sessionToken"], field);
+  // The AWS SDK tags credential objects it was given with `$source`; ignore such SDK-internal keys.
+  noUnknownKeys(Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("$"))), ["accessKeyId", "secretAccessKey", "sessionToken"], field);
   if (o.accessKeyId === undefined && o.secretAccessKey === undefined) {
     throw new ConfigError(field, 'must be inline {"accessKeyId","secretAccessKey"}, {"env":"PREFIX"} or {"file":"path"}; omit it to use the default credential chain');
   }

@@ -190,6 +190,21 @@ describe("both workflows", () => {
     }
   });
 
+  it("build dist/runner.mjs before Pulumi runs (the components upload the bundle)", () => {
+    for (const [f, job] of [
+      ["preview.yml", "preview"],
+      ["deploy.yml", "up"],
+    ] as const) {
+      const steps = load(f).wf.jobs[job].steps;
+      const ci = steps.findIndex((s) => /\bnpm ci\b/.test(s.run ?? ""));
+      const build = steps.findIndex((s) => s.run?.trim() === "npm run build");
+      const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+      expect(ci, `${f}: npm ci`).toBeGreaterThanOrEqual(0);
+      expect(build, `${f}: npm run build after npm ci`).toBeGreaterThan(ci);
+      expect(pulumi, `${f}: pulumi after the build`).toBeGreaterThan(build);
+    }
+  });
+
   it("use only secrets that docs/ci.md documents", () => {
     const doc = readFileSync(join(ROOT, "docs", "ci.md"), "utf8");
     const used = new Set<string>();

@@ -389,8 +389,13 @@ class Bench {
         this.skipRow(label, tool, skip);
         continue;
       }
-      const m = await runMeasured(process.execPath, ["--max-old-space-size=4096", this.plannerScript, JSON.stringify({ keys })], { timeoutMs: 20 * 60_000 });
-      let out: Record<string, number> = {};
+      const stateFile = join(this.env.work, `planner-state-${keys}.gz`);
+      const gen = await runMeasured(process.execPath, ["--max-old-space-size=8192", this.plannerScript, JSON.stringify({ keys, state: stateFile, gen: true })], {
+        timeoutMs: 20 * 60_000,
+      });
+      if (gen.code !== 0) log(`planner state generation failed: ${gen.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+      const m = await runMeasured(process.execPath, ["--max-old-space-size=8192", this.plannerScript, JSON.stringify({ keys, state: stateFile })], { timeoutMs: 20 * 60_000 });
+      let out: Record<string, number> & { rssMb?: Record<string, number> } = {};
       try {
         out = JSON.parse(m.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
       } catch {
@@ -404,7 +409,8 @@ class Bench {
           ? `exit ${m.code}: ${m.stderr.trim().split("\n").slice(-3).join(" | ")}`
           : `state load ${fmtS(out.loadMs)} + decide ${fmtS(out.decideMs)} (wall column); state save ${fmtS(out.saveMs)}; ` +
             `${n(out.actions)} actions (expected ${n(expected)}); state file ${(out.stateBytes / 1024 ** 2).toFixed(1)} MB; ` +
-            `process total ${fmtS(m.wallMs)} incl. synthetic data`;
+            `process total ${fmtS(m.wallMs)} incl. building the synthetic listings (${fmtS(out.genMs)}); ` +
+            `RSS after listings/state/plan/save: ${Object.values(out.rssMb ?? {}).join("/")} MB`;
       this.rows.push({ workload: label, tool, objects: keys, bytes: 0, wallMs: decisionMs, userMs: m.userMs, sysMs: m.sysMs, maxRssKb: m.maxRssKb, ok, note });
       log(`${label} · ${tool}: ${note}`);
     }

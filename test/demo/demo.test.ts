@@ -1,7 +1,7 @@
 // `npm start` end to end: the demo runs as a child process exactly as a user runs it, against real
 // s3rver processes in a temp dir. Its claims are then checked independently: the sites are started
 // again on the demo's data directories and listed here.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,6 +155,48 @@ describe("npm start (demo/main.ts)", () => {
       expect(bz.map((o) => o.key)).not.toContain("db/2025-03-01.dump");
     });
   });
+
+  it("--keep leaves the endpoints up for any S3 client, prints them and the local keys, and stops them on Ctrl-C", async () => {
+    const keepDir = join(tmp, "keep");
+    const keepSummary = join(tmp, "keep-summary.json");
+    const child = spawn(process.execPath, [TSX, join(ROOT, "demo", "main.ts"), "--dir", keepDir, "--keep", "--json-summary", keepSummary], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (out.includes("Press Ctrl-C")) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 100);
+        void exited.then((code) => {
+          clearInterval(timer);
+          reject(new Error(`demo exited (${code}) before keeping the endpoints:\n${out}`));
+        });
+      });
+      const kept = JSON.parse(readFileSync(keepSummary, "utf8")) as DemoSummary;
+      expect(kept.ok).toBe(true);
+      const london = kept.sites["oci-london"].endpoint;
+      expect(out).toContain(london);
+      expect(out).toMatch(/access key S3RVER, secret key S3RVER/);
+      expect(out).toContain(`aws --endpoint-url ${london} s3 ls s3://test-bucket-london`);
+      // Any S3 client works against the kept endpoint.
+      const keys = (await listAll(localClient(london), "test-bucket-london")).map((o) => o.key);
+      expect(keys).toContain("shared/forecast.csv");
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      await expect(listAll(localClient(london), "test-bucket-london")).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 90_000);
 
   it("refuses to wipe a directory it did not create", () => {
     const foreign = join(tmp, "foreign");

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only w1,w2] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone]
+// npm run bench [-- --quick] [--only w1,w2] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone] [--profile DIR] [--repeat N]
 //
 // Two s3rver processes on loopback ("a" and "b"), each behind a counting proxy. On the same data,
 // in one run, every workload is done by: our runner (dist/runner.mjs), rclone with best-practice
@@ -15,7 +15,7 @@ import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { S3RVER_CREDENTIALS } from "../local/sites.js";
 import type { Kind } from "../test/support/proxy.js";
-import { createBucket, emptyBucket, modify, REGION, seed, seedLarge, startEnv, verifySame, type BenchEnv, type SiteName } from "./lib/env.js";
+import { createBucket, emptyBucket, modify, REGION, seed, seedLarge, startEnv, verifySame, type BenchEnv, type SiteName, type VerifyResult } from "./lib/env.js";
 import { runMeasured, type Measured } from "./lib/measure.js";
 import { renderReport, renderTable, TOOLS, type Machine, type Row, type Tool } from "./lib/report.js";
 
@@ -32,13 +32,17 @@ interface Options {
   keep: boolean;
   build: boolean;
   rclone: boolean;
+  /** Run the runner under `node --cpu-prof`, profiles into this directory. */
+  profile: string;
+  /** Repetitions per tool (median reported); default 3, 1 with --quick. */
+  repeat: number;
 }
 
 export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, out: "", work: "", keep: false, build: false, rclone: true };
+  const o: Options = { quick: false, only: undefined, out: "", work: "", keep: false, build: false, rclone: true, profile: "", repeat: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -53,8 +57,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--keep") o.keep = true;
     else if (a === "--build") o.build = true;
     else if (a === "--no-rclone") o.rclone = false;
+    else if (a === "--profile") o.profile = resolve(val());
+    else if (a === "--repeat") {
+      o.repeat = Number(val());
+      if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error("--repeat needs a positive integer");
+    }
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--only " + WORKLOADS.join(",") + "] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone]");
+      console.log("usage: npm run bench -- [--quick] [--only " + WORKLOADS.join(",") + "] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone] [--profile DIR] [--repeat N]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -105,6 +114,7 @@ class Bench {
     readonly env: BenchEnv,
     readonly o: Options,
     readonly sz: Sizes,
+    readonly reps: number,
   ) {}
 
   skipReason(tool: Tool): string | undefined {
@@ -169,7 +179,8 @@ class Bench {
     let summary: Record<string, unknown> | undefined;
     if (tool === "runner") {
       const cfg = this.runnerConfig(kind, src, dst, this.stateDirFor(src, dst, kind.startsWith("bisync") ? "bisync" : kind));
-      m = await runMeasured(process.execPath, [RUNNER, "run", "--config", cfg, "--json"], { timeoutMs: 40 * 60_000 });
+      const prof = this.o.profile ? ["--cpu-prof", "--cpu-prof-dir", this.o.profile] : [];
+      m = await runMeasured(process.execPath, [...prof, RUNNER, "run", "--config", cfg, "--json"], { timeoutMs: 40 * 60_000 });
       for (const line of m.stdout.split("\n")) {
         if (!line.startsWith("{")) continue;
         try {
@@ -202,41 +213,72 @@ class Bench {
     return { ...m, counts, summary };
   }
 
-  async row(workload: string, tool: Tool, objects: number, bytes: number, r: ToolRun, verify: () => Promise<{ ok: boolean; detail: string }>, extra = ""): Promise<void> {
-    const v = await verify();
-    const exitNote = r.code === 0 ? "" : `exit ${r.code ?? r.signal}; `;
-    const summaryNote =
-      tool === "runner" && r.summary
-        ? ["copied", "deleted", "conflicts"]
-            .filter((k) => typeof r.summary![k] === "number" && (r.summary![k] as number) > 0)
-            .map((k) => `${k} ${r.summary![k]}`)
-            .join(", ")
-        : "";
-    const note = [exitNote + v.detail, extra, summaryNote].filter(Boolean).join("; ");
-    const row: Row = {
-      workload,
-      tool,
-      objects,
-      bytes,
-      wallMs: r.wallMs,
-      userMs: r.userMs,
-      sysMs: r.sysMs,
-      maxRssKb: r.maxRssKb,
-      counts: r.counts,
-      ok: r.code === 0 && v.ok,
-      note,
-    };
-    this.rows.push(row);
-    log(`${workload} · ${tool}: ${(r.wallMs / 1000).toFixed(2)} s, ${row.ok ? "ok" : "FAILED"} (${note})`);
-  }
-
   skipRow(workload: string, tool: Tool, reason: string): void {
     this.rows.push({ workload, tool, objects: 0, bytes: 0, wallMs: 0, userMs: 0, sysMs: 0, maxRssKb: 0, ok: false, note: "", skipped: reason });
     log(`${workload} · ${tool}: skipped (${reason})`);
   }
 
-  tools(): Tool[] {
-    return TOOLS;
+  /**
+   * Run every available tool `reps` times (tool order alternating between repetitions, so no tool
+   * always runs on a warmer or colder machine) and add one row per tool: the median run by wall
+   * time, with the spread in the note. Request counts are those of the median run.
+   */
+  async measureTools(
+    label: string,
+    objects: number,
+    bytes: number,
+    once: (tool: Tool, rep: number) => Promise<{ r: ToolRun; verify: () => Promise<VerifyResult>; after?: () => Promise<void> }>,
+    opts: { reps?: number; beforeRep?: (rep: number) => Promise<void>; extra?: (r: ToolRun) => string } = {},
+  ): Promise<void> {
+    const reps = opts.reps ?? this.reps;
+    const active = TOOLS.filter((t) => !this.skipReason(t));
+    const runs = new Map<Tool, { r: ToolRun; v: VerifyResult }[]>(active.map((t) => [t, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      await opts.beforeRep?.(rep);
+      for (const tool of rep % 2 === 0 ? active : [...active].reverse()) {
+        const x = await once(tool, rep);
+        const v = await x.verify();
+        await x.after?.();
+        runs.get(tool)!.push({ r: x.r, v });
+        log(`${label} · ${tool} #${rep + 1}: ${(x.r.wallMs / 1000).toFixed(2)} s${v.ok && x.r.code === 0 ? "" : ` FAILED (exit ${x.r.code}; ${v.detail})`}`);
+      }
+    }
+    for (const tool of TOOLS) {
+      const skip = this.skipReason(tool);
+      if (skip) {
+        this.skipRow(label, tool, skip);
+        continue;
+      }
+      const all = runs.get(tool)!;
+      const sorted = [...all].sort((p, q) => p.r.wallMs - q.r.wallMs);
+      const med = sorted[Math.floor((sorted.length - 1) / 2)];
+      const bad = all.find((x) => x.r.code !== 0 || !x.v.ok);
+      const r = med.r;
+      const exitNote = bad ? `${bad.r.code !== 0 ? `exit ${bad.r.code ?? bad.r.signal}; ` : ""}${bad.v.detail}` : med.v.detail;
+      const spread = all.length > 1 ? `median of ${all.length} (${(sorted[0].r.wallMs / 1000).toFixed(2)}–${(sorted[sorted.length - 1].r.wallMs / 1000).toFixed(2)} s)` : "";
+      const summaryNote =
+        tool === "runner" && r.summary
+          ? ["copied", "deleted", "conflicts"]
+              .filter((k) => typeof r.summary![k] === "number" && (r.summary![k] as number) > 0)
+              .map((k) => `${k} ${r.summary![k]}`)
+              .join(", ")
+          : "";
+      const note = [exitNote, opts.extra?.(r) ?? "", summaryNote, spread].filter(Boolean).join("; ");
+      this.rows.push({
+        workload: label,
+        tool,
+        objects,
+        bytes,
+        wallMs: r.wallMs,
+        userMs: r.userMs,
+        sysMs: r.sysMs,
+        maxRssKb: r.maxRssKb,
+        counts: r.counts,
+        ok: !bad,
+        note,
+      });
+      log(`${label} · ${tool}: ${(r.wallMs / 1000).toFixed(2)} s, ${bad ? "FAILED" : "ok"} (${note})`);
+    }
   }
 
   // ------------------------------------------------------------ workloads
@@ -256,19 +298,17 @@ class Bench {
     const src = await this.smallSource();
     const same = workload === "initial-same";
     const label = `${workload} (${n(this.sz.small)} × ${this.sz.smallBytes / 1024} KiB)`;
-    for (const tool of this.tools()) {
-      const skip = this.skipReason(tool);
-      if (skip) {
-        this.skipRow(label, tool, skip);
-        continue;
-      }
-      const dst: Loc = { site: same ? "a" : "b", bucket: `${same ? "is" : "ic"}-${tool}` };
+    await this.measureTools(label, this.sz.small, this.sz.small * this.sz.smallBytes, async (tool, rep) => {
+      const dst: Loc = { site: same ? "a" : "b", bucket: `${same ? "is" : "ic"}-${tool}-${rep}` };
       await createBucket(this.env.direct[dst.site], dst.bucket);
       const r = await this.run(tool, "copy", src, dst, "copy");
-      await this.row(label, tool, this.sz.small, this.sz.small * this.sz.smallBytes, r, () =>
-        verifySame(this.env.direct[src.site], src.bucket, this.env.direct[dst.site], dst.bucket),
-      );
-    }
+      return {
+        r,
+        verify: () => verifySame(this.env.direct[src.site], src.bucket, this.env.direct[dst.site], dst.bucket),
+        // Free the disk and keep later listings of the site small.
+        after: () => emptyBucket(this.env.direct[dst.site], dst.bucket),
+      };
+    });
   }
 
   private noopReady = new Set<Tool>();
@@ -285,7 +325,7 @@ class Bench {
       log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       this.noopSeeded = true;
     }
-    if (this.noopReady.has(tool)) return;
+    if (this.noopReady.has(tool) || this.skipReason(tool)) return;
     const dst = this.noopDst(tool);
     await createBucket(this.env.direct.b, dst.bucket);
     log(`setup: ${tool} first copy of ${n(this.sz.noop)} objects into b/${dst.bucket}`);
@@ -296,61 +336,53 @@ class Bench {
 
   async noopCopy(): Promise<void> {
     const label = `noop-copy (${n(this.sz.noop)} objects)`;
-    for (const tool of this.tools()) {
-      const skip = this.skipReason(tool);
-      if (skip) {
-        this.skipRow(label, tool, skip);
-        continue;
-      }
-      await this.noopSetup(tool);
+    for (const tool of TOOLS) await this.noopSetup(tool);
+    await this.measureTools(label, this.sz.noop, 0, async (tool) => {
       const dst = this.noopDst(tool);
       const r = await this.run(tool, "copy", this.noopSrc, dst, "sync");
-      await this.row(label, tool, this.sz.noop, 0, r, () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket));
-    }
+      return { r, verify: () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket) };
+    });
   }
 
-  private modified: string[] | undefined;
   async incremental(): Promise<void> {
     const label = `incremental (1% of ${n(this.sz.noop)} changed)`;
-    const tools = this.tools().filter((t) => !this.skipReason(t));
-    for (const tool of tools) await this.noopSetup(tool);
-    if (!this.modified) {
-      this.modified = await modify(this.env.direct.a, this.noopSrc.bucket, this.sz.noop, this.sz.smallBytes, this.sz.changeEvery, 3);
-      log(`changed ${this.modified.length} objects on a/${this.noopSrc.bucket}`);
-    }
-    for (const tool of this.tools()) {
-      const skip = this.skipReason(tool);
-      if (skip) {
-        this.skipRow(label, tool, skip);
-        continue;
-      }
-      const dst = this.noopDst(tool);
-      const r = await this.run(tool, "copy", this.noopSrc, dst, "sync");
-      await this.row(label, tool, this.sz.noop, this.modified.length * this.sz.smallBytes, r, () =>
-        verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket), `changed ${this.modified.length}`,
-      );
-    }
+    for (const tool of TOOLS) await this.noopSetup(tool);
+    let changed = 0;
+    await this.measureTools(
+      label,
+      this.sz.noop,
+      (this.sz.noop / this.sz.changeEvery) * this.sz.smallBytes,
+      async (tool) => {
+        const dst = this.noopDst(tool);
+        const r = await this.run(tool, "copy", this.noopSrc, dst, "sync");
+        return { r, verify: () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket) };
+      },
+      {
+        // Each repetition changes the same 1% again, with new content, before every tool catches up.
+        beforeRep: async (rep) => {
+          changed = (await modify(this.env.direct.a, this.noopSrc.bucket, this.sz.noop, this.sz.smallBytes, this.sz.changeEvery, 100 + rep)).length;
+          log(`changed ${changed} objects on a/${this.noopSrc.bucket}`);
+        },
+        extra: () => `changed ${changed}`,
+      },
+    );
   }
 
   async noopBisync(): Promise<void> {
     const label = `noop-bisync (${n(this.sz.noop)} objects)`;
-    for (const tool of this.tools()) {
-      const skip = this.skipReason(tool);
-      if (skip) {
-        this.skipRow(label, tool, skip);
-        continue;
-      }
-      await this.noopSetup(tool);
+    for (const tool of TOOLS) await this.noopSetup(tool);
+    // Bring each pair in sync (the incremental workload may have changed the source) and give the
+    // tool its first bisync run (runner: no state yet → merge; rclone: --resync).
+    for (const tool of TOOLS.filter((t) => !this.skipReason(t))) {
       const dst = this.noopDst(tool);
-      // Bring the pair in sync first (the incremental workload may have changed the source) and
-      // give the tool its first bisync run (runner: no state yet → merge; rclone: --resync).
-      if (tool !== "raw") {
-        const first = await this.run(tool, "bisync-first", this.noopSrc, dst);
-        if (first.code !== 0) log(`bisync first run of ${tool} failed (exit ${first.code})`);
-      } else await this.run(tool, "sync", this.noopSrc, dst);
-      const r = await this.run(tool, "bisync", this.noopSrc, dst);
-      await this.row(label, tool, this.sz.noop, 0, r, () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket));
+      const first = await this.run(tool, tool === "raw" ? "sync" : "bisync-first", this.noopSrc, dst);
+      if (first.code !== 0) log(`bisync first run of ${tool} failed (exit ${first.code})`);
     }
+    await this.measureTools(label, this.sz.noop, 0, async (tool) => {
+      const dst = this.noopDst(tool);
+      const r = await this.run(tool, "bisync", this.noopSrc, dst);
+      return { r, verify: () => verifySame(this.env.direct.a, this.noopSrc.bucket, this.env.direct.b, dst.bucket) };
+    });
   }
 
   async large(): Promise<void> {
@@ -362,27 +394,32 @@ class Bench {
     const t0 = Date.now();
     await seedLarge(this.env.direct.a, src.bucket, key, size);
     log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    for (const tool of this.tools()) {
-      const skip = this.skipReason(tool);
-      if (skip) {
-        this.skipRow(label, tool, skip);
-        continue;
-      }
-      const dst: Loc = { site: "b", bucket: `lg-${tool}` };
-      await createBucket(this.env.direct.b, dst.bucket);
-      const r = await this.run(tool, "copy", src, dst, "large", key);
-      const mbps = size / 1024 ** 2 / (r.wallMs / 1000);
-      // Multipart ETags differ by part layout: compare keys and sizes only.
-      await this.row(label, tool, 1, size, r, () => verifySame(this.env.direct.a, src.bucket, this.env.direct.b, dst.bucket, true), `${mbps.toFixed(0)} MiB/s`);
-      await this.env.direct.b.send(new DeleteObjectCommand({ Bucket: dst.bucket, Key: key })).catch(() => undefined);
-    }
+    await this.measureTools(
+      label,
+      1,
+      size,
+      async (tool) => {
+        const dst: Loc = { site: "b", bucket: `lg-${tool}` };
+        await createBucket(this.env.direct.b, dst.bucket);
+        const r = await this.run(tool, "copy", src, dst, "large", key);
+        return {
+          r,
+          // Multipart ETags differ by part layout: compare keys and sizes only.
+          verify: () => verifySame(this.env.direct.a, src.bucket, this.env.direct.b, dst.bucket, true),
+          after: async () => {
+            await this.env.direct.b.send(new DeleteObjectCommand({ Bucket: dst.bucket, Key: key })).catch(() => undefined);
+          },
+        };
+      },
+      { extra: (r) => `${(size / 1024 ** 2 / (r.wallMs / 1000)).toFixed(0)} MiB/s` },
+    );
     await emptyBucket(this.env.direct.a, src.bucket);
   }
 
   async planner(): Promise<void> {
     const keys = this.sz.plannerKeys;
     const label = `planner (bisync, ${n(keys)} keys per side + state)`;
-    for (const tool of this.tools()) {
+    for (const tool of TOOLS) {
       if (tool !== "runner") continue;
       const skip = this.runnerProblem && !this.plannerScript ? this.runnerProblem : !this.plannerScript ? "runner/decide not buildable" : undefined;
       if (skip) {
@@ -482,7 +519,7 @@ async function main(): Promise<void> {
   const runnerProblem = ensureRunner(o);
   const rv = o.rclone ? rcloneVersion() : undefined;
   const env = await startEnv(work);
-  const b = new Bench(env, o, sz);
+  const b = new Bench(env, o, sz, o.repeat || (o.quick ? 1 : 3));
   b.runnerProblem = runnerProblem;
   b.rcloneProblem = !o.rclone ? "disabled (--no-rclone)" : rv ? undefined : "rclone not installed (apt-get install -y rclone)";
   b.rcloneVersion = rv ?? "rclone: not installed";

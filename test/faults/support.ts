@@ -6,6 +6,7 @@ import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { expect } from "vitest";
@@ -30,10 +31,70 @@ export interface FaultEnv {
   stop(): Promise<void>;
 }
 
-export async function startFaultEnv(sites: Record<string, string[]>, seed = 1): Promise<FaultEnv> {
+/**
+ * A front that forwards a request only once its whole body has arrived, and drops it when the
+ * client goes away before that. This gives s3rver the all-or-nothing PUT of a real S3 server:
+ * s3rver itself writes a request body straight into the object's file, so a PUT cut off mid-body
+ * leaves a torn object behind (proven without the runner in persistent-truncated.test.ts). Used by
+ * the scenarios that kill the runner or the server mid-upload, so that they test the runner, not
+ * s3rver's storage.
+ */
+export async function startAtomicFront(target: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const t = new URL(target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const sockets = new Set<import("node:net").Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let complete = false;
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      complete = true;
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !["connection", "keep-alive", "expect"].includes(k)) headers[k] = v;
+      const up = http.request({ hostname: t.hostname, port: t.port, method: req.method, path: req.url, headers, agent }, (r) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !["connection", "keep-alive", "transfer-encoding"].includes(k)) out[k] = v;
+        res.writeHead(r.statusCode ?? 502, out);
+        r.pipe(res);
+        r.on("error", () => req.socket.destroy());
+        r.on("aborted", () => req.socket.destroy());
+      });
+      up.on("error", () => req.socket.destroy());
+      res.on("close", () => {
+        if (!res.writableFinished) up.destroy();
+      });
+      up.end(Buffer.concat(chunks));
+    });
+    req.on("close", () => {
+      if (!complete) chunks.length = 0; // the client left mid-body: nothing is forwarded
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await closed;
+    },
+  };
+}
+
+export async function startFaultEnv(sites: Record<string, string[]>, seed = 1, opts: { atomic?: boolean } = {}): Promise<FaultEnv> {
   const env = await startEnv(sites);
   const proxies: Record<string, Proxy> = {};
-  for (const [n, s] of Object.entries(env.sites)) proxies[n] = await startProxy({ target: s.endpoint, seed, record: true });
+  const fronts: Record<string, { endpoint: string; stop(): Promise<void> }> = {};
+  for (const [n, s] of Object.entries(env.sites)) {
+    proxies[n] = await startProxy({ target: s.endpoint, seed, record: true });
+    if (opts.atomic) fronts[n] = await startAtomicFront(proxies[n].endpoint);
+  }
   return {
     env,
     clients: env.clients,
@@ -42,7 +103,7 @@ export async function startFaultEnv(sites: Record<string, string[]>, seed = 1): 
       return Object.fromEntries(
         Object.entries(proxies).map(([n, p]) => [
           n,
-          { endpoint: p.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS }, ...(overrides[n] ?? {}) },
+          { endpoint: fronts[n]?.endpoint ?? p.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS }, ...(overrides[n] ?? {}) },
         ]),
       );
     },
@@ -50,7 +111,7 @@ export async function startFaultEnv(sites: Record<string, string[]>, seed = 1): 
       return writeConfig(env, cfg);
     },
     async stop() {
-      await Promise.all(Object.values(proxies).map((p) => p.stop()));
+      await Promise.all([...Object.values(fronts), ...Object.values(proxies)].map((p) => p.stop()));
       await env.stop();
     },
   };

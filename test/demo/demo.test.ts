@@ -61,6 +61,12 @@ describe("npm start (demo/main.ts)", () => {
       ["second run", 0],
     ]);
     expect(summary.check.exitCode).toBe(0);
+    // The per-job summary lines of both runs were read (they feed the table's run 1 / run 2 times).
+    const jobs = new Set(summary.links.map((l) => l.job));
+    for (const r of summary.runs) expect(new Set(r.jobs.map((j) => j.job)), r.name).toEqual(jobs);
+    const second = summary.runs[1].jobs;
+    expect(second.find((j) => j.mode === "bisync")?.conflicts).toBe(1);
+    expect(summary.converged).toMatchObject({ copied: 0, deleted: 0, conflicts: 0, exitCode: 0 });
   });
 
   it("plans every link of the committed topology and verifies every edge in sync", () => {

@@ -87,7 +87,11 @@ export interface CheckSummary {
 const MAX_FAILURES_LISTED = 100;
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
-  const inc = picomatch(job.include ?? ["**"], { dot: true });
+  // The default include ("**", everything) must not go through picomatch: it never matches a key
+  // with a "." or ".." path segment (e.g. "a/../b", "p/."), even with dot: true, and S3 keys are
+  // opaque strings, so those keys would silently never replicate.
+  const all = !job.include || job.include.includes("**");
+  const inc = all ? () => true : picomatch(job.include!, { dot: true });
   const exc = job.exclude && job.exclude.length ? picomatch(job.exclude, { dot: true }) : undefined;
   return (k) => k !== "" && inc(k) && !(exc && exc(k));
 }

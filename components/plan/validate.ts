@@ -426,7 +426,7 @@ function validateRunner(p: Problems, runner: unknown): void {
     p.add("runner.tenancyId", `${q(tenancy)} is not a tenancy OCID`, "use ocid1.tenancy.oc1..<id> or remove it (default: the oci:tenancyOcid config)");
   const net = runner.network;
   if (net !== undefined) {
-    if (!isPlainObject(net)) p.add("runner.network", `must be an object, got ${typeName(net)}`, "use { subnetIds: [...] } or { create: true, cidr: 10.0.0.0/24 }");
+    if (!isPlainObject(net)) p.add("runner.network", `must be an object, got ${typeName(net)}`, "use { subnetIds: [...] } or { create: true, cidr: 10.42.0.0/16 }");
     else if ("subnetIds" in net) {
       const s = net.subnetIds;
       if (!Array.isArray(s) || s.length === 0 || s.some((x) => typeof x !== "string" || x === ""))
@@ -435,8 +435,10 @@ function validateRunner(p: Problems, runner: unknown): void {
     } else {
       if (net.create !== undefined && net.create !== true) p.add("runner.network.create", "must be true", "set create: true or give subnetIds");
       const cidr = net.cidr;
-      if (cidr !== undefined && !(typeof cidr === "string" && /^(\d{1,3}\.){3}\d{1,3}\/([89]|[12]\d|30)$/.test(cidr)))
-        p.add("runner.network.cidr", `${q(cidr)} is not an IPv4 CIDR block`, "use e.g. 10.0.0.0/24");
+      // The network is split into a private (runner) and a public (NAT only) half, and an AWS VPC
+      // must be /16 to /28, so the block must be /16 to /23 (the deploy component relies on it).
+      if (cidr !== undefined && !(typeof cidr === "string" && /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-3])$/.test(cidr)))
+        p.add("runner.network.cidr", `${q(cidr)} is not an IPv4 CIDR block of /16 to /23`, "use e.g. 10.42.0.0/16 (the runner network is split into a private and a NAT half)");
       for (const k of Object.keys(net)) if (k !== "create" && k !== "cidr") unknownField(p, "runner.network", k, ["create", "cidr", "subnetIds"], "the runner network");
     }
   }

@@ -176,9 +176,12 @@ describe("runner section validation", () => {
     expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", transfers: 0 } }, "runner.transfers", /whole number from 1 to 1024/);
     expectPlanError({ ...ok, runner: { platform: "oci-compute", region: "uk-london-1", alarmTopic: "arn:aws:sns:us-east-1:123456789012:x" } }, "runner.alarmTopic", /ONS topic OCID/);
     expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", schedul: "0 * * * *" } }, "runner.schedul", /unknown field/, /did you mean "schedule"/);
+    // The deploy component splits the network into a private and a NAT half; AWS VPCs are /16 to /28.
+    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", network: { create: true, cidr: "10.42.0.0/24" } } }, "runner.network.cidr", /\/16 to \/23/, /10\.42\.0\.0\/16/);
+    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", network: { create: true, cidr: "10.0.0.0/8" } } }, "runner.network.cidr", /\/16 to \/23/);
   });
   it("a complete runner section is accepted", () => {
-    expect(planTopology({ ...ok, runner: { platform: "oci-compute", region: "uk-london-1", schedule: "*/10 * * * 1-5", network: { create: true, cidr: "10.0.0.0/24" },
+    expect(planTopology({ ...ok, runner: { platform: "oci-compute", region: "uk-london-1", schedule: "*/10 * * * 1-5", network: { create: true, cidr: "10.0.0.0/23" },
       shape: "VM.Standard.E5.Flex", ocpus: 1, memoryInGbs: 16, compartmentId: "ocid1.compartment.oc1..aaaa", transfers: 16, alarmTopic: "ocid1.onstopic.oc1.uk-london-1.aaaa" } }).edges).toEqual([]);
   });
 });

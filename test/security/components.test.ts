@@ -284,6 +284,12 @@ describe("policies name exact resources", () => {
         expect(st.NotAction, `${where}: NotAction`).toBeUndefined();
         const touchesData = actions.some((a) => /^(s3|kms):/.test(a)) || res.some((r) => /^arn:aws:(s3|kms):/.test(r));
         for (const a of actions) expect(a === "*" || /^s3:\*$|^kms:\*$/.test(a), `${where}: action ${a}`).toBe(false);
+        // No identity can change IAM or destroy object versions (versioning keeps overwritten data recoverable).
+        // (Exception: a cross-account destination's bucket policy grants the source's replication role
+        // Get/PutBucketVersioning, as in AWS's documented example; that role is assumable by
+        // s3.amazonaws.com only and its own policy does not grant PutBucketVersioning.)
+        const versioningGrant = /^VersioningForSource\d+$/.test(String(st.Sid));
+        for (const a of actions) expect(/^iam:|^s3:DeleteObjectVersion|^s3:PutLifecycleConfiguration/.test(a) || (a === "s3:PutBucketVersioning" && !versioningGrant), `${where}: action ${a}`).toBe(false);
         if (touchesData) for (const r of res) expect(r, `${where}: ${JSON.stringify(st)}`).not.toBe("*");
         else if (res.includes("*")) otherStars.push(`${where}: ${actions.join(",")}`);
         for (const r of res.filter((x) => x.startsWith("arn:aws:s3"))) {

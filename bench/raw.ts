@@ -1,5 +1,6 @@
 // The "raw limit": the least work that can do each workload through the same SDK at the same
-// concurrency. No state, no metadata, no retries beyond the SDK's, no safety checks.
+// concurrency. No state, no metadata, no retries beyond the SDK's, no safety checks. Client settings:
+// no flexible checksums (as the runner) and the middleware stack cached per command class.
 // Bundled by bench/main.ts (like the runner) and run as: node raw.mjs '<json args>'.
 //   copy:  list the source, then GET→PUT (cross-endpoint) or CopyObject (same endpoint) every key.
 //   sync:  list both sides, transfer the keys missing or different (size/ETag) on the target.
@@ -18,6 +19,8 @@ interface Args {
   dst: Loc;
   concurrency: number;
   key?: string;
+  /** Cache the resolved middleware stack per command class (default true: the SDK at its cheapest). */
+  cacheMiddleware?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? "{}") as Args;
@@ -30,6 +33,7 @@ const clientFor = (endpoint: string) =>
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    cacheMiddleware: args.cacheMiddleware ?? true,
   });
 const src = clientFor(args.src.endpoint);
 const dst = same ? src : clientFor(args.dst.endpoint);

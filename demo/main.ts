@@ -533,12 +533,17 @@ export async function main(argv: string[]): Promise<number> {
     say(HELP);
     return 0;
   }
+  // `on`, not `once`: a repeated signal (a second Ctrl-C, or tsx relaying the first one again) must
+  // not fall through to the default action and leave the s3rver processes behind.
+  let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     if (activeSites) say(`\n  ${sig}: stopping the servers ...`);
     void stopSites().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let summary: DemoSummary;
   try {
     summary = await runDemo(opts);

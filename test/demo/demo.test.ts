@@ -169,7 +169,16 @@ describe("npm start (demo/main.ts)", () => {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so "Ctrl-C" below reaches every process in it, as a terminal's does.
+      detached: true,
     });
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // the group is gone already
+      }
+    };
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -196,11 +205,11 @@ describe("npm start (demo/main.ts)", () => {
       // Any S3 client works against the kept endpoint.
       const keys = (await listAll(localClient(london), "test-bucket-london")).map((o) => o.key);
       expect(keys).toContain("shared/forecast.csv");
-      child.kill("SIGINT");
+      group("SIGINT"); // Ctrl-C
       expect(await exited).toBe(130);
       await expect(listAll(localClient(london), "test-bucket-london")).rejects.toThrow();
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      group("SIGKILL"); // on failure: leave no server behind
     }
   }, 90_000);
 

@@ -36,13 +36,15 @@ interface Options {
   profile: string;
   /** Repetitions per tool (median reported); default 3, 1 with --quick. */
   repeat: number;
+  /** Extra top-level runner config fields, for experiments (e.g. {"multipartThresholdMiB":5120}). */
+  runnerExtra: Record<string, unknown>;
 }
 
 export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, out: "", work: "", keep: false, build: false, rclone: true, profile: "", repeat: 0 };
+  const o: Options = { quick: false, only: undefined, out: "", work: "", keep: false, build: false, rclone: true, profile: "", repeat: 0, runnerExtra: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -58,12 +60,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--build") o.build = true;
     else if (a === "--no-rclone") o.rclone = false;
     else if (a === "--profile") o.profile = resolve(val());
+    else if (a === "--runner-config") o.runnerExtra = JSON.parse(val()) as Record<string, unknown>;
     else if (a === "--repeat") {
       o.repeat = Number(val());
       if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error("--repeat needs a positive integer");
     }
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--only " + WORKLOADS.join(",") + "] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone] [--profile DIR] [--repeat N]");
+      console.log("usage: npm run bench -- [--quick] [--only " + WORKLOADS.join(",") + "] [--out FILE] [--work DIR] [--keep] [--build] [--no-rclone] [--profile DIR] [--repeat N] [--runner-config JSON]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -151,6 +154,7 @@ class Bench {
       endpoints: { a: ep("a"), b: ep("b") },
       state: { dir: stateDir },
       transfers: 16,
+      ...this.o.runnerExtra,
       jobs: [
         {
           name: "bench",

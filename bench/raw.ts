@@ -1,6 +1,7 @@
 // The "raw limit": the least work that can do each workload through the same SDK at the same
 // concurrency. No state, no metadata, no retries beyond the SDK's, no safety checks. Client settings:
-// no flexible checksums (as the runner) and the middleware stack cached per command class.
+// no flexible checksums, the middleware stack cached per command class, no logger middleware and a
+// constant User-Agent (as the runner).
 // Bundled by bench/main.ts (like the runner) and run as: node raw.mjs '<json args>'.
 //   copy:  list the source, then GET→PUT (cross-endpoint) or CopyObject (same endpoint) every key.
 //   sync:  list both sides, transfer the keys missing or different (size/ETag) on the target.
@@ -35,8 +36,22 @@ const clientFor = (endpoint: string) =>
     responseChecksumValidation: "WHEN_REQUIRED",
     cacheMiddleware: args.cacheMiddleware ?? true,
   });
-const src = clientFor(args.src.endpoint);
-const dst = same ? src : clientFor(args.dst.endpoint);
+/** The same per-request trims the runner makes: no logger middleware (schema log filters on every
+ *  request for a logger that discards them), a constant User-Agent instead of rebuilding it. */
+function trim(c: S3Client): S3Client {
+  c.middlewareStack.remove("loggerMiddleware");
+  c.middlewareStack.remove("getUserAgentMiddleware");
+  c.middlewareStack.add(
+    (next) => async (a) => {
+      (a.request as { headers: Record<string, string> }).headers["user-agent"] = "bench-raw";
+      return next(a);
+    },
+    { step: "build", priority: "low", name: "benchUserAgent" },
+  );
+  return c;
+}
+const src = trim(clientFor(args.src.endpoint));
+const dst = same ? src : trim(clientFor(args.dst.endpoint));
 
 async function list(s3: S3Client, bucket: string): Promise<_Object[]> {
   const out: _Object[] = [];

@@ -111,6 +111,15 @@ describe("scenario 4: SIGKILL mid-run (state in a directory)", () => {
     const rng = seededRng(7);
     const results: string[] = [];
     let everWritten = readStateFile(stateDir(), "k") !== undefined;
+    // Time one uninterrupted run with the same amount of change, then kill at 20%–120% of that time,
+    // so that kills land in the listing, the transfers, the state write and after the end alike.
+    await Promise.all([seed(fx.clients.a, "k-a", makeObjects(40, "storm-t/", 499)), seed(fx.clients.b, "k-b", makeObjects(40, "storm-u/", 599))]);
+    all = [...all, ...makeObjects(40, "storm-t/", 499), ...makeObjects(40, "storm-u/", 599)];
+    const t0 = Date.now();
+    expect((await run(cfg())).code).toBe(0);
+    const full = Date.now() - t0;
+    let pending = 0;
+    let lastKeys = readStateFile(stateDir(), "k")?.state.sections[0].records.length ?? 0;
     for (let i = 0; i < 8; i++) {
       // A change on each side every round, so every run has copies to make and a state to write.
       const ka = makeObjects(40, `storm-a${i}/`, 500 + i);
@@ -118,15 +127,20 @@ describe("scenario 4: SIGKILL mid-run (state in a directory)", () => {
       await Promise.all([seed(fx.clients.a, "k-a", ka), seed(fx.clients.b, "k-b", kb)]);
       all = [...all, ...ka, ...kb];
       const r = startRunner(["run", "--config", cfg(), "--json"]);
-      await sleep(200 + Math.floor(rng() * 2800));
+      // Killed rounds leave their changes for the next run: scale by the rounds of work pending.
+      pending++;
+      await sleep(Math.floor(full * pending * (0.2 + rng())));
       const res = await kill(r).catch(async () => r.done);
       const st = readStateFile(stateDir(), "k"); // throws if the file were half-written
       if (everWritten) expect(st, "a state once written never disappears").toBeDefined();
       everWritten ||= st !== undefined;
+      const nowKeys = st ? stateKeys(st.state).length : 0;
+      if (nowKeys !== lastKeys) pending = 0;
+      lastKeys = nowKeys;
       const tmp = readdirSync(stateDir()).filter((f) => f.includes(".tmp-"));
       results.push(`${res.signal ?? `exit ${res.code}`}${tmp.length ? " (inside the state write)" : ""}: ${st ? stateKeys(st.state).length : "no"} state keys`);
     }
-    console.log(`[scenario 4] kill storm: ${results.join("; ")}`);
+    console.log(`[scenario 4] kill storm (a full run takes ${full} ms): ${results.join("; ")}`);
     const next = await run(cfg());
     expect(next.code, next.stderr).toBe(0);
     const again = await run(cfg());

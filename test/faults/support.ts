@@ -60,9 +60,8 @@ export async function startAtomicFront(target: string): Promise<{ endpoint: stri
         r.on("aborted", () => req.socket.destroy());
       });
       up.on("error", () => req.socket.destroy());
-      res.on("close", () => {
-        if (!res.writableFinished) up.destroy();
-      });
+      // Once the whole body is here the request completes upstream even if the client goes away
+      // (as on S3): aborting it now would hand s3rver a cut body again.
       up.end(Buffer.concat(chunks));
     });
     req.on("close", () => {

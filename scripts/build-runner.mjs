@@ -1,18 +1,21 @@
 // Bundles the runner into one self-contained ESM file, dist/runner.mjs, that runs with plain
 // `node` and no node_modules (the artifact the deployment components ship).
 import { build } from "esbuild";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outfile = join(root, "dist", "runner.mjs");
+// Build next to the target, then rename: a runner started while a build runs (the demo, a test,
+// a deploy) reads either the old bundle or the new one, never a half-written file.
+const tmpfile = `${outfile}.${process.pid}.tmp`;
 mkdirSync(dirname(outfile), { recursive: true });
 
 const started = Date.now();
 const result = await build({
   entryPoints: [join(root, "runner", "cli.ts")],
-  outfile,
+  outfile: tmpfile,
   bundle: true,
   platform: "node",
   format: "esm",
@@ -34,6 +37,7 @@ const result = await build({
     ].join("\n"),
   },
 });
-chmodSync(outfile, 0o755);
+chmodSync(tmpfile, 0o755);
+renameSync(tmpfile, outfile);
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`built ${outfile} (${(bytes / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);

@@ -358,16 +358,16 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary): Prom
   const plan = decideBisync(a, b, prior, { deletes: job.deletes !== false, conflict: job.conflict ?? "newer" });
 
   if (!ctx.force && prior) {
-    for (const s of ["a", "b"] as Side[]) {
-      const reason = safetyAbort({
-        side: `${s === "a" ? "source" : "target"} ${describeLocation(sideLoc[s])}`,
-        objects: (s === "a" ? a : b).length,
-        deletes: plan.deletes[s],
-        priorObjects: prior.length,
-        maxDeletePercent: maxPct,
-      });
-      if (reason) return abort(ctx, job, sum, reason);
-    }
+    const checks = (["a", "b"] as Side[]).map((s) => ({
+      side: `${s === "a" ? "source" : "target"} ${describeLocation(sideLoc[s])}`,
+      objects: (s === "a" ? a : b).length,
+      deletes: plan.deletes[s],
+      priorObjects: prior.length,
+      maxDeletePercent: maxPct,
+    }));
+    // An emptied side is the cause and the other side's max-delete only its symptom: name the cause.
+    const reason = checks.map((c) => safetyAbort({ ...c, deletes: 0 })).find(Boolean) ?? checks.map(safetyAbort).find(Boolean);
+    if (reason) return abort(ctx, job, sum, reason);
   }
 
   sum.unchanged = plan.same.length;

@@ -381,7 +381,8 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
   }
   // Above 5 GiB: multipart copy. One HEAD for the headers (rare: only objects this large).
-  const head = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  // Through the source bucket's client: a cached client must only ever address its own bucket.
+  const head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
   const size = head.ContentLength ?? listed.size;
   const partSize = Math.max(opts.partSize, 64 * 1024 ** 2, Math.ceil(size / 9000));
   const mpu = await c.send(

@@ -69,7 +69,7 @@ function collect(
   });
 }
 
-async function runWithGnuTime(cmd: string, args: string[], opts: RunOptions): Promise<Measured> {
+export async function runWithGnuTime(cmd: string, args: string[], opts: RunOptions): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), "bench-time-"));
   const out = join(dir, "time.txt");
   try {
@@ -117,7 +117,7 @@ function sample(pid: number): { cpuMs: [number, number]; hwmKb: number } | undef
   }
 }
 
-async function runWithSampling(cmd: string, args: string[], opts: RunOptions): Promise<Measured> {
+export async function runWithSampling(cmd: string, args: string[], opts: RunOptions): Promise<Measured> {
   const t0 = process.hrtime.bigint();
   const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let last = { cpuMs: [0, 0] as [number, number], hwmKb: 0 };

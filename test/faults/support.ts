@@ -4,6 +4,7 @@
 // type and user metadata).
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
+import { captureOutput } from "../support/leak-check.js";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
@@ -248,6 +249,7 @@ export function startRunner(args: string[], env: NodeJS.ProcessEnv = {}): Runnin
     child.on("error", reject);
     child.on("close", (code, signal) => {
       allOutput.push(stdout, stderr);
+      captureOutput(`runner ${args.join(" ")}`, stdout, stderr);
       expectNoSecrets(stdout + stderr);
       resolve(parse(code, stdout, stderr, signal));
     });

@@ -1,5 +1,6 @@
 // Runs the real `npm run plan` script (node --import tsx scripts/plan.ts) as a child process.
 import { execFile } from "node:child_process";
+import { captureOutput } from "../support/leak-check.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,6 +18,7 @@ export interface CliRun {
 export function runPlanProcess(args: string[]): Promise<CliRun> {
   return new Promise((done) => {
     execFile(process.execPath, ["--import", "tsx", PLAN_SCRIPT, ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      captureOutput(`npm run plan ${args.join(" ")}`, stdout, stderr);
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
       done({ code, stdout, stderr });
     });

@@ -9,6 +9,7 @@ import {
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
+import { captureOutput } from "../support/leak-check.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,6 +93,7 @@ export function runRunner(args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
     child.on("error", reject);
     child.on("exit", (code) => {
       clearTimeout(timer);
+      captureOutput(`runner ${args.join(" ")}`, stdout, stderr);
       const lines = stdout
         .split("\n")
         .filter((l) => l.startsWith("{"))

@@ -130,10 +130,14 @@ export function ociRunnerUser(
     description: `bucket-replication runner (${core.ctx.name}): exact buckets only`,
     statements: group.id.apply((gid) => ociBucketStatements(`group id ${gid}`, buckets)),
   }, core.opts);
+  // @pulumi/oci does not mark `key` secret (unlike aws.iam.AccessKey's `secret`): without
+  // additionalSecretOutputs the secret key would sit in the Pulumi state in plain text.
   const key = new oci.identity.CustomerSecretKey(`${n}-oci-key`, {
     userId: user.id,
     displayName: `${n} (bucket-replication)`,
-  }, { ...core.opts, dependsOn: [policy] });
+  }, { ...core.opts, dependsOn: [policy], additionalSecretOutputs: ["key"] });
+  // Everything derived from the key is a secret too (pulumi.all of a secret is secret in a real
+  // engine; pulumi.secret makes it explicit and holds under mocks as well).
   const payload = pulumi.secret(
     pulumi.all([key.id, key.key]).apply(([accessKeyId, secretAccessKey]) => JSON.stringify({ accessKeyId, secretAccessKey })),
   );

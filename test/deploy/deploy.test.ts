@@ -99,10 +99,36 @@ beforeAll(async () => {
   ({ deployRunner } = await import("../../components/deploy/index.js"));
 });
 
+/** Resource options as the component passed them (a transformation on the parent sees every child). */
+const recordedOpts: { type: string; name: string; opts: pulumi.ResourceOptions }[] = [];
 class Parent extends pulumi.ComponentResource {
   constructor(name: string) {
-    super("test:index:Topology", name, {}, {});
+    super("test:index:Topology", name, {}, {
+      transformations: [
+        (a) => {
+          recordedOpts.push({ type: a.type, name: a.name, opts: a.opts });
+          return undefined;
+        },
+      ],
+    });
   }
+}
+const optsOf = (type: string, name?: string) => {
+  const r = recordedOpts.filter((o) => o.type === type && (name === undefined || o.name === name));
+  if (r.length !== 1) throw new Error(`${r.length} recorded ${type} ${name ?? ""}`);
+  return r[0].opts as pulumi.CustomResourceOptions;
+};
+
+/** Every string in a raw input that is NOT inside a Pulumi secret wrapper. */
+function plainStrings(v: any, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => plainStrings(x, out));
+  else if (v && typeof v === "object" && v[SECRET_SIG] === undefined) Object.values(v).forEach((x) => plainStrings(x, out));
+  return out;
+}
+/** No resource input carries the test secret outside a Pulumi secret. */
+function checkNoPlainSecret(mine: Res[]) {
+  for (const r of mine) for (const s of plainStrings(r.raw)) expect(s.includes(TEST_SECRET), `${r.type} ${r.name} has the secret in plain text`).toBe(false);
 }
 
 async function settle(): Promise<void> {
@@ -208,6 +234,17 @@ describe("runner on oci-compute: OCI↔OCI bidirectional", () => {
     expect(of("oci:Logging/unifiedAgentConfiguration:UnifiedAgentConfiguration")).toHaveLength(1);
   });
 
+  it("keeps the Customer Secret Key a secret in the state, and everything derived from it", async () => {
+    const { args, plan } = ociBidirectional();
+    const { mine, of } = await deploy("keysecret", args, plan);
+    // @pulumi/oci does not mark `key` secret by itself: the component must ask for it.
+    expect(optsOf("oci:Identity/customerSecretKey:CustomerSecretKey", "keysecret-runner-oci-key").additionalSecretOutputs).toEqual(["key"]);
+    // the key reaches the Vault, wrapped as a secret; nowhere is it plain
+    const secrets = of("oci:Vault/secret:Secret");
+    expect(secrets.some((s) => Buffer.from(s.inputs.secretContent.content, "base64").toString().includes(TEST_SECRET))).toBe(true);
+    checkNoPlainSecret(mine);
+  });
+
   it("needs no NAT when both buckets are in the runner's region", async () => {
     const { args, plan } = ociBidirectional();
     const z = args.buckets.zurich;
@@ -303,6 +340,9 @@ describe.each(["aws-ec2", "oci-compute"] as const)("runner on %s: AWS→OCI fan-
     // no resource input anywhere outside the secret stores carries the secret in plain text
     const secretHolders = new Set(["aws:secretsmanager/secretVersion:SecretVersion", "oci:Vault/secret:Secret"]);
     for (const r of mine) if (!secretHolders.has(r.type)) expect(JSON.stringify(r.inputs), r.type).not.toContain(TEST_SECRET);
+    // and where it is stored, it is a Pulumi secret (the OCI key on both platforms: additionalSecretOutputs)
+    checkNoPlainSecret(mine);
+    expect(optsOf("oci:Identity/customerSecretKey:CustomerSecretKey", `${name}-runner-oci-key`).additionalSecretOutputs).toEqual(["key"]);
   });
 });
 

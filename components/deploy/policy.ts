@@ -118,8 +118,14 @@ function ociQuote(s: string): string {
 }
 
 /** OCI policy statements for a principal ("group id ocid1..." or "dynamic-group id ocid1..."):
- *  bucket metadata read and object permissions on exactly the named buckets. OCI IAM cannot scope
- *  by object-name prefix, so prefixes are enforced by the runner config only (documented). */
+ *  bucket metadata read and object permissions on exactly the named buckets. Prefixes are enforced
+ *  by the runner config only (documented).
+ *
+ *  OCI authorizes AbortMultipartUpload with OBJECT_DELETE (OCI's policy reference: it is covered by
+ *  `manage objects`, not `use`, and its permission is OBJECT_DELETE; there is no separate
+ *  multipart-abort permission). A target without delete propagation therefore gets OBJECT_DELETE
+ *  only together with `request.operation = 'AbortMultipartUpload'`, so the runner can clean up a
+ *  failed multipart upload but never delete an object. */
 export function ociBucketStatements(
   principal: string,
   buckets: { bucket: string; compartmentId: string; access: BucketAccess }[],
@@ -136,6 +142,11 @@ export function ociBucketStatements(
         .map((p) => `request.permission = '${p}'`)
         .join(", ")}}}`,
     );
+    if (b.access.write.size && !b.access.delete.size) {
+      out.push(
+        `Allow ${principal} to manage objects in compartment id ${b.compartmentId} where all {${where}, request.permission = 'OBJECT_DELETE', request.operation = 'AbortMultipartUpload'}`,
+      );
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // bisync: two listings + the state of the last fully successful run → actions.
 // Each side is compared with its own prior listing (the state), as rclone bisync does, but with
 // (size, ETag) instead of modification times, so no HEAD is ever needed.
-import { compareKeys, record, sameContent, unchangedSince, type Entry, type StateRecord } from "./types.js";
+import { compareKeys, record, sameContent, sortedLookup, unchangedSince, type Entry, type StateRecord } from "./types.js";
 
 export type Side = "a" | "b";
 
@@ -33,6 +33,10 @@ export interface BisyncOptions {
   /** Propagate deletions (default true). Off: a key deleted on one side is restored from the other. */
   deletes: boolean;
   conflict: "newer" | "keep-both";
+  /** The ETag pair journal (see journal.ts), sorted by key: consulted only to tell that a key new or
+   *  changed on both sides holds equal content. Never used for "unchanged/changed/deleted", so it can
+   *  never cause a delete or a restore. */
+  journal?: readonly StateRecord[];
 }
 
 /** The side whose content wins a "newer" conflict: the later LastModified; a tie goes to the source (a). */
@@ -55,8 +59,9 @@ export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: re
   let i = 0;
   let j = 0;
   let k = 0;
+  const journalOf = sortedLookup(opts.journal);
   const conflictOrSame = (key: string, ea: Entry, eb: Entry, r: StateRecord | undefined, why: string) => {
-    if (sameContent(ea, eb, r)) {
+    if (sameContent(ea, eb, r, journalOf(key))) {
       plan.same.push(record(key, ea, eb));
       return;
     }

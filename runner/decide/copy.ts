@@ -1,5 +1,5 @@
 // copy and sync: one source listing, one target listing, the saved pairs → actions.
-import { compareKeys, record, sameContent, type Entry, type StateRecord } from "./types.js";
+import { compareKeys, record, sameContent, sortedLookup, type Entry, type StateRecord } from "./types.js";
 
 export interface CopyPlan {
   /** Source entries to copy to the target (missing or different there). */
@@ -14,16 +14,23 @@ export interface CopyPlan {
   different: number;
 }
 
+export interface CopyOptions {
+  deletes: boolean;
+  /** The ETag pair journal of this source→target pair, sorted by key (see journal.ts): evidence of
+   *  equal content only. It never adds or removes a copy of a missing key, nor any delete. */
+  journal?: readonly StateRecord[];
+}
+
 /**
- * Merge-join of three sorted arrays (by compareKeys). O(n), no maps.
+ * Merge-join of sorted arrays (by compareKeys). O(n), no maps.
  * `prior` is the saved state of this source→target pair (undefined: none).
  */
-export function decideCopy(src: readonly Entry[], tgt: readonly Entry[], prior: readonly StateRecord[] | undefined, opts: { deletes: boolean }): CopyPlan {
+export function decideCopy(src: readonly Entry[], tgt: readonly Entry[], prior: readonly StateRecord[] | undefined, opts: CopyOptions): CopyPlan {
   const plan: CopyPlan = { copies: [], deletes: [], same: [], extra: 0, missing: 0, different: 0 };
-  const st = prior ?? [];
+  const stateOf = sortedLookup(prior);
+  const journalOf = sortedLookup(opts.journal);
   let i = 0;
   let j = 0;
-  let k = 0;
   while (i < src.length || j < tgt.length) {
     const s = i < src.length ? src[i] : undefined;
     const t = j < tgt.length ? tgt[j] : undefined;
@@ -38,9 +45,7 @@ export function decideCopy(src: readonly Entry[], tgt: readonly Entry[], prior: 
       j++;
     } else {
       const key = s!.key;
-      while (k < st.length && compareKeys(st[k].key, key) < 0) k++;
-      const r = k < st.length && st[k].key === key ? st[k] : undefined;
-      if (sameContent(s!, t!, r)) plan.same.push(record(key, s!, t!));
+      if (sameContent(s!, t!, stateOf(key), journalOf(key))) plan.same.push(record(key, s!, t!));
       else {
         plan.copies.push({ entry: s!, reason: "different" });
         plan.different++;

@@ -46,18 +46,39 @@ export function record(key: string, a: Omit<Entry, "key">, b: Omit<Entry, "key">
   return { key, aSize: a.size, aEtag: a.etag, aMtime: a.mtime, bSize: b.size, bEtag: b.etag, bMtime: b.mtime };
 }
 
+/** Does this record describe exactly these two objects (size and ETag on each side)? */
+export function pairMatches(r: StateRecord, a: Entry, b: Entry): boolean {
+  return r.aSize === a.size && r.aEtag === a.etag && r.bSize === b.size && r.bEtag === b.etag;
+}
+
 /**
  * Do a source object and a target object hold the same content, judged without any HEAD?
  * - The state says this target (size, ETag) was produced from this source (size, ETag): equal.
+ * - The ETag pair journal says so (a transfer that completed in a run whose state was not written,
+ *   see decide/journal.ts): equal. Only equal sizes and non-empty ETags count as such evidence.
  * - Sizes differ: different.
  * - Same size and same non-empty ETag: equal (plain MD5s, or identical multipart layouts).
  * - Otherwise different (including "unknown": a multipart ETag vs anything else with no state;
  *   copying again is safe and the state then records the pair).
  */
-export function sameContent(a: Entry, b: Entry, prior?: StateRecord): boolean {
-  if (prior && prior.aSize === a.size && prior.aEtag === a.etag && prior.bSize === b.size && prior.bEtag === b.etag) return true;
+export function sameContent(a: Entry, b: Entry, prior?: StateRecord, pair?: StateRecord): boolean {
+  if (prior && pairMatches(prior, a, b)) return true;
+  if (pair && a.etag !== "" && b.etag !== "" && a.size === b.size && pairMatches(pair, a, b)) return true;
   if (a.size !== b.size) return false;
   return a.etag !== "" && a.etag === b.etag;
+}
+
+/**
+ * A lookup into records sorted by key, for callers that ask for keys in increasing order (the
+ * merge-joins): amortised O(1) per call, no map.
+ */
+export function sortedLookup(rs: readonly StateRecord[] | undefined): (key: string) => StateRecord | undefined {
+  const xs = rs ?? [];
+  let k = 0;
+  return (key) => {
+    while (k < xs.length && compareKeys(xs[k].key, key) < 0) k++;
+    return k < xs.length && xs[k].key === key ? xs[k] : undefined;
+  };
 }
 
 /** Is this entry unchanged since the state recorded that side (size and ETag)? */

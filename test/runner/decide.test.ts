@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { decideBisync, newerSide, type BisyncAction } from "../../runner/decide/bisync.js";
 import { decideCopy } from "../../runner/decide/copy.js";
+import { mergeJournal } from "../../runner/decide/journal.js";
 import { conflictKey, safetyAbort } from "../../runner/decide/safety.js";
 import { compareKeys, isPlainMd5, sameContent, sortEntries, type Entry, type StateRecord } from "../../runner/decide/types.js";
 import { decodeState, encodeState } from "../../runner/state/codec.js";
@@ -165,6 +166,96 @@ describe("decideBisync (each side against its own prior state)", () => {
     for (let i = 1; i < sorted.length; i++) expect(compareKeys(sorted[i - 1], sorted[i])).toBeLessThan(0);
     const p = decideBisync(sortEntries(keys.map((k) => e(k, k))), sortEntries([...keys].reverse().map((k) => e(k, k))), undefined, opts);
     expect(p.actions).toEqual([]);
+  });
+});
+
+describe("ETag pair journal (transfers of a run whose state was not written)", () => {
+  // Multipart objects whose ETags differ across the two sides (different part sizes/providers).
+  const mp = (key: string, content: string, etag: string, mtime = 1000): Entry => ({ key, size: content.length, etag, mtime });
+  const SRC = mp("big", "x".repeat(20), "0123456789abcdef0123456789abcdef-3", 1000);
+  const DST = mp("big", "x".repeat(20), "fedcba9876543210fedcba9876543210-2", 2000);
+  const pair = rec(SRC, DST);
+
+  it("a journal pair makes sameContent true exactly like a state record; a mismatching pair is ignored", () => {
+    expect(sameContent(SRC, DST)).toBe(false);
+    expect(sameContent(SRC, DST, undefined, pair)).toBe(true);
+    expect(sameContent(SRC, { ...DST, etag: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-2" }, undefined, pair)).toBe(false);
+    expect(sameContent({ ...SRC, etag: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-3" }, DST, undefined, pair)).toBe(false);
+    // No evidence: sizes that differ (a copy keeps the size), empty ETags.
+    expect(sameContent(SRC, { ...DST, size: 21 }, undefined, { ...pair, bSize: 21 })).toBe(false);
+    expect(sameContent({ ...SRC, etag: "" }, { ...DST, etag: "" }, undefined, { ...pair, aEtag: "", bEtag: "" })).toBe(false);
+    expect(sameContent({ ...SRC, etag: "" }, DST, undefined, { ...pair, aEtag: "" })).toBe(false);
+  });
+
+  it("bisync, no state (a first run that partly failed): a journal pair is equal content, not a conflict", () => {
+    const withoutJournal = decideBisync([SRC], [DST], undefined, opts);
+    expect(only(withoutJournal.actions)).toEqual(["conflict big winner=b"]);
+    const p = decideBisync([SRC], [DST], undefined, { ...opts, journal: [pair] });
+    expect(p.actions).toEqual([]);
+    expect(p.same).toEqual([rec(SRC, DST)]);
+  });
+
+  it("bisync with state: new on both sides / changed on both sides with a journal pair → nothing", () => {
+    const other = e("o", "other");
+    const st = [rec(other), rec({ ...SRC, etag: "11111111111111111111111111111111-3" }, { ...DST, etag: "22222222222222222222222222222222-2" })];
+    // changed on both (run 1 copied the source's new version, then another key failed)
+    expect(only(decideBisync([SRC, other], [DST, other], st, opts).actions)).toEqual(["conflict big winner=b"]);
+    expect(decideBisync([SRC, other], [DST, other], st, { ...opts, journal: [pair] }).actions).toEqual([]);
+    // new on both
+    expect(decideBisync([SRC, other], [DST, other], [rec(other)], { ...opts, journal: [pair] }).actions).toEqual([]);
+  });
+
+  it("a mismatching journal pair is ignored: different content stays a conflict (bisync) or a copy (copy/sync)", () => {
+    const changed = { ...DST, etag: "99999999999999999999999999999999-2", mtime: 3000 };
+    expect(only(decideBisync([SRC], [changed], undefined, { ...opts, journal: [pair] }).actions)).toEqual(["conflict big winner=b"]);
+    expect(decideCopy([SRC], [changed], undefined, { deletes: true, journal: [pair] }).copies.map((c) => c.reason)).toEqual(["different"]);
+    // a pair for another key does not apply
+    expect(only(decideBisync([SRC], [DST], undefined, { ...opts, journal: [{ ...pair, key: "bif" }, { ...pair, key: "bih" }] }).actions)).toEqual(["conflict big winner=b"]);
+  });
+
+  it("copy/sync: a journal pair is equal content (no re-copy after a failed run)", () => {
+    expect(decideCopy([SRC], [DST], undefined, { deletes: false }).copies.length).toBe(1);
+    const p = decideCopy([SRC, e("z", "z")], [DST], undefined, { deletes: true, journal: [pair] });
+    expect(p.copies.map((c) => c.entry.key)).toEqual(["z"]);
+    expect(p.same).toEqual([rec(SRC, DST)]);
+  });
+
+  it("the journal never causes a delete, a restore or a copy of a missing key: those depend on the state alone", () => {
+    const st = [rec(SRC, DST)];
+    const journal = [pair, rec(e("gone", "g")), rec(e("n", "new"))];
+    for (const j of [undefined, journal]) {
+      // bisync with state: deleted on the source, unchanged on the target → delete there (from the state)
+      expect(only(decideBisync([], [DST], st, { ...opts, journal: j }).actions)).toEqual(["delete b big"]);
+      // bisync without state: a key on one side only is copied, never deleted, journal or not
+      expect(only(decideBisync([], [DST], undefined, { ...opts, journal: j }).actions)).toEqual(["copy b→ big"]);
+      expect(only(decideBisync([SRC], [], undefined, { ...opts, journal: j }).actions)).toEqual(["copy a→ big"]);
+      // copy/sync: missing keys are copied, target-only keys deleted by sync exactly as without it
+      const c = decideCopy([e("n", "new")], [DST, e("gone", "g")], undefined, { deletes: true, journal: j });
+      expect(c.copies.map((x) => x.entry.key)).toEqual(["n"]);
+      expect(c.deletes.map((x) => x.key)).toEqual(["big", "gone"]);
+    }
+    // A journal pair describing the deleted object does not turn "unchanged" into anything else.
+    expect(only(decideBisync([SRC], [], st, { ...opts, journal: [pair] }).actions)).toEqual(["delete a big"]);
+  });
+
+  it("mergeJournal: this run's transfers win, old pairs survive only while both listings still show them, equal-ETag pairs are dropped", () => {
+    const k1 = { a: mp("k1", "1".repeat(10), "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1-2"), b: mp("k1", "1".repeat(10), "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1-3") };
+    const k2 = { a: mp("k2", "2".repeat(10), "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2-2"), b: mp("k2", "2".repeat(10), "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2-3") };
+    const k3 = { a: mp("k3", "3".repeat(10), "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3-2"), b: mp("k3", "3".repeat(10), "b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3-3") };
+    const old = [rec(k1.a, k1.b), rec(k2.a, k2.b), rec(k3.a, k3.b), rec(e("gone", "g"), mp("gone", "g", "cccccccccccccccccccccccccccccccc-2"))];
+    const k2new = rec({ ...k2.a, etag: "dddddddddddddddddddddddddddddddd-2" }, { ...k2.b, etag: "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-3" });
+    const plain = rec(e("p", "plain")); // equal size and ETag on both sides: the listings prove it
+    // Listings now: k1 unchanged on both, k2 (re-copied in this run), k3 changed on the target, "gone" deleted.
+    const a = [k1.a, k2.a, k3.a, e("p", "plain")];
+    const b = [k1.b, k2.b, { ...k3.b, etag: "ffffffffffffffffffffffffffffffff-3" }, e("p", "plain")];
+    const m = mergeJournal(old, [plain, k2new], a, b);
+    expect(m.map((r) => r.key)).toEqual(["k1", "k2"]);
+    expect(m[1]).toEqual(k2new);
+    expect(mergeJournal(undefined, [plain], a, b)).toEqual([]);
+    expect(mergeJournal(undefined, [{ ...k2new, bSize: 11 }], a, b)).toEqual([]); // sizes differ: no evidence
+    // Bounded: nothing outside the listings survives, whatever the old journal held.
+    const huge = Array.from({ length: 10_000 }, (_, i) => rec(mp(`x${String(i).padStart(5, "0")}`, "x", "a".repeat(32) + "-2"), mp(`x${i}`, "x", "b".repeat(32) + "-2")));
+    expect(mergeJournal(huge, [], a, b)).toEqual([]);
   });
 });
 

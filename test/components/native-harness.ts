@@ -18,6 +18,7 @@ export interface Recorded {
 }
 
 const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
+/** Options per `${type}::${name}` (resources of different types may share a name). */
 const optsByName = new Map<string, pulumi.ResourceOptions>();
 const names = new Map<pulumi.Resource, string>();
 
@@ -44,7 +45,7 @@ pulumi.runtime.setMocks(
 
 const capture: pulumi.ResourceTransformation = (a) => {
   names.set(a.resource, a.name);
-  optsByName.set(a.name, a.opts);
+  optsByName.set(`${a.type}::${a.name}`, a.opts);
   return undefined;
 };
 
@@ -71,7 +72,7 @@ export async function settle(prefix: string): Promise<Recorded[]> {
   return registered
     .filter((r) => r.name.startsWith(`${prefix}-`))
     .map((r) => {
-      const o = (optsByName.get(r.name) ?? {}) as pulumi.CustomResourceOptions;
+      const o = (optsByName.get(`${r.type}::${r.name}`) ?? {}) as pulumi.CustomResourceOptions;
       const deps = (Array.isArray(o.dependsOn) ? o.dependsOn : o.dependsOn ? [o.dependsOn] : []) as pulumi.Resource[];
       return {
         ...r,

@@ -7,7 +7,6 @@
 // every destination, and on the role policy.
 // Per cross-account destination: one bucket policy granting every source role that writes to it.
 // Per source with backfill: an S3 Batch Replication job (see batch-replication.ts) and its role.
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { BucketRef, TopologyContext } from "../context.js";
@@ -20,7 +19,7 @@ import {
   serviceTrustPolicy,
   type PolicyStatement,
 } from "./policies.js";
-import { S3BatchReplication } from "./batch-replication.js";
+import { DEFAULT_TIMEOUT_MINUTES, S3BatchReplication } from "./batch-replication.js";
 
 export interface AwsNativeResult {
   /** Replication config resource per source bucket id. */
@@ -56,6 +55,14 @@ function linkOf(ctx: TopologyContext, edge: PlannedEdge): LinkOptions {
 /** Default backfill: the source may already hold objects when it was not created by this topology. */
 export function wantsBackfill(link: LinkOptions, src: { create?: boolean }): boolean {
   return link.backfill ?? src.create === false;
+}
+
+/** How long `pulumi up` waits for a backfill job: config `bucket-replication:backfillTimeoutMinutes`, default 60. */
+export function backfillTimeoutMinutes(): number {
+  const v = new pulumi.Config("bucket-replication").getNumber("backfillTimeoutMinutes");
+  if (v === undefined) return DEFAULT_TIMEOUT_MINUTES;
+  if (!(v > 0)) throw new Error(`config bucket-replication:backfillTimeoutMinutes must be a positive number of minutes, got ${v}`);
+  return v;
 }
 
 /** Builds the rule of one edge (exported for tests; plain data apart from nothing). */
@@ -153,7 +160,8 @@ export function deployAwsNative(ctx: TopologyContext, buckets: Record<string, Bu
         description: `S3 replication from ${src.bucket}`,
         assumeRolePolicy: JSON.stringify(serviceTrustPolicy("s3.amazonaws.com")),
       },
-      { parent },
+      // The role lives in the source's account: the source bucket's provider.
+      specOpts(src),
     );
     const rolePolicy = new aws.iam.RolePolicy(
       `${ctx.name}-${srcId}-replication`,
@@ -166,7 +174,7 @@ export function deployAwsNative(ctx: TopologyContext, buckets: Record<string, Bu
           ),
         ),
       },
-      { parent },
+      specOpts(src),
     );
     result.roles[srcId] = role;
     for (const d of dests) {
@@ -235,19 +243,18 @@ export function deployAwsNative(ctx: TopologyContext, buckets: Record<string, Bu
         description: `S3 Batch Replication of existing objects in ${src.bucket}`,
         assumeRolePolicy: JSON.stringify(serviceTrustPolicy("batchoperations.s3.amazonaws.com")),
       },
-      { parent },
+      specOpts(src),
     );
     const batchPolicy = new aws.iam.RolePolicy(
       `${ctx.name}-${srcId}-backfill`,
       { role: batchRole.id, policy: JSON.stringify(batchReplicationPolicy(src)) },
-      { parent },
+      specOpts(src),
     );
     const destinations = [...new Set(out.map((e) => (ctx.args.buckets[e.to] as AwsBucketSpec).bucket))].sort();
+    const prefixes = [...new Set(out.map((e) => e.sourcePrefix ?? linkOf(ctx, e).prefix ?? ""))].sort();
     const accountId: pulumi.Input<string> =
       src.accountId ?? aws.getCallerIdentityOutput({}, { parent, ...(src.pulumiProvider ? { provider: src.pulumiProvider } : {}) }).accountId;
-    const token = createHash("sha256")
-      .update(JSON.stringify([pulumi.getProject(), pulumi.getStack(), ctx.name, srcId, src.bucket, destinations]))
-      .digest("hex");
+    // The job's idempotency token is computed by the provider from these inputs (batch-replication.ts).
     result.backfills[srcId] = new S3BatchReplication(
       `${ctx.name}-${srcId}-backfill`,
       {
@@ -256,7 +263,9 @@ export function deployAwsNative(ctx: TopologyContext, buckets: Record<string, Bu
         sourceBucket: src.bucket,
         roleArn: batchRole.arn,
         destinations,
-        clientRequestToken: token,
+        prefixes,
+        owner: `${pulumi.getProject()}/${pulumi.getStack()}/${ctx.name}/${srcId}`,
+        timeoutMinutes: backfillTimeoutMinutes(),
       },
       {
         parent,

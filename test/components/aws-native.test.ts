@@ -7,12 +7,14 @@ let declareBuckets: typeof import("../../components/buckets.js").declareBuckets;
 let deployAwsNative: typeof import("../../components/aws/replication.js").deployAwsNative;
 let ReplicationTopology: typeof import("../../components/topology.js").ReplicationTopology;
 let createJobRequest: typeof import("../../components/aws/batch-replication.js").createJobRequest;
+let awsSdk: typeof import("@pulumi/aws");
 
 beforeAll(async () => {
   ({ declareBuckets } = await import("../../components/buckets.js"));
   ({ deployAwsNative } = await import("../../components/aws/replication.js"));
   ({ ReplicationTopology } = await import("../../components/topology.js"));
   ({ createJobRequest } = await import("../../components/aws/batch-replication.js"));
+  awsSdk = await import("@pulumi/aws");
 });
 
 const VERSIONING = "aws:s3/bucketVersioning:BucketVersioning";
@@ -389,9 +391,13 @@ describe("RTC, metrics, storage class and backfill", () => {
     expect(jobs).toHaveLength(1);
     const job = jobs[0];
     expect(job.name).toBe(`${name}-a-backfill`);
-    expect(job.inputs).toMatchObject({ accountId: ACCOUNT, region: "eu-west-1", sourceBucket: "bkt-a", destinations: ["bkt-b", "bkt-c"] });
+    expect(job.inputs).toMatchObject({
+      accountId: ACCOUNT, region: "eu-west-1", sourceBucket: "bkt-a", destinations: ["bkt-b", "bkt-c"], prefixes: [""],
+      owner: `bucket-replication/test/${name}/a`, timeoutMinutes: 60,
+    });
     expect(job.inputs.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${name}-a-backfill`);
-    expect(job.inputs.clientRequestToken).toMatch(/^[0-9a-f]{64}$/);
+    // The token is computed inside the provider from the inputs, never passed in.
+    expect(job.inputs.clientRequestToken).toBeUndefined();
     expect(job.dependsOn).toEqual(expect.arrayContaining([`${name}-a-replication`]));
     expect(JSON.stringify(job.inputs)).not.toMatch(/secret/i);
     const role = rs.find((r) => r.type === ROLE && r.name === `${name}-a-backfill`)!;
@@ -404,25 +410,57 @@ describe("RTC, metrics, storage class and backfill", () => {
     assertExactResources(rs, ["bkt-a", "bkt-b", "bkt-c"]);
   });
 
-  it("the CreateJob request replicates never-replicated and failed objects, idempotently", () => {
-    const req = createJobRequest({
-      accountId: ACCOUNT, region: "eu-west-1", sourceBucket: "bkt-a", roleArn: "arn:aws:iam::1:role/r",
-      destinations: ["bkt-b"], clientRequestToken: "t".repeat(64),
-    });
+  it("the CreateJob request replicates never-replicated, failed and already-replicated objects, with the token", () => {
+    const req = createJobRequest(
+      {
+        accountId: ACCOUNT, region: "eu-west-1", sourceBucket: "bkt-a", roleArn: "arn:aws:iam::1:role/r",
+        destinations: ["bkt-b"], prefixes: [""], owner: "p/s/t/a",
+      },
+      "t".repeat(58),
+    );
     expect(req).toMatchObject({
       AccountId: ACCOUNT,
       ConfirmationRequired: false,
-      ClientRequestToken: "t".repeat(64),
+      ClientRequestToken: "t".repeat(58),
       Operation: { S3ReplicateObject: {} },
       Report: { Enabled: false },
       ManifestGenerator: {
         S3JobManifestGenerator: {
           SourceBucket: "arn:aws:s3:::bkt-a",
           EnableManifestOutput: false,
-          Filter: { EligibleForReplication: true, ObjectReplicationStatuses: ["NONE", "FAILED"] },
+          Filter: { EligibleForReplication: true, ObjectReplicationStatuses: ["NONE", "FAILED", "COMPLETED"] },
         },
       },
     });
+    expect(req.Description.startsWith(`[bucket-replication ${"t".repeat(58)}]`)).toBe(true);
+  });
+});
+
+describe("a source with its own pulumiProvider", () => {
+  it("creates the replication role, its policy, the batch role and its policy with the source's provider", async () => {
+    const name = "srcprov";
+    const parent = testParent(name);
+    const srcProvider = new awsSdk.Provider(`${name}-src-provider`, { region: "eu-west-1" }, { parent });
+    const dstProvider = new awsSdk.Provider(`${name}-dst-provider`, { region: "us-east-1" }, { parent });
+    const args: ReplicationTopologyArgs = {
+      buckets: {
+        a: aws("p-a", "eu-west-1", { accountId: "333333333333", create: false, pulumiProvider: srcProvider }),
+        b: aws("p-b", "us-east-1", { accountId: "444444444444", create: false, pulumiProvider: dstProvider }),
+      },
+      links: [{ kind: "one-to-one", from: "a", to: "b" }],
+    };
+    const ctx = { parent, name, args, plan: { edges: [edge("a", "b", 0)] } };
+    deployAwsNative(ctx, declareBuckets(ctx));
+    const rs = await settle(name);
+    for (const type of [ROLE, ROLE_POLICY]) {
+      const found = ofType(rs, type);
+      expect(found.map((r) => r.name).sort()).toEqual([`${name}-a-backfill`, `${name}-a-replication`]);
+      for (const r of found) expect(r.provider, `${type} ${r.name}`).toBe(`${name}-src-provider`);
+    }
+    expect(config(rs, name, "a").provider).toBe(`${name}-src-provider`);
+    // The destination's resources stay with the destination's provider.
+    expect(ofType(rs, BUCKET_POLICY).map((r) => r.provider)).toEqual([`${name}-dst-provider`]);
+    expect(byName(rs, `${name}-b-versioning`).provider).toBe(`${name}-dst-provider`);
   });
 });
 

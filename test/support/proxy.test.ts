@@ -21,7 +21,8 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { startSite, S3RVER_CREDENTIALS, type Site } from "../../local/sites.js";
-import { classify, seededRng, startProxy, type Kind, type Proxy } from "./proxy.js";
+import { createHash, randomBytes } from "node:crypto";
+import { awsMultipartEtag, classify, seededRng, startProxy, type Kind, type Proxy } from "./proxy.js";
 
 let dir: string;
 let site: Site;
@@ -343,6 +344,93 @@ describe("faults", () => {
         { kind: "HEAD", method: "HEAD", bucket: BUCKET, key: "nothing", status: 404 },
       ]);
     } finally {
+      await p.stop();
+    }
+  });
+});
+
+describe("emulations (opt-in)", () => {
+  const MiB = 1024 * 1024;
+  const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+  /** A multipart upload with the given part size, through `s3`; returns the answer's ETag. */
+  async function multipart(s3: S3Client, Key: string, data: Buffer, partSize: number, extra: { ContentType?: string } = {}): Promise<string> {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ...extra }));
+    const Parts: { PartNumber: number; ETag: string }[] = [];
+    for (let i = 0, n = 1; i < data.length; i += partSize, n++) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: n, Body: data.subarray(i, i + partSize) }));
+      Parts.push({ PartNumber: n, ETag: r.ETag! });
+    }
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts } }));
+    return done.ETag!.replace(/"/g, "");
+  }
+
+  it("awsMultipartEtag: md5 of the concatenated binary part MD5s, -N, parts in PartNumber order", () => {
+    const p1 = md5(Buffer.from("one"));
+    const p2 = md5(Buffer.from("two"));
+    const want = createHash("md5").update(Buffer.concat([Buffer.from(p1, "hex"), Buffer.from(p2, "hex")])).digest("hex") + "-2";
+    const xml = (a: [number, string][]) => `<CompleteMultipartUpload>${a.map(([n, e]) => `<Part><ETag>&quot;${e}&quot;</ETag><PartNumber>${n}</PartNumber></Part>`).join("")}</CompleteMultipartUpload>`;
+    expect(awsMultipartEtag(xml([[1, p1], [2, p2]]))).toBe(want);
+    expect(awsMultipartEtag(xml([[2, p2], [1, p1]]))).toBe(want);
+    expect(awsMultipartEtag(xml([[1, "not-an-md5"]]))).toBeUndefined();
+  });
+
+  it("awsMultipartEtags: completion, listing, GET and HEAD show md5-N; a plain PUT over the key shows its MD5 again", async () => {
+    const p = await startProxy({ target: site.endpoint, awsMultipartEtags: true });
+    const s3 = client(p.endpoint);
+    try {
+      const data = randomBytes(11 * MiB);
+      const etag = await multipart(s3, "mp-etag", data, 5 * MiB);
+      expect(etag).toMatch(/^[0-9a-f]{32}-3$/);
+      // Without the emulation s3rver shows the whole-content MD5.
+      const direct = await client(site.endpoint).send(new HeadObjectCommand({ Bucket: BUCKET, Key: "mp-etag" }));
+      expect(direct.ETag).toBe(`"${md5(data)}"`);
+      expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "mp-etag" }))).ETag).toBe(`"${etag}"`);
+      const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "mp-etag" }));
+      expect(got.ETag).toBe(`"${etag}"`);
+      expect(md5(Buffer.from(await got.Body!.transformToByteArray()))).toBe(md5(data));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "mp-etag-plain", Body: "plain" }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "mp-etag" }));
+      expect(listed.Contents?.map((o) => [o.Key, o.ETag]).sort()).toEqual([
+        ["mp-etag", `"${etag}"`],
+        ["mp-etag-plain", `"${md5(Buffer.from("plain"))}"`],
+      ]);
+      // A different part size gives a different ETag for the same bytes (as on AWS).
+      expect(await multipart(s3, "mp-etag-6", data, 6 * MiB)).toMatch(/^[0-9a-f]{32}-2$/);
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "mp-etag", Body: "now small" }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "mp-etag" }))).ETag).toBe(`"${md5(Buffer.from("now small"))}"`);
+    } finally {
+      s3.destroy();
+      await p.stop();
+    }
+  });
+
+  it("uploadPartCopy: ranged part copies make the exact bytes; x-amz-copy-source-if-match is honoured; counted as MPU_PART_COPY", async () => {
+    const p = await startProxy({ target: site.endpoint, uploadPartCopy: { ...S3RVER_CREDENTIALS } });
+    const s3 = client(p.endpoint);
+    try {
+      const data = randomBytes(11 * MiB + 7);
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "pc src/é+1", Body: data }));
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: "pc-dst" }));
+      const Parts: { PartNumber: number; ETag: string }[] = [];
+      const part = 5 * MiB;
+      for (let i = 0, n = 1; i < data.length; i += part, n++) {
+        const end = Math.min(data.length, i + part) - 1;
+        const r = await s3.send(
+          new UploadPartCopyCommand({ Bucket: BUCKET, Key: "pc-dst", UploadId, PartNumber: n, CopySource: `${BUCKET}/${encodeURIComponent("pc src/é+1")}`, CopySourceRange: `bytes=${i}-${end}`, CopySourceIfMatch: `"${md5(data)}"` }),
+        );
+        expect(r.CopyPartResult?.ETag).toBe(`"${md5(data.subarray(i, end + 1))}"`);
+        Parts.push({ PartNumber: n, ETag: r.CopyPartResult!.ETag! });
+      }
+      await expect(
+        s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: "pc-dst", UploadId, PartNumber: 9, CopySource: `${BUCKET}/${encodeURIComponent("pc src/é+1")}`, CopySourceIfMatch: '"00000000000000000000000000000000"' })),
+      ).rejects.toMatchObject({ name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
+      await expect(s3.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: "pc-dst", UploadId, PartNumber: 9, CopySource: `${BUCKET}/no-such-key` }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: "pc-dst", UploadId, MultipartUpload: { Parts } }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "pc-dst" }));
+      expect(md5(Buffer.from(await got.Body!.transformToByteArray()))).toBe(md5(data));
+      expect(p.counts()).toMatchObject({ MPU_PART_COPY: 5, MPU_CREATE: 1, MPU_COMPLETE: 1, GET: 1, PUT: 1 });
+    } finally {
+      s3.destroy();
       await p.stop();
     }
   });

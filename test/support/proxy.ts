@@ -8,8 +8,15 @@
 //   status 500/503 with an S3 XML error body, SlowDown throttling, connection resets, stalls,
 //   truncated response bodies.
 //
+// Opt-in emulations of S3 behaviour that s3rver lacks (off by default; see ProxyOptions):
+// - `awsMultipartEtags`: AWS's multipart ETags (`md5(part MD5s)-N`) instead of s3rver's
+//   whole-content MD5, in CompleteMultipartUpload answers, listings and GET/HEAD headers.
+// - `uploadPartCopy`: UploadPartCopy (s3rver answers NotImplemented), as a ranged GET from the server
+//   plus an UploadPart of that body, made by the proxy itself with the given credentials.
+//
 // The Host header is forwarded unchanged, so SigV4 signatures made for the proxy's address still
 // verify at the server.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -156,6 +163,23 @@ export interface ProxyOptions {
   port?: number;
   /** Keep a log of every request (see `log()`). Default false. */
   record?: boolean;
+  /**
+   * Emulate AWS multipart ETags: an object completed by CompleteMultipartUpload through this proxy
+   * gets the ETag `md5(concatenated binary part MD5s)-<parts>` (as on AWS; s3rver uses the MD5 of the
+   * whole content) in the CompleteMultipartUpload answer, in listings and in GET/HEAD `ETag` headers.
+   * Only answers are rewritten: conditional request headers (If-Match, x-amz-copy-source-if-match)
+   * are signed by the client and cannot be, so callers must not rely on them with such ETags (the
+   * UploadPartCopy emulation accepts both forms).
+   */
+  awsMultipartEtags?: boolean;
+  /**
+   * Emulate UploadPartCopy (PUT ?partNumber&uploadId with x-amz-copy-source), which s3rver does not
+   * implement: the proxy GETs the source (the x-amz-copy-source-range, if any) from the server and
+   * uploads that body as the part, then answers with CopyPartResult XML. x-amz-copy-source-if-match
+   * is honoured (412 PreconditionFailed). The proxy signs its own two requests with these credentials
+   * (the client's signature of the original request is not checked).
+   */
+  uploadPartCopy?: { accessKeyId: string; secretAccessKey: string; region?: string };
 }
 
 export interface LoggedRequest {
@@ -261,6 +285,13 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
   let rng = seededRng(opts.seed ?? 1);
   const sockets = new Set<Socket>();
   const stalled = new Set<NodeJS.Timeout>();
+  /** awsMultipartEtags: bucket\0key → the server's ETag of the object and its AWS-style ETag. */
+  const mpEtags = new Map<string, { server: string; aws: string }>();
+  const awsEtagOf = (bucket: string, key: string, serverEtag: string): string | undefined => {
+    const m = mpEtags.get(`${bucket}\0${key}`);
+    return m && m.server === unquote(serverEtag) ? m.aws : undefined;
+  };
+  let copyClient: Promise<PartCopyClient> | undefined;
 
   const setFaults = (next: FaultRule[], seed?: number) => {
     rules = next.map((rule) => ({ rule, matched: 0 }));
@@ -332,8 +363,17 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
       return;
     }
 
+    if (opts.awsMultipartEtags && (c.kind === "PUT" || c.kind === "COPY" || c.kind === "DELETE")) mpEtags.delete(`${c.bucket}\0${c.key}`);
+    // awsMultipartEtags: the part ETags the client lists in CompleteMultipartUpload.
+    const completeBody: Buffer[] | undefined = opts.awsMultipartEtags && c.kind === "MPU_COMPLETE" ? [] : undefined;
+
     const forward = () => {
       if (req.socket.destroyed) return;
+      if (c.kind === "MPU_PART_COPY" && opts.uploadPartCopy) {
+        copyClient ??= makePartCopyClient(opts.target, opts.uploadPartCopy);
+        void emulatePartCopy(req, res, c, entry, fault, copyClient, opts.awsMultipartEtags ? awsEtagOf : undefined, sendError);
+        return;
+      }
       const headers = forwardHeaders(req.rawHeaders);
       const upstream = http.request({
         protocol: target.protocol,
@@ -415,11 +455,53 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
           });
           return;
         }
+        if (opts.awsMultipartEtags && (up.statusCode ?? 0) < 300) {
+          if (c.kind === "GET" || c.kind === "HEAD") {
+            const name = Object.keys(outHeaders).find((h) => h.toLowerCase() === "etag");
+            const aws = name && awsEtagOf(c.bucket, c.key, String(outHeaders[name]));
+            if (name && aws) outHeaders[name] = `"${aws}"`;
+          } else if (completeBody || (c.kind === "LIST" && mpEtags.size > 0)) {
+            // Small XML answers: buffered, rewritten, sent with the new length.
+            const chunks: Buffer[] = [];
+            up.on("data", (d: Buffer) => chunks.push(d));
+            up.on("error", () => req.socket.destroy());
+            up.on("end", () => {
+              let xml = Buffer.concat(chunks).toString("utf8");
+              if (completeBody) {
+                const aws = awsMultipartEtag(Buffer.concat(completeBody).toString("utf8"));
+                const server = /<ETag>([^<]*)<\/ETag>/.exec(xml)?.[1];
+                if (aws && server !== undefined) {
+                  mpEtags.set(`${c.bucket}\0${c.key}`, { server: unquote(xmlUnescape(server)), aws });
+                  xml = xml.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${aws}&quot;</ETag>`);
+                }
+              } else {
+                const urlKeys = new URLSearchParams((req.url ?? "").split("?")[1] ?? "").get("encoding-type") === "url";
+                xml = xml.replace(/<Contents>[\s\S]*?<\/Contents>/g, (block) => {
+                  const rawKey = /<Key>([^<]*)<\/Key>/.exec(block)?.[1];
+                  if (rawKey === undefined) return block;
+                  const key = urlKeys ? safeDecode(xmlUnescape(rawKey)) : xmlUnescape(rawKey);
+                  return block.replace(/<ETag>([^<]*)<\/ETag>/, (whole, e: string) => {
+                    const aws = awsEtagOf(c.bucket, key, xmlUnescape(e));
+                    return aws ? `<ETag>&quot;${aws}&quot;</ETag>` : whole;
+                  });
+                });
+              }
+              const body = Buffer.from(xml, "utf8");
+              for (const h of Object.keys(outHeaders)) if (h.toLowerCase() === "content-length") delete outHeaders[h];
+              outHeaders["Content-Length"] = String(body.length);
+              res.writeHead(up.statusCode ?? 502, outHeaders);
+              entry.status = up.statusCode;
+              res.end(body);
+            });
+            return;
+          }
+        }
         res.writeHead(up.statusCode ?? 502, outHeaders);
         entry.status = up.statusCode;
         up.pipe(res);
         up.on("error", () => req.socket.destroy());
       });
+      if (completeBody) req.on("data", (d: Buffer) => completeBody.push(d));
       req.pipe(upstream);
     };
 
@@ -465,6 +547,7 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
     },
     setFaults,
     async stop() {
+      if (copyClient) (await copyClient).destroy();
       for (const t of stalled) clearTimeout(t);
       stalled.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -486,4 +569,115 @@ export function formatCounts(c: Partial<Record<Kind, number>>): string {
   return KINDS.filter((k) => (c[k] ?? 0) > 0)
     .map((k) => `${k} ${c[k]}`)
     .join(", ");
+}
+
+// ---------------------------------------------------------------- emulations (opt-in)
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"+|"+$/g, "");
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&(quot|amp|lt|gt|apos|#(\d+)|#x([0-9a-fA-F]+));/g, (_, name: string, dec?: string, hex?: string) =>
+    dec ? String.fromCodePoint(Number(dec)) : hex ? String.fromCodePoint(parseInt(hex, 16)) : ({ quot: '"', amp: "&", lt: "<", gt: ">", apos: "'" } as Record<string, string>)[name],
+  );
+}
+
+/** AWS's ETag of a multipart object from the CompleteMultipartUpload request body: the MD5 of the
+ *  concatenated binary MD5s of the parts, "-", the number of parts. Undefined if a part ETag is not
+ *  an MD5 (then nothing is rewritten). */
+export function awsMultipartEtag(completeXml: string): string | undefined {
+  const parts: { n: number; md5: string }[] = [];
+  for (const m of completeXml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
+    const etag = unquote(xmlUnescape(/<ETag>([^<]*)<\/ETag>/.exec(m[1])?.[1] ?? ""));
+    const n = Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1])?.[1]);
+    if (!/^[0-9a-f]{32}$/i.test(etag) || !Number.isInteger(n)) return undefined;
+    parts.push({ n, md5: etag });
+  }
+  if (parts.length === 0) return undefined;
+  parts.sort((p, q) => p.n - q.n);
+  const h = createHash("md5");
+  for (const p of parts) h.update(Buffer.from(p.md5, "hex"));
+  return `${h.digest("hex")}-${parts.length}`;
+}
+
+interface PartCopyClient {
+  getRange(bucket: string, key: string, range: string | undefined): Promise<{ body: Buffer; etag: string; lastModified?: Date }>;
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Buffer): Promise<string>;
+  destroy(): void;
+}
+
+/** The proxy's own S3 client for the UploadPartCopy emulation, straight to the server (uncounted). */
+async function makePartCopyClient(target: string, creds: { accessKeyId: string; secretAccessKey: string; region?: string }): Promise<PartCopyClient> {
+  const { S3Client, GetObjectCommand, UploadPartCommand } = await import("@aws-sdk/client-s3");
+  const client = new S3Client({
+    endpoint: target,
+    region: creds.region ?? "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  return {
+    async getRange(bucket, key, range) {
+      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: range } : {}) }));
+      return { body: Buffer.from(await r.Body!.transformToByteArray()), etag: unquote(r.ETag ?? ""), lastModified: r.LastModified };
+    },
+    async uploadPart(bucket, key, uploadId, partNumber, body) {
+      const r = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }));
+      return unquote(r.ETag ?? "");
+    },
+    destroy: () => client.destroy(),
+  };
+}
+
+type SendError = (req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, status: number, code: string, message: string) => void;
+
+async function emulatePartCopy(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  c: Classified,
+  entry: LoggedRequest,
+  fault: Fault | undefined,
+  clientP: Promise<PartCopyClient>,
+  awsEtagOf: ((bucket: string, key: string, serverEtag: string) => string | undefined) | undefined,
+  sendError: SendError,
+): Promise<void> {
+  req.resume();
+  try {
+    const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
+    const uploadId = query.get("uploadId") ?? "";
+    const partNumber = Number(query.get("partNumber"));
+    // x-amz-copy-source: [/]bucket/key[?versionId=…], URL-encoded.
+    const rawSource = String(req.headers["x-amz-copy-source"] ?? "").split("?")[0].replace(/^\/+/, "");
+    const slash = rawSource.indexOf("/");
+    if (slash <= 0) return sendError(req, res, entry, 400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    const srcBucket = safeDecode(rawSource.slice(0, slash));
+    const srcKey = safeDecode(rawSource.slice(slash + 1));
+    const range = req.headers["x-amz-copy-source-range"] as string | undefined;
+    if (range !== undefined && !/^bytes=\d+-\d+$/.test(range)) return sendError(req, res, entry, 400, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last");
+    const client = await clientP;
+    const src = await client.getRange(srcBucket, srcKey, range);
+    const ifMatch = req.headers["x-amz-copy-source-if-match"] as string | undefined;
+    if (ifMatch !== undefined) {
+      const want = unquote(ifMatch);
+      const have = [src.etag, awsEtagOf?.(srcBucket, srcKey, src.etag)].filter(Boolean);
+      if (want !== "*" && !have.includes(want)) return sendError(req, res, entry, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    }
+    const etag = await client.uploadPart(c.bucket, c.key, uploadId, partNumber, src.body);
+    if (fault && (fault.type === "status" || fault.type === "slowdown")) {
+      const [status, code, message] = errorParts(fault);
+      return sendError(req, res, entry, status, code, message);
+    }
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n` +
+      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>&quot;${etag}&quot;</ETag></CopyPartResult>`;
+    entry.status = 200;
+    res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(body), "x-amz-request-id": "PROXYPARTCOPY" });
+    res.end(body);
+  } catch (e) {
+    const x = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const status = x.$metadata?.httpStatusCode ?? 500;
+    sendError(req, res, entry, status, x.name ?? "InternalError", x.message ?? String(e));
+  }
 }

@@ -1,6 +1,6 @@
 // OCI native replication under Pulumi mocks: replication policy, IAM statements, dependsOn order,
 // pre-policy backfill; and the backfill script against a fake `oci` CLI.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,7 +136,7 @@ describe("referenced source: backfill before the policy", () => {
     writeFileSync(fake, `#!/usr/bin/env node\nconst a = process.argv.slice(2);\nconsole.log(JSON.stringify(a[2] === "list" ? { data: [{ name: "k" }] } : { data: { status: "COMPLETED" } }));\n`);
     chmodSync(fake, 0o755);
     const out = execFileSync("/bin/sh", ["-c", cmd.inputs.create], { env: { ...process.env, ...cmd.inputs.environment, OCI_CLI: fake }, encoding: "utf8" });
-    expect(JSON.parse(out.trim())).toEqual({ source: "old-a", destination: "new-b", copied: 1 });
+    expect(JSON.parse(out.trim())).toEqual({ source: "old-a", destination: "new-b", copied: 1, passes: 1 });
   });
 });
 
@@ -196,15 +196,51 @@ else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
       env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "src", SRC_REGION: "eu-frankfurt-1", DST_NAMESPACE: "ns", DST_BUCKET: "dst", DST_REGION: "us-ashburn-1" },
       encoding: "utf8",
     });
-    expect(JSON.parse(out.trim())).toEqual({ source: "src", destination: "dst", copied: 2 });
+    // One pass copies everything; the second listing finds nothing new, so it stops.
+    expect(JSON.parse(out.trim())).toEqual({ source: "src", destination: "dst", copied: 2, passes: 1 });
     const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(calls[0].slice(0, 3)).toEqual(["os", "object", "list"]);
-    expect(calls[0]).toEqual(expect.arrayContaining(["--all", "--bucket-name", "src"]));
-    expect(calls.slice(1).map((c) => c[c.indexOf("--source-object-name") + 1])).toEqual(["a.txt", "dir/it's b"]);
-    for (const c of calls.slice(1)) {
+    expect(calls.map((c) => c[2])).toEqual(["list", "copy", "copy", "list"]);
+    expect(calls[0]).toEqual(expect.arrayContaining(["--all", "--bucket-name", "src", "--fields", "name,etag"]));
+    const copies = calls.filter((c) => c[2] === "copy");
+    expect(copies.map((c) => c[c.indexOf("--source-object-name") + 1])).toEqual(["a.txt", "dir/it's b"]);
+    for (const c of copies) {
       expect(c.slice(0, 3)).toEqual(["os", "object", "copy"]);
       expect(c).toEqual(expect.arrayContaining(["--destination-bucket", "dst", "--destination-region", "us-ashburn-1", "--wait-for-state", "COMPLETED"]));
     }
+  });
+
+  it("lists again after each pass and copies what was written or changed meanwhile, then warns about the remaining window", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
+    const log = join(dir, "calls.jsonl");
+    const fake = join(dir, "oci");
+    // Each listing sees the source as it is after one more writer step: a new key, then a changed etag.
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env node
+const fs = require("node:fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
+if (args[2] === "list") {
+  const n = fs.readFileSync(${JSON.stringify(log)}, "utf8").split("\\n").filter((l) => l.includes('"list"')).length;
+  const data = [{ name: "a", etag: "1" }];
+  if (n >= 2) data.push({ name: "late", etag: "1" });
+  if (n >= 3) data[0].etag = "2";
+  console.log(JSON.stringify({ data }));
+} else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
+`,
+    );
+    chmodSync(fake, 0o755);
+    const r = spawnSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
+      env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "src", DST_NAMESPACE: "ns", DST_BUCKET: "dst", DST_REGION: "r" },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ source: "src", destination: "dst", copied: 3, passes: 3 });
+    const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(calls.map((c) => (c[2] === "copy" ? `copy ${c[c.indexOf("--source-object-name") + 1]}` : c[2]))).toEqual([
+      "list", "copy a", "list", "copy late", "list", "copy a", "list",
+    ]);
+    expect(r.stderr).toMatch(/objects written to src from now until the replication policy exists are not replicated to dst/);
   });
 
   it("fails when a copy's work request fails, so the policy is never created over a partial backfill", () => {

@@ -4,6 +4,7 @@ import type { JobConfig, LocationConfig, RunnerConfig } from "./config/types.js"
 import { decideBisync, type BisyncAction, type Side } from "./decide/bisync.js";
 import { decideCopy, type CopyPlan } from "./decide/copy.js";
 import { conflictKey, safetyAbort } from "./decide/safety.js";
+import { mergeJournal } from "./decide/journal.js";
 import { compareKeys, record, sameContent, sortEntries, type Entry, type StateRecord } from "./decide/types.js";
 import { fmtBytes, type Output } from "./output.js";
 import { decodeState, encodeState, StateFormatError, type StateFile, type StateSection } from "./state/codec.js";
@@ -138,6 +139,53 @@ async function loadState(ctx: RunContext, job: JobConfig): Promise<StateFile | u
   }
 }
 
+/** The ETag pair journal (decide/journal.ts). Unreadable: ignored (it is only evidence of equality). */
+interface LoadedJournal {
+  /** A journal object/file exists (so a successful run removes it). */
+  exists: boolean;
+  file?: StateFile;
+}
+
+async function loadJournal(ctx: RunContext, job: JobConfig): Promise<LoadedJournal> {
+  let buf: Buffer | undefined;
+  try {
+    buf = await ctx.store.loadJournal(job.name);
+  } catch (e) {
+    ctx.out.warn(`job ${job.name}: cannot read the ETag pair journal in ${ctx.store.description} (${describeError(e)}); continuing without it`, { job: job.name });
+    return { exists: false };
+  }
+  if (!buf) return { exists: false };
+  try {
+    return { exists: true, file: decodeState(buf) };
+  } catch (e) {
+    ctx.out.warn(`job ${job.name}: ignoring unreadable ETag pair journal in ${ctx.store.description} (${(e as Error).message})`, { job: job.name });
+    return { exists: true };
+  }
+}
+
+/**
+ * After the job: state written → the journal is obsolete (its pairs are in the state): remove it.
+ * State not written → save this run's completed transfers as pairs, merged with the old journal
+ * (bounded by the listings). Journal I/O failures are warnings: the journal only saves work.
+ */
+async function finishJournal(ctx: RunContext, job: JobConfig, sum: JobSummary, loaded: LoadedJournal, sections: () => StateSection[]): Promise<void> {
+  try {
+    if (sum.stateWritten) {
+      if (loaded.exists) await ctx.store.deleteJournal(job.name);
+      return;
+    }
+    const secs = sections().filter((s) => s.records.length > 0);
+    if (secs.length === 0) {
+      if (loaded.exists) await ctx.store.deleteJournal(job.name);
+      return;
+    }
+    const file: StateFile = { meta: { job: job.name, mode: job.mode, source: locId(job.source), written: new Date().toISOString() }, sections: secs };
+    await ctx.store.saveJournal(job.name, encodeState(file));
+  } catch (e) {
+    ctx.out.warn(`job ${job.name}: ETag pair journal not updated in ${ctx.store.description} (${describeError(e)}); the next run may copy again what this run copied`, { job: job.name });
+  }
+}
+
 /** The prior records for source→target, or undefined when the state does not describe this pair. */
 function priorFor(state: StateFile | undefined, job: JobConfig, target: LocationConfig, requireMode?: string): StateRecord[] | undefined {
   if (!state || state.meta.source !== locId(job.source)) return undefined;
@@ -246,11 +294,12 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary): Promis
   const deletes = job.mode === "sync";
   const maxPct = job.maxDeletePercent ?? 50;
   const state = await loadState(ctx, job);
+  const journal = await loadJournal(ctx, job);
   const { src, tgts } = await listSides(ctx, job);
   const srcLoc = loc(ctx, job.source);
   const tgtLocs = job.targets.map((t) => loc(ctx, t));
   const priorSrcCount = state?.sections.length ? Math.max(...state.sections.map((s) => s.records.length)) : undefined;
-  const plans: CopyPlan[] = job.targets.map((t, i) => decideCopy(src, tgts[i], priorFor(state, job, t), { deletes }));
+  const plans: CopyPlan[] = job.targets.map((t, i) => decideCopy(src, tgts[i], priorFor(state, job, t), { deletes, journal: priorFor(journal.file, job, t) }));
 
   // Safety, before any change.
   if (deletes && !ctx.force) {
@@ -317,11 +366,17 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary): Promis
     }
   }
 
-  if (sum.errors === 0) {
-    const sections: StateSection[] = job.targets.map((t, ti) => ({ target: locId(t), records: sortRecords(plans[ti].same.concat(newRecords[ti])) }));
-    await saveState(ctx, job, sections, sum);
-  } else {
-    ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
+  try {
+    if (sum.errors === 0) {
+      const sections: StateSection[] = job.targets.map((t, ti) => ({ target: locId(t), records: sortRecords(plans[ti].same.concat(newRecords[ti])) }));
+      await saveState(ctx, job, sections, sum);
+    } else {
+      ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
+    }
+  } finally {
+    await finishJournal(ctx, job, sum, journal, () =>
+      job.targets.map((t, ti) => ({ target: locId(t), records: mergeJournal(priorFor(journal.file, job, t), newRecords[ti], src, tgts[ti]) })),
+    );
   }
 }
 
@@ -348,6 +403,8 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary): Prom
   const maxPct = job.maxDeletePercent ?? 50;
   const state = ctx.resync ? undefined : await loadState(ctx, job);
   const prior = priorFor(state, job, job.targets[0], "bisync");
+  const journal = await loadJournal(ctx, job);
+  const pairs = priorFor(journal.file, job, job.targets[0]);
   const { src: a, tgts } = await listSides(ctx, job);
   const b = tgts[0];
   const A = loc(ctx, job.source);
@@ -355,7 +412,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary): Prom
   const sideLoc: Record<Side, Location> = { a: A, b: B };
   const labels: Record<Side, string> =
     job.source.endpoint !== job.targets[0].endpoint ? { a: job.source.endpoint, b: job.targets[0].endpoint } : { a: "source", b: "target" };
-  const plan = decideBisync(a, b, prior, { deletes: job.deletes !== false, conflict: job.conflict ?? "newer" });
+  const plan = decideBisync(a, b, prior, { deletes: job.deletes !== false, conflict: job.conflict ?? "newer", journal: pairs });
 
   if (!ctx.force && prior) {
     const checks = (["a", "b"] as Side[]).map((s) => ({
@@ -492,10 +549,14 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary): Prom
     }
   }
 
-  if (sum.errors === 0) {
-    await saveState(ctx, job, [{ target: locId(job.targets[0]), records: sortRecords(plan.same.concat(newRecords)) }], sum);
-  } else {
-    ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
+  try {
+    if (sum.errors === 0) {
+      await saveState(ctx, job, [{ target: locId(job.targets[0]), records: sortRecords(plan.same.concat(newRecords)) }], sum);
+    } else {
+      ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
+    }
+  } finally {
+    await finishJournal(ctx, job, sum, journal, () => [{ target: locId(job.targets[0]), records: mergeJournal(pairs, newRecords, a, b) }]);
   }
 }
 
@@ -520,11 +581,12 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
   };
   try {
     const state = await loadState(ctx, job);
+    const journal = await loadJournal(ctx, job);
     const { src, tgts } = await listSides(ctx, job);
     sum.source = { objects: src.length, bytes: src.reduce((n, e) => n + e.size, 0) };
     let inSync = true;
     job.targets.forEach((t, i) => {
-      const p = decideCopy(src, tgts[i], priorFor(state, job, t), { deletes: false });
+      const p = decideCopy(src, tgts[i], priorFor(state, job, t), { deletes: false, journal: priorFor(journal.file, job, t) });
       sum.targets.push({
         location: locId(t),
         objects: tgts[i].length,

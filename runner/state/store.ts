@@ -30,10 +30,20 @@ export interface HeldLock {
 
 export interface StateStore {
   readonly description: string;
+  /** `<job>.state.gz`: the state of the last fully successful run. */
   load(job: string): Promise<Buffer | undefined>;
   save(job: string, data: Buffer): Promise<void>;
+  /** `<job>.pairs.gz`: the ETag pair journal of runs whose state was not written (decide/journal.ts).
+   *  Same format and same atomicity as the state. */
+  loadJournal(job: string): Promise<Buffer | undefined>;
+  saveJournal(job: string, data: Buffer): Promise<void>;
+  /** Remove the journal (absent is fine). */
+  deleteJournal(job: string): Promise<void>;
   lock(job: string, ttlMs: number): Promise<HeldLock>;
 }
+
+const STATE = "state.gz";
+const JOURNAL = "pairs.gz";
 
 function pidAlive(pid: number): boolean {
   try {
@@ -84,17 +94,20 @@ export class DirStateStore implements StateStore {
   private path(job: string, ext: string): string {
     return join(this.dir, `${job}.${ext}`);
   }
-  async load(job: string): Promise<Buffer | undefined> {
+  private read(job: string, ext: string): Buffer | undefined {
     try {
-      return readFileSync(this.path(job, "state.gz"));
+      return readFileSync(this.path(job, ext));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
   }
-  async save(job: string, data: Buffer): Promise<void> {
+  private write(job: string, ext: string, data: Buffer): void {
     mkdirSync(this.dir, { recursive: true });
-    atomicWrite(this.path(job, "state.gz"), data);
+    atomicWrite(this.path(job, ext), data);
+    this.syncDir();
+  }
+  private syncDir(): void {
     try {
       const dfd = openSync(this.dir, "r");
       fsyncSync(dfd);
@@ -102,6 +115,27 @@ export class DirStateStore implements StateStore {
     } catch {
       /* directory fsync is best effort */
     }
+  }
+  async load(job: string): Promise<Buffer | undefined> {
+    return this.read(job, STATE);
+  }
+  async save(job: string, data: Buffer): Promise<void> {
+    this.write(job, STATE, data);
+  }
+  async loadJournal(job: string): Promise<Buffer | undefined> {
+    return this.read(job, JOURNAL);
+  }
+  async saveJournal(job: string, data: Buffer): Promise<void> {
+    this.write(job, JOURNAL, data);
+  }
+  async deleteJournal(job: string): Promise<void> {
+    try {
+      unlinkSync(this.path(job, JOURNAL));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      return;
+    }
+    this.syncDir();
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
     mkdirSync(this.dir, { recursive: true });
@@ -177,11 +211,20 @@ export class BucketStateStore implements StateStore {
     return `${this.loc.prefix}${job}.${ext}`;
   }
   async load(job: string): Promise<Buffer | undefined> {
-    return readObject(this.loc, this.key(job, "state.gz"));
+    return readObject(this.loc, this.key(job, STATE));
   }
   async save(job: string, data: Buffer): Promise<void> {
     // A single PUT is atomic: readers see the old or the new state, never a mix.
-    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, "state.gz"), Body: data, ContentType: "application/gzip" }));
+    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, STATE), Body: data, ContentType: "application/gzip" }));
+  }
+  async loadJournal(job: string): Promise<Buffer | undefined> {
+    return readObject(this.loc, this.key(job, JOURNAL));
+  }
+  async saveJournal(job: string, data: Buffer): Promise<void> {
+    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL), Body: data, ContentType: "application/gzip" }));
+  }
+  async deleteJournal(job: string): Promise<void> {
+    await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL) }));
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
     const key = this.key(job, "lock");

@@ -289,16 +289,24 @@ export const batchReplicationProvider: pulumi.dynamic.ResourceProvider<BatchRepl
     return { id: r.jobId, outs: { ...inputs, ...r } };
   },
   async diff(_id, olds, news) {
-    const replaces = REPLACE_ON.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    // Removing destinations needs no new job (the remaining ones were backfilled by this one).
+    const fewerDestinations =
+      Array.isArray(olds.destinations) && news.destinations.every((d) => olds.destinations.includes(d));
+    const replaces = REPLACE_ON.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])).filter(
+      (k) => !(k === "destinations" && fewerDestinations),
+    );
+    const changed = (k: keyof BatchReplicationInputs) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]);
     const changes =
       replaces.length > 0 ||
+      changed("destinations") ||
       (olds.priority ?? DEFAULT_PRIORITY) !== (news.priority ?? DEFAULT_PRIORITY) ||
       (olds.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) !== (news.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES);
     return { changes, replaces: [...replaces], deleteBeforeReplace: false };
   },
   async update(id, olds, news) {
-    // Only `priority` and `timeoutMinutes` change in place. The timeout only matters while creating;
-    // the priority is passed on to the job if it is still running (a finished job has none to change).
+    // In place: `priority`, `timeoutMinutes`, and destinations removed. The timeout only matters
+    // while creating; the priority is passed on to the job if it is still running (a finished job has
+    // none to change); the job keeps the token it was created with.
     const priority = news.priority ?? DEFAULT_PRIORITY;
     if (priority !== (olds.priority ?? DEFAULT_PRIORITY)) {
       const { S3ControlClient, UpdateJobPriorityCommand } = s3ControlSdk();

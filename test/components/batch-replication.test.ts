@@ -335,6 +335,19 @@ describe("provider diff and update", () => {
     }
   });
 
+  it("removing a destination needs no new job: an in-place update that keeps the job and its token", async () => {
+    const d = await batchReplicationProvider.diff!("job-1", olds, { ...INPUTS, priority: 10, destinations: ["dst-c"] });
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    const fake = new FakeS3Control();
+    stubClient(fake);
+    const r = await batchReplicationProvider.update!("job-1", olds, { ...INPUTS, priority: 10, destinations: ["dst-c"] });
+    expect(r.outs).toMatchObject({ destinations: ["dst-c"], jobId: "job-1", clientRequestToken: olds.clientRequestToken });
+    expect(fake.calls).toEqual([]);
+    // Swapping one destination for another is an addition: a new job.
+    const swap = await batchReplicationProvider.diff!("job-1", olds, { ...INPUTS, priority: 10, destinations: ["dst-b", "dst-d"] });
+    expect(swap).toMatchObject({ changes: true, replaces: ["destinations"] });
+  });
+
   it("no change for the same inputs; priority and timeout update in place", async () => {
     expect(await batchReplicationProvider.diff!("job-1", olds, { ...INPUTS, priority: 10 })).toMatchObject({ changes: false, replaces: [] });
     expect(await batchReplicationProvider.diff!("job-1", olds, { ...INPUTS, priority: 50 })).toMatchObject({ changes: true, replaces: [] });

@@ -1,8 +1,16 @@
-// What the runner VM runs: the user-data script, the systemd service + timer and the two helper
-// scripts it installs. Pure string rendering (no Pulumi), so a test can write everything to disk and
-// check it with `bash -n` and `systemd-analyze verify`. Nothing here ever holds a secret: static keys
-// are fetched from the secret store at each run by ExecStartPre, through the instance's own identity,
-// into a 0600 file on tmpfs that systemd removes when the run ends (RuntimeDirectory=).
+// What the runner VM runs: the user-data script, the systemd units (bootstrap, service + timer,
+// heartbeat on OCI) and the helper scripts it installs. Pure string rendering (no Pulumi), so a test
+// can write everything to disk and check it with `bash -n` and `systemd-analyze verify`. Nothing here
+// ever holds a secret: static keys are fetched from the secret store at each run by ExecStartPre,
+// through the instance's own identity, into a 0600 file on tmpfs that systemd removes when the run
+// ends (RuntimeDirectory=).
+//
+// The user data itself needs no network: it writes every file and starts bucket-replication-
+// bootstrap.service, which installs Node, fetches the bundle and config and enables the schedule,
+// retrying every network step with backoff for as long as it takes (the instance's identity policy
+// can appear minutes after the VM boots: on OCI the dynamic group names the instance, so it exists
+// only once the instance does). systemd restarts the unit without a start limit until it has
+// completed once, across reboots.
 import { cronToOnCalendar, longestGapSeconds, shortestGapSeconds } from "./schedule.js";
 import { CREDENTIALS_DIR } from "./runner-config.js";
 
@@ -67,7 +75,13 @@ export interface Paths {
   timer: string;
   heartbeatService: string;
   heartbeatTimer: string;
+  bootstrap: string;
+  bootstrapService: string;
+  /** Exists once the bootstrap has completed (the unit's ConditionPathExists=!). */
+  bootstrapDone: string;
+  bootstrapLog: string;
   cwAgentConfig: string;
+  cwAgentCtl: string;
 }
 
 export function paths(root = ""): Paths {
@@ -88,7 +102,12 @@ export function paths(root = ""): Paths {
     timer: `${root}/etc/systemd/system/${UNIT}.timer`,
     heartbeatService: `${root}/etc/systemd/system/${UNIT}-heartbeat.service`,
     heartbeatTimer: `${root}/etc/systemd/system/${UNIT}-heartbeat.timer`,
+    bootstrap: `${home}/bin/bootstrap`,
+    bootstrapService: `${root}/etc/systemd/system/${UNIT}-bootstrap.service`,
+    bootstrapDone: `${root}/var/lib/${UNIT}-bootstrap.done`,
+    bootstrapLog: `${root}/var/log/${UNIT}-bootstrap.log`,
     cwAgentConfig: `${root}/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json`,
+    cwAgentCtl: `${root}/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl`,
   };
 }
 
@@ -224,8 +243,13 @@ function ociPost(i: BootstrapInput, metric: string, valueExpr: string): string {
   );
 }
 
+/** The start of the JSON line every run ends with (the failed-run metric and alarm are built on it). */
+function runLineHead(i: BootstrapInput): string {
+  return `{"event":"bucket-replication-run","topology":${JSON.stringify(i.name)},"platform":"${i.platform}"`;
+}
+
 function runScript(i: BootstrapInput, p: Paths): string {
-  const head = `{"event":"bucket-replication-run","topology":${JSON.stringify(i.name)},"platform":"${i.platform}"`;
+  const head = runLineHead(i);
   const oci = i.platform === "oci-compute";
   return `#!/bin/bash
 # ExecStart of ${UNIT}.service: one pass of the runner over every job, then one JSON line that the
@@ -273,12 +297,23 @@ function fetchCredentialsScript(i: BootstrapInput, p: Paths): string {
       );
     }
   }
+  const oci = i.platform === "oci-compute";
   return `#!/bin/bash
 # ExecStartPre of ${UNIT}.service: fetch each static key from the secret store through the instance's
-# own identity (${i.platform === "aws-ec2" ? "instance role" : "instance principal"}) into a 0600 file under ${CREDENTIALS_DIR}
+# own identity (${oci ? "instance principal" : "instance role"}) into a 0600 file under ${CREDENTIALS_DIR}
 # (tmpfs; removed by systemd when the run ends). Never prints a secret: stdout goes to the file only.
+# If it fails, ExecStart never runs: the EXIT trap then writes the failed-run line itself${oci ? " (and posts run_failed)" : ""},
+# so the failed-run alarm fires for a credentials failure too.
 set -euo pipefail
 umask 077
+report_failure() {
+  local rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  printf '%s,"status":"failed","exitCode":%d,"stage":"credentials"}\\n' ${sh(runLineHead(i))} "$rc"
+${oci ? `  ${ociPost(i, "run_failed", "1")}
+` : ""}  return "$rc"
+}
+trap report_failure EXIT
 mkdir -p ${sh(CREDENTIALS_DIR)}
 fetch() {
   local file=$1; shift
@@ -310,6 +345,12 @@ function cwAgentConfig(i: BootstrapInput, p: Paths): string {
                 file_path: p.logFile,
                 log_group_name: i.logGroup,
                 log_stream_name: "{instance_id}",
+                retention_in_days: -1,
+              },
+              {
+                file_path: p.bootstrapLog,
+                log_group_name: i.logGroup,
+                log_stream_name: "{instance_id}-bootstrap",
                 retention_in_days: -1,
               },
             ],
@@ -344,6 +385,84 @@ chown ${owner} ${sh(path)}
 `;
 }
 
+/** Longest pause between two attempts of a bootstrap step (seconds). */
+export const BOOTSTRAP_MAX_BACKOFF = 300;
+
+function bootstrapUnit(p: Paths): string {
+  return `[Unit]
+Description=bucket-replication bootstrap (install Node, fetch the runner bundle and config, enable the schedule)
+Wants=network-online.target
+After=network-online.target
+# Done once: after that the marker exists and the unit is skipped (also at later boots).
+ConditionPathExists=!${p.bootstrapDone}
+# No start limit: however often it fails, systemd keeps restarting it until it has completed.
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+ExecStart=${p.bootstrap}
+Restart=on-failure
+RestartSec=60
+TimeoutStartSec=infinity
+StandardOutput=append:${p.bootstrapLog}
+StandardError=inherit
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function bootstrapScript(i: BootstrapInput, p: Paths, packages: string): string {
+  const oci = i.platform === "oci-compute";
+  const step = (name: string, ref: ArtifactRef, dest: string) =>
+    `retry ${name} fetch_artifact ${sh(dest)} ${sh(ref.sha256)} ${fetchArtifactCommand(i, ref, `${dest}.download`)}`;
+  return `#!/bin/bash
+# ExecStart of ${UNIT}-bootstrap.service (root). Every network step retries with backoff (10 s doubling
+# to ${BOOTSTRAP_MAX_BACKOFF} s) and never gives up: the ${oci ? "instance principal's dynamic group and policy" : "instance role's policy"} may take
+# minutes to exist and propagate, on the first deploy and after every replacement. Idempotent: if it
+# dies anyway, systemd starts it again.
+set -euo pipefail
+log() { printf '{"event":"bucket-replication-bootstrap","topology":"%s","step":"%s","status":"%s"}\\n' ${sh(i.name)} "$1" "$2"; }
+retry() {
+  local step=$1; shift
+  local delay=10 n=0
+  until "$@"; do
+    n=$((n + 1))
+    log "$step" "retry-$n"
+    sleep "$delay"
+    delay=$(( delay * 2 > ${BOOTSTRAP_MAX_BACKOFF} ? ${BOOTSTRAP_MAX_BACKOFF} : delay * 2 ))
+  done
+  log "$step" ok
+}
+# fetch_artifact DEST SHA256 COMMAND...: COMMAND downloads to DEST.download; installed only if the sha256 matches.
+fetch_artifact() {
+  local dest=$1 sum=$2; shift 2
+  rm -f "$dest.download"
+  "$@" && echo "$sum  $dest.download" | sha256sum -c --quiet - && mv -f "$dest.download" "$dest" && chmod 0644 "$dest"
+}
+
+log start ok
+retry packages bash -c ${sh(packages)}
+${
+  oci
+    ? `# The heartbeat (minutes since the last success, or since boot) from now on: the metric stream the
+# stale and silent alarms watch exists even if the rest of this never completes.
+systemctl enable --now ${UNIT}-heartbeat.timer
+systemctl start --no-block ${UNIT}-heartbeat.service`
+    : `# Ship the logs (this bootstrap's included) from now on.
+retry cloudwatch-agent ${sh(p.cwAgentCtl)} -a fetch-config -m ec2 -s -c ${sh(`file:${p.cwAgentConfig}`)}`
+}
+# The bundle and config keys carry their sha256; a changed bundle or config replaces the instance.
+${step("bundle", i.bundle, p.bundle)}
+${step("config", i.config, p.config)}
+systemctl enable --now ${UNIT}.timer
+# First run now rather than at the next calendar event.
+systemctl start --no-block ${UNIT}.service
+touch ${sh(p.bootstrapDone)}
+log done ok
+`;
+}
+
 /** Render the user data and every file it installs. Throws on an unsupported schedule. */
 export function renderBootstrap(i: BootstrapInput): Rendered {
   for (const [k, v] of Object.entries({ name: i.name, region: i.region, bucket: i.artifactsBucket, key: i.bundle.key, config: i.config.key })) {
@@ -357,11 +476,19 @@ export function renderBootstrap(i: BootstrapInput): Rendered {
   if (oci && (!i.namespace || !i.compartmentId)) throw new Error("oci-compute bootstrap needs namespace and compartmentId");
   if (!oci && !i.logGroup) throw new Error("aws-ec2 bootstrap needs logGroup");
 
+  const packages = oci
+    ? `dnf -y module enable nodejs:20 && dnf -y install nodejs
+dnf -y install oraclelinux-developer-release-el9 && dnf -y install python39-oci-cli`
+    : `dnf -y install nodejs20 amazon-cloudwatch-agent
+[ -x /usr/bin/node ] || ln -sf /usr/bin/node-20 /usr/bin/node`;
+
   const files: Rendered["files"] = {
     [p.service]: { content: serviceUnit(i, p, onCalendar), mode: "0644" },
     [p.timer]: { content: timerUnit(i, onCalendar), mode: "0644" },
     [p.run]: { content: runScript(i, p), mode: "0755" },
     [p.fetchCredentials]: { content: fetchCredentialsScript(i, p), mode: "0755" },
+    [p.bootstrap]: { content: bootstrapScript(i, p, packages), mode: "0755" },
+    [p.bootstrapService]: { content: bootstrapUnit(p), mode: "0644" },
   };
   if (oci) {
     const hb = heartbeatUnits(p);
@@ -372,35 +499,21 @@ export function renderBootstrap(i: BootstrapInput): Rendered {
     files[p.cwAgentConfig] = { content: cwAgentConfig(i, p) + "\n", mode: "0644" };
   }
 
-  const packages = oci
-    ? `dnf -y module enable nodejs:20 && dnf -y install nodejs
-dnf -y install oraclelinux-developer-release-el9 && dnf -y install python39-oci-cli`
-    : `dnf -y install nodejs20 amazon-cloudwatch-agent
-[ -x /usr/bin/node ] || ln -sf /usr/bin/node-20 /usr/bin/node`;
-
+  // No network step here: everything that can fail for a while (packages, the instance identity's
+  // policy) is in the bootstrap unit, which retries until it completes.
   const userData = `#!/bin/bash
 # bucket-replication runner bootstrap (${i.platform}, topology ${i.name}). Generated; no secrets in here.
-# Installs Node, fetches the runner bundle and its config from the artifacts bucket through the
-# ${oci ? "instance principal" : "instance role"}, verifies their sha256, and installs the systemd timer + service.
+# Writes the runner's systemd units and scripts, then starts ${UNIT}-bootstrap.service, which installs
+# Node, fetches the runner bundle and its config from the artifacts bucket through the
+# ${oci ? "instance principal" : "instance role"}, verifies their sha256 and enables the schedule, retrying until it has.
 set -euo pipefail
-exec > >(tee -a /var/log/${UNIT}-bootstrap.log) 2>&1
+exec > >(tee -a ${sh(p.bootstrapLog)}) 2>&1
 
-retry() { local n=0; until "$@"; do n=$((n + 1)); [ "$n" -ge 30 ] && return 1; sleep 10; done; }
-
-retry bash -c ${sh(packages)}
 getent group ${SERVICE_USER} >/dev/null || groupadd --system ${SERVICE_USER}
 getent passwd ${SERVICE_USER} >/dev/null || useradd --system --gid ${SERVICE_USER} --home-dir ${sh(p.stateDir)} --shell /sbin/nologin ${SERVICE_USER}
 install -d -m 0755 ${sh(p.home)} ${sh(p.bin)} "$(dirname ${sh(p.config)})"
 install -d -m 0750 -o ${SERVICE_USER} -g ${SERVICE_USER} ${sh(p.logDir)}
 install -d -m 0700 -o ${SERVICE_USER} -g ${SERVICE_USER} ${sh(p.stateDir)}
-
-# The bundle and config keys carry their sha256; a changed bundle or config replaces the instance.
-retry ${fetchArtifactCommand(i, i.bundle, `${p.bundle}.download`)}
-echo ${sh(`${i.bundle.sha256}  ${p.bundle}.download`)} | sha256sum -c -
-mv -f ${sh(`${p.bundle}.download`)} ${sh(p.bundle)} && chmod 0644 ${sh(p.bundle)}
-retry ${fetchArtifactCommand(i, i.config, `${p.config}.download`)}
-echo ${sh(`${i.config.sha256}  ${p.config}.download`)} | sha256sum -c -
-mv -f ${sh(`${p.config}.download`)} ${sh(p.config)} && chmod 0644 ${sh(p.config)}
 
 ${Object.entries(files)
   .map(([path, f]) => heredoc(path, f.content, f.mode))
@@ -416,16 +529,10 @@ ${p.logFile} {
 }
 BUCKET_REPLICATION_EOF
 
-${
-  oci
-    ? "# Logs: the Oracle Cloud Agent's Custom Logs Monitoring plugin tails the runner log (unified agent configuration)."
-    : `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${p.cwAgentConfig}`
-}
-systemctl daemon-reload
-systemctl enable --now ${UNIT}.timer${oci ? ` ${UNIT}-heartbeat.timer` : ""}
-# First run now rather than at the next calendar event.
-systemctl start --no-block ${UNIT}.service
-echo "bucket-replication bootstrap done"
+${oci ? "# Logs: the Oracle Cloud Agent's Custom Logs Monitoring plugin tails the runner and bootstrap logs (unified agent configuration).\n" : ""}systemctl daemon-reload
+systemctl enable ${UNIT}-bootstrap.service
+systemctl start --no-block ${UNIT}-bootstrap.service
+echo "bucket-replication: ${UNIT}-bootstrap.service started"
 `;
   return { userData, files, paths: p, onCalendar };
 }

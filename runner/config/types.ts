@@ -63,6 +63,10 @@ export interface RunnerConfig {
   /** Multipart part size (default 8 MiB, grown to stay under 10,000 parts). Memory per large
    *  transfer is about partSize × 4 parts in flight. */
   partSizeMiB?: number;
+  /** Server-side copies (same endpoint and credentials) of objects larger than this use a multipart
+   *  copy (UploadPartCopy) instead of one CopyObject (default 5120 = 5 GiB, CopyObject's limit;
+   *  5–5120). Lower it for servers whose CopyObject limit is lower. */
+  multipartCopyThresholdMiB?: number;
   /** Per-request timeout: a request with no progress for this long is aborted and retried (default 120). */
   requestTimeoutSeconds?: number;
 }

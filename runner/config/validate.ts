@@ -32,6 +32,7 @@ const TOP_KEYS = [
   "retries",
   "multipartThresholdMiB",
   "partSizeMiB",
+  "multipartCopyThresholdMiB",
   "requestTimeoutSeconds",
 ];
 const ENDPOINT_KEYS = ["endpoint", "region", "forcePathStyle", "credentials", "insecure"];
@@ -442,6 +443,9 @@ export function validateConfig(raw: unknown): RunnerConfig {
   if (mt !== undefined) cfg.multipartThresholdMiB = mt;
   const ps = num(o.partSizeMiB, "partSizeMiB", { min: 5, max: 5 * 1024 });
   if (ps !== undefined) cfg.partSizeMiB = ps;
+  // CopyObject copies at most 5 GiB; an UploadPartCopy part must be at least 5 MiB (but the last).
+  const mct = num(o.multipartCopyThresholdMiB, "multipartCopyThresholdMiB", { min: 5, max: 5 * 1024 });
+  if (mct !== undefined) cfg.multipartCopyThresholdMiB = mct;
   const rt = num(o.requestTimeoutSeconds, "requestTimeoutSeconds", { min: 0, minExclusive: true });
   if (rt !== undefined) cfg.requestTimeoutSeconds = rt;
   checkOverlaps(cfg);

@@ -272,6 +272,8 @@ export interface TransferOptions {
   multipartThreshold: number;
   partSize: number;
   partsInFlight: number;
+  /** Server-side copies of objects larger than this use UploadPartCopy (default 5 GiB, CopyObject's limit). */
+  multipartCopyThreshold?: number;
   /** Called with streamed byte increments (progress). */
   onBytes?: (n: number) => void;
 }
@@ -357,6 +359,9 @@ export function rcloneMetadata(existing: Record<string, string> | undefined, las
 }
 
 const FIVE_GIB = 5 * 1024 ** 3;
+/** Part size floor of a multipart copy: parts are copied by the server, so larger parts only save
+ *  requests (lowered to the copy threshold when that is configured lower). */
+const COPY_PART_MIN = 64 * 1024 ** 2;
 
 /** Copy one object. Same server and keys: server-side; otherwise GET streamed into PUT/multipart. */
 export async function transferObject(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
@@ -366,7 +371,8 @@ export async function transferObject(src: Location, srcKey: string, listed: Entr
 
 async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
   const c = dst.ep.bucketClient(dst.bucket);
-  if (listed.size <= FIVE_GIB) {
+  const copyThreshold = Math.min(opts.multipartCopyThreshold ?? FIVE_GIB, FIVE_GIB);
+  if (listed.size <= copyThreshold) {
     const r = await c.send(
       new CopyObjectCommand({
         Bucket: dst.bucket,
@@ -380,11 +386,11 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     const dstEtag = stripEtag(r.CopyObjectResult?.ETag);
     return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
   }
-  // Above 5 GiB: multipart copy. One HEAD for the headers (rare: only objects this large).
+  // Above 5 GiB (or multipartCopyThresholdMiB): multipart copy. One HEAD for the headers (rare: only objects this large).
   // Through the source bucket's client: a cached client must only ever address its own bucket.
   const head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
   const size = head.ContentLength ?? listed.size;
-  const partSize = Math.max(opts.partSize, 64 * 1024 ** 2, Math.ceil(size / 9000));
+  const partSize = Math.max(opts.partSize, Math.min(COPY_PART_MIN, copyThreshold), Math.ceil(size / 9000));
   const mpu = await c.send(
     new CreateMultipartUploadCommand({
       Bucket: dst.bucket,
@@ -402,27 +408,36 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     const parts: { PartNumber: number; ETag: string }[] = [];
     const n = Math.ceil(size / partSize);
     let next = 0;
+    // The first failed part stops the others from starting new parts, and the upload is aborted
+    // only after every part in flight has settled (a part finishing after the abort would be left
+    // behind, still stored and billed, on some servers).
+    let failed: { e: unknown } | undefined;
     const worker = async () => {
-      while (next < n) {
+      while (next < n && !failed) {
         const i = next++;
         const start = i * partSize;
         const end = Math.min(size, start + partSize) - 1;
-        const r = await c.send(
-          new UploadPartCopyCommand({
-            Bucket: dst.bucket,
-            Key: dstKey,
-            UploadId: mpu.UploadId,
-            PartNumber: i + 1,
-            CopySource: encodeCopySource(src.bucket, srcKey),
-            CopySourceRange: `bytes=${start}-${end}`,
-            CopySourceIfMatch: head.ETag,
-          }),
-        );
-        parts[i] = { PartNumber: i + 1, ETag: r.CopyPartResult!.ETag! };
-        opts.onBytes?.(end - start + 1);
+        try {
+          const r = await c.send(
+            new UploadPartCopyCommand({
+              Bucket: dst.bucket,
+              Key: dstKey,
+              UploadId: mpu.UploadId,
+              PartNumber: i + 1,
+              CopySource: encodeCopySource(src.bucket, srcKey),
+              CopySourceRange: `bytes=${start}-${end}`,
+              CopySourceIfMatch: head.ETag,
+            }),
+          );
+          parts[i] = { PartNumber: i + 1, ETag: r.CopyPartResult!.ETag! };
+          opts.onBytes?.(end - start + 1);
+        } catch (e) {
+          failed ??= { e };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.partsInFlight, n) }, worker));
+    if (failed) throw failed.e;
     const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
     return { srcSize: size, srcEtag: stripEtag(head.ETag), srcMtime: head.LastModified?.getTime() ?? listed.mtime, dstSize: size, dstEtag: stripEtag(done.ETag), bytes: 0, method: "multipart-copy" };
   } catch (e) {

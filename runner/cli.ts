@@ -190,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
     resync: args.resync,
     force: args.force,
     transfers: cfg.transfers ?? 16,
-    attempts: cfg.retries ?? 4,
+    attempts: cfg.retries ?? 6,
     lockTtlMs: (cfg.lockTtlSeconds ?? 900) * 1000,
     transfer: {
       multipartThreshold: (cfg.multipartThresholdMiB ?? 64) * 1024 * 1024,

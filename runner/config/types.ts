@@ -56,7 +56,7 @@ export interface RunnerConfig {
    *  (default 900; refreshed every third of it while the run is alive). */
   lockTtlSeconds?: number;
   /** Attempts per object transfer/delete on retryable errors (5xx, throttling, resets, timeouts),
-   *  on top of the SDK's own retries (default 4). */
+   *  on top of the SDK's own retries (default 6). */
   retries?: number;
   /** Objects at least this large are streamed through a multipart upload (default 64 MiB). */
   multipartThresholdMiB?: number;

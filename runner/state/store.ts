@@ -202,7 +202,13 @@ async function readObject(loc: Location, key: string): Promise<Buffer | undefine
   }
 }
 
+function isAuthCode(code: string): boolean {
+  return code === "AccessDenied" || code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch";
+}
+
 export class BucketStateStore implements StateStore {
+  /** Whether to try If-None-Match: * when creating a lock (turned off when the server rejects it). */
+  private conditionalPut = true;
   constructor(private readonly loc: Location) {}
   get description(): string {
     return `state bucket ${this.loc.ep.name}/${this.loc.bucket}/${this.loc.prefix}`;
@@ -228,15 +234,44 @@ export class BucketStateStore implements StateStore {
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
     const key = this.key(job, "lock");
-    const existing = await readObject(this.loc, key);
-    if (existing) {
-      const info = parseLock(existing.toString("utf8"));
-      if (info && !isStale(info)) throw new LockedError(job, info);
-    }
     let info = newInfo(ttlMs);
-    const put = () => this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify(info), ContentType: "application/json" }));
-    await put();
-    // Read back after a short pause: if another runner raced us, only one token survives.
+    const put = (ifNoneMatch?: boolean) =>
+      this.loc.ep.client.send(
+        new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify(info), ContentType: "application/json", ...(ifNoneMatch ? { IfNoneMatch: "*" } : {}) }),
+      );
+    for (let attempt = 1; ; attempt++) {
+      const existing = await readObject(this.loc, key);
+      const cur = existing && parseLock(existing.toString("utf8"));
+      // Our own conditional PUT landed but its answer was lost, and the SDK's retry got 412.
+      if (cur && cur.token === info.token) break;
+      if (cur && !isStale(cur)) throw new LockedError(job, cur);
+      if (existing || !this.conditionalPut) {
+        await put(); // taking over a stale lock, or the server has no conditional PUT
+        break;
+      }
+      // No lock yet: create it only if it still does not exist (If-None-Match: *, a real
+      // compare-and-swap on AWS S3 and the servers that support conditional writes).
+      try {
+        await put(true);
+        break;
+      } catch (e) {
+        const code = errorCode(e);
+        const status = httpStatus(e);
+        if (code === "PreconditionFailed" || code === "ConditionalRequestConflict" || status === 412 || status === 409) {
+          // Another runner created the lock between our read and our write: read it again.
+          if (attempt >= 3) throw new Error(`cannot take the lock ${key}: it keeps changing`);
+          continue;
+        }
+        if (code === "NotImplemented" || status === 501 || ((status === 400 || status === 405) && !isAuthCode(code))) {
+          this.conditionalPut = false; // unsupported here: plain PUT, the read-back below decides
+          await put();
+          break;
+        }
+        throw e;
+      }
+    }
+    // Read back after a short pause: if another runner raced us (servers that ignore or lack the
+    // conditional PUT, or a stale lock taken over by two), only one token survives.
     await new Promise((r) => setTimeout(r, 250));
     const back = await readObject(this.loc, key);
     const cur = back && parseLock(back.toString("utf8"));

@@ -23,7 +23,7 @@ const proxies: Record<string, Proxy> = {};
 const via: Record<string, S3Client> = {};
 
 beforeAll(async () => {
-  env = await startEnv({ a: ["bi", "bi-ctl", "cp", "cp-ctl"], b: ["bi", "bi-ctl", "cp", "cp-ctl", "state"] });
+  env = await startEnv({ a: ["bi", "bi-ctl", "cp", "cp-ctl", "lk"], b: ["bi", "bi-ctl", "cp", "cp-ctl", "lk", "state"] });
   for (const [n, s] of Object.entries(env.sites)) {
     proxies[n] = await startProxy({ target: s.endpoint, awsMultipartEtags: true });
     via[n] = new S3Client({
@@ -192,4 +192,65 @@ describe("ETag pair journal", () => {
       expect(r3.s.requests).toMatchObject({ GET: 0, PUT: 0, MPU_CREATE: 0 });
     }, 180_000);
   }
+});
+
+// The bucket lock (state in a bucket) creates the lock object with If-None-Match: * (a real
+// compare-and-swap where the server supports conditional writes; s3rver ignores the header), then
+// reads it back after 250 ms as before. Answers of servers with and without conditional PUTs,
+// injected on the lock PUT by the proxy.
+describe("bucket lock: conditional create", () => {
+  const lockCfg = (name: string) => config(name, "copy", "lk", { endpoint: "b", bucket: "state", prefix: "locks/" });
+  beforeAll(async () => {
+    await put(env.clients.a, "lk", "one.txt", "one");
+  });
+  const lockPuts = () => proxies.b.log().filter((l) => l.kind === "PUT" && l.key.endsWith(".lock"));
+
+  it("412 (another runner created the lock first, then released it): reads again and takes it", async () => {
+    const p = await startProxy({ target: env.sites.b.endpoint, record: true });
+    const old = proxies.b;
+    proxies.b = p;
+    try {
+      p.setFaults([{ kinds: "PUT", key: /\.lock$/, first: 1, fault: { type: "status", status: 412, code: "PreconditionFailed" } }]);
+      const r = await run(lockCfg("lk412"));
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(lockPuts().map((l) => l.status)).toEqual([412, 200]);
+      // 412 after the server DID write our lock (a retried request whose first answer was lost):
+      // the lock is ours, not "locked by ourselves".
+      p.reset();
+      p.setFaults([{ kinds: "PUT", key: /\.lock$/, first: 1, fault: { type: "status", status: 412, code: "PreconditionFailed", forward: true } }]);
+      const r2 = await run(lockCfg("lk412b"));
+      expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+      expect(lockPuts().map((l) => l.status)).toEqual([412]);
+    } finally {
+      proxies.b = old;
+      await p.stop();
+    }
+  });
+
+  it("a server without conditional PUTs (501 NotImplemented / 400): falls back to a plain PUT and the read-back", async () => {
+    const p = await startProxy({ target: env.sites.b.endpoint, record: true });
+    const old = proxies.b;
+    proxies.b = p;
+    try {
+      for (const [status, code] of [[501, "NotImplemented"], [400, "InvalidArgument"]] as const) {
+        p.reset();
+        p.setFaults([{ kinds: "PUT", key: /\.lock$/, first: 1, fault: { type: "status", status, code } }]);
+        const r = await run(lockCfg(`lk${status}`));
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(lockPuts().map((l) => l.status)).toEqual([status, 200]);
+      }
+    } finally {
+      proxies.b = old;
+      await p.stop();
+    }
+  });
+
+  it("a live lock held by another run: exit 1, locked, nothing copied", async () => {
+    const lock = { pid: 1, host: "other-host", token: "t", started: new Date().toISOString(), expires: Date.now() + 600_000 };
+    await put(env.clients.b, "state", "locks/lklive.lock", JSON.stringify(lock));
+    const r = await run(lockCfg("lklive"));
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).toMatch(/locked by pid 1 on other-host/);
+    expect(r.s).toMatchObject({ copied: 0 });
+  });
 });

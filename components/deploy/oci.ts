@@ -24,6 +24,12 @@ import {
 } from "./core.js";
 import type { RunnerDeployment } from "./index.js";
 
+/** How long an OCI absence alarm keeps reporting a silent stream before Monitoring forgets it and
+ *  resets the alarm (the absence detection period; the default is 2 h, the maximum 3 days). Absence
+ *  itself is detected over the query interval ([5m]); this window only decides how long a dead runner
+ *  keeps the alarm firing, so it is the maximum. */
+export const OCI_ABSENCE_WINDOW = "72h";
+
 /** OCI Logging retention: 30-day steps, 30..180. */
 export function ociRetentionDays(days: number): number {
   return Math.min(180, Math.max(30, Math.ceil(days / 30) * 30));
@@ -108,10 +114,19 @@ export function deployOciRunner(core: Core): RunnerDeployment {
 
   // ---- network
   let subnetId: pulumi.Input<string>;
+  let vcnId: pulumi.Input<string>;
+  // Egress the runner's VNIC needs, as network security group rules (attached on both paths; on an
+  // existing subnet they are the only rules the component controls).
+  const nsgEgress: { destination: pulumi.Input<string>; destinationType: string; port: number; what: string; key: string }[] = [];
   const network = spec.network;
   if (network && "subnetIds" in network) {
     if (!network.subnetIds.length) throw new pulumi.ResourceError("runner.network.subnetIds must list at least one private subnet", ctx.parent);
     subnetId = network.subnetIds[0];
+    vcnId = oci.core.getSubnetOutput({ subnetId: network.subnetIds[0] }, { parent: ctx.parent }).vcnId;
+    // Routing is the subnet owner's (service gateway and/or NAT): allow the ports to any address.
+    for (const port of [443, ...extraPorts]) {
+      nsgEgress.push({ destination: "0.0.0.0/0", destinationType: "CIDR_BLOCK", port, what: port === 443 ? "HTTPS to object storage and OCI services" : `endpoint port ${port}`, key: `any-${port}` });
+    }
   } else {
     const cidr = network?.cidr ?? "10.43.0.0/16";
     let blocks: { public: string; private: string };
@@ -121,6 +136,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
       throw new pulumi.ResourceError((e as Error).message, ctx.parent);
     }
     const vcn = new oci.core.Vcn(`${n}-vcn`, { compartmentId, cidrBlocks: [cidr], displayName: n }, o);
+    vcnId = vcn.id;
     const services = oci.core.getServicesOutput({
       filters: [{ name: "name", values: ["All .* Services In Oracle Services Network"], regex: true }],
     }, { parent: ctx.parent });
@@ -142,9 +158,11 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     const egress: oci.types.input.Core.SecurityListEgressSecurityRule[] = [
       { destination: service.cidrBlock, destinationType: "SERVICE_CIDR_BLOCK", protocol: "6", tcpOptions: { min: 443, max: 443 }, description: "HTTPS to OCI services" },
     ];
+    nsgEgress.push({ destination: service.cidrBlock, destinationType: "SERVICE_CIDR_BLOCK", port: 443, what: "HTTPS to OCI services", key: "osn-443" });
     if (needsNat) {
       for (const port of [443, ...extraPorts]) {
         egress.push({ destination: "0.0.0.0/0", destinationType: "CIDR_BLOCK", protocol: "6", tcpOptions: { min: port, max: port }, description: `HTTPS/endpoint port ${port}` });
+        nsgEgress.push({ destination: "0.0.0.0/0", destinationType: "CIDR_BLOCK", port, what: `HTTPS/endpoint port ${port}`, key: `any-${port}` });
       }
     }
     const sl = new oci.core.SecurityList(`${n}-private-sl`, {
@@ -166,6 +184,23 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     }, o);
     subnetId = subnet.id;
   }
+  // No ingress rule at all; egress only to the ports above. (OCI allows a packet if any rule of the
+  // subnet's security lists or of the VNIC's NSGs allows it: on an existing subnet, the NSG adds what
+  // the runner needs but cannot take away what the subnet's own security lists already allow.)
+  const nsg = new oci.core.NetworkSecurityGroup(`${n}-nsg`, { compartmentId, vcnId, displayName: `${n}`, freeformTags: { "bucket-replication": ctx.name } }, o);
+  const nsgRules = nsgEgress.map(
+    (r) =>
+      new oci.core.NetworkSecurityGroupSecurityRule(`${n}-nsg-${r.key}`, {
+        networkSecurityGroupId: nsg.id,
+        direction: "EGRESS",
+        protocol: "6",
+        destination: r.destination,
+        destinationType: r.destinationType,
+        stateless: false,
+        tcpOptions: { destinationPortRange: { min: r.port, max: r.port } },
+        description: r.what,
+      }, o),
+  );
 
   // ---- bundle + config objects
   const bundleKey = `runner/${core.bundle.sha256}/runner.mjs`;
@@ -220,7 +255,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     shape,
     shapeConfig: shape.endsWith(".Flex") ? { ocpus: spec.ocpus ?? 1, memoryInGbs: spec.memoryInGbs ?? 8 } : undefined,
     sourceDetails: { sourceType: "image", sourceId: image, bootVolumeSizeInGbs: "50" },
-    createVnicDetails: { subnetId, assignPublicIp: "false", displayName: `${n}-vnic` },
+    createVnicDetails: { subnetId, assignPublicIp: "false", displayName: `${n}-vnic`, nsgIds: [nsg.id] },
     metadata: { user_data: userData.apply((u) => Buffer.from(u).toString("base64")) },
     instanceOptions: { areLegacyImdsEndpointsDisabled: true },
     isPvEncryptionInTransitEnabled: true,
@@ -236,7 +271,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     // must replace the VM. Delete first, so two runners never overlap.
     replaceOnChanges: ["metadata"],
     deleteBeforeReplace: true,
-    dependsOn: [bundleObject, configObject],
+    dependsOn: [bundleObject, configObject, ...nsgRules],
   });
 
   // ---- instance principal: exactly this instance
@@ -270,11 +305,11 @@ export function deployOciRunner(core: Core): RunnerDeployment {
   new oci.logging.UnifiedAgentConfiguration(`${n}-agent`, {
     compartmentId,
     displayName: dnsName(`${n}-agent`),
-    description: `bucket-replication runner (${ctx.name}): ship ${paths().logFile}`,
+    description: `bucket-replication runner (${ctx.name}): ship ${paths().logFile} and ${paths().bootstrapLog}`,
     isEnabled: true,
     serviceConfiguration: {
       configurationType: "LOGGING",
-      sources: [{ sourceType: "LOG_TAIL", name: "runner", paths: [paths().logFile], parser: { parserType: "NONE" } }],
+      sources: [{ sourceType: "LOG_TAIL", name: "runner", paths: [paths().logFile, paths().bootstrapLog], parser: { parserType: "NONE" } }],
       destination: { logObjectId: log.id },
     },
     groupAssociation: { groupLists: [dg.id] },
@@ -308,7 +343,15 @@ export function deployOciRunner(core: Core): RunnerDeployment {
     `bucket-replication runner (${ctx.name}): no successful run within 3 schedule periods (${staleMinutes} min, schedule "${core.schedule}")`,
     "CRITICAL",
   );
-  alarm("silent", `minutes_since_success[5m]${dim}.groupBy(topology).absent()`, `bucket-replication runner (${ctx.name}): the runner VM stopped reporting`, "CRITICAL");
+  // The heartbeat starts as soon as the bootstrap has the OCI CLI (before the artifacts are fetched),
+  // so this stream exists even when the bootstrap never completes; absence is detected over [5m] and
+  // keeps firing for OCI_ABSENCE_WINDOW.
+  alarm(
+    "silent",
+    `minutes_since_success[5m]${dim}.groupBy(topology).absent(${OCI_ABSENCE_WINDOW})`,
+    `bucket-replication runner (${ctx.name}): the runner VM stopped reporting (no heartbeat for 5 minutes)`,
+    "CRITICAL",
+  );
 
   return { instanceId: instance.id, logGroup: log.id, edges: core.edges, natGateway: needsNat };
 }

@@ -180,7 +180,7 @@ done
 [ "$n" -le ${FAILURES} ] && { echo "NotAuthorizedOrNotFound" >&2; exit 1; }
 [ "$n" -eq ${FAILURES + 1} ] && { echo corrupt > "$dest"; exit 0; }
 cp ${JSON.stringify(store)}/"$key" "$dest"`;
-      const cli =
+      const cli: Record<string, string> =
         platform === "oci-compute"
           ? { oci: fetchBody("--name", "--file") }
           : {

@@ -2,6 +2,7 @@
 // resource the component registers is captured with its resolved inputs and checked: no public IP
 // for the runner, private subnet, IMDSv2, exact-bucket policies, no secret in user data or the
 // uploaded config, the schedule in the installed timer, the config accepted by validateConfig.
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,8 @@ pulumi.runtime.setMocks(
           return { names: ["us-east-1a", "us-east-1b"], zoneIds: [] };
         case "aws:ec2/getSubnet:getSubnet":
           return { id: args.inputs.id, vpcId: "vpc-existing" };
+        case "oci:Core/getSubnet:getSubnet":
+          return { id: args.inputs.subnetId, subnetId: args.inputs.subnetId, vcnId: "ocid1.vcn.oc1..existing" };
         case "oci:Core/getImages:getImages":
           return { images: [{ id: "ocid1.image.oc1..ol9" }] };
         case "oci:Core/getServices:getServices":
@@ -139,9 +142,9 @@ async function settle(): Promise<void> {
   }
 }
 
-async function deploy(name: string, args: ReplicationTopologyArgs, plan: ReplicationPlan) {
+async function deploy(name: string, args: ReplicationTopologyArgs, plan: ReplicationPlan, bundle = bundlePath) {
   const start = resources.length;
-  args.runner = { ...args.runner!, bundlePath, tenancyId: "ocid1.tenancy.oc1..t" };
+  args.runner = { ...args.runner!, bundlePath: bundle, tenancyId: "ocid1.tenancy.oc1..t" };
   const parent = new Parent(name);
   const d = deployRunner({ parent, name, args, plan }, {});
   if (!d) throw new Error("no deployment");
@@ -230,8 +233,62 @@ describe("runner on oci-compute: OCI↔OCI bidirectional", () => {
     expect(cfg.state).toMatchObject({ bucket: "bidi-runner-artifacts", prefix: "state/" });
     // alarms to a (created) topic, logs shipped by the unified agent
     expect(of("oci:Monitoring/alarm:Alarm").map((a) => a.name).sort()).toEqual(["bidi-runner-failed", "bidi-runner-silent", "bidi-runner-stale"]);
-    expect(of("oci:Monitoring/alarm:Alarm").find((a) => a.name.endsWith("stale"))!.inputs.query).toContain("> 30");
-    expect(of("oci:Logging/unifiedAgentConfiguration:UnifiedAgentConfiguration")).toHaveLength(1);
+    const alarms = Object.fromEntries(of("oci:Monitoring/alarm:Alarm").map((a) => [a.name.replace("bidi-runner-", ""), a.inputs]));
+    expect(alarms.failed.query).toBe('run_failed[5m]{topology = "bidi"}.sum() > 0');
+    expect(alarms.stale.query).toBe('minutes_since_success[5m]{topology = "bidi"}.max() > 30');
+    // absence over 5 minutes, with an explicit detection window (OCI's maximum; the default is 2 h)
+    expect(alarms.silent.query).toBe('minutes_since_success[5m]{topology = "bidi"}.groupBy(topology).absent(72h)');
+    expect(Object.values(alarms).every((a: any) => a.destinations[0] === "ocid1.onstopic.oc1..created")).toBe(true);
+    const [agent] = of("oci:Logging/unifiedAgentConfiguration:UnifiedAgentConfiguration");
+    expect(agent.inputs.serviceConfiguration.sources[0].paths).toEqual(["/var/log/bucket-replication/runner.log", "/var/log/bucket-replication-bootstrap.log"]);
+    // the VNIC is in a network security group: egress 443 only (OSN, and anywhere through the NAT), no ingress
+    const [nsg] = of("oci:Core/networkSecurityGroup:NetworkSecurityGroup");
+    expect(nsg.inputs.vcnId).toBe("ocid1.bidi-runner-vcn");
+    expect(instance.inputs.createVnicDetails.nsgIds).toEqual(["ocid1.bidi-runner-nsg"]);
+    const rules = of("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule");
+    expect(rules.map((r) => [r.inputs.direction, r.inputs.destinationType, r.inputs.destination, r.inputs.tcpOptions.destinationPortRange.min, r.inputs.tcpOptions.destinationPortRange.max]).sort()).toEqual([
+      ["EGRESS", "CIDR_BLOCK", "0.0.0.0/0", 443, 443],
+      ["EGRESS", "SERVICE_CIDR_BLOCK", "all-lhr-services-in-oracle-services-network", 443, 443],
+    ]);
+    expect(rules.every((r) => r.inputs.networkSecurityGroupId === "ocid1.bidi-runner-nsg" && r.inputs.protocol === "6")).toBe(true);
+    // replacement: a new bundle or config (in the user data) replaces the VM, the old one first
+    const instanceOpts = optsOf("oci:Core/instance:Instance", "bidi-runner-instance");
+    expect(instanceOpts.replaceOnChanges).toEqual(["metadata"]);
+    expect(instanceOpts.deleteBeforeReplace).toBe(true);
+    // the dynamic group names exactly this instance; the bootstrap retries until it is in effect
+    expect(userData).toContain("systemctl start --no-block bucket-replication-bootstrap.service");
+  });
+
+  it("on an existing subnet: no network resources, the VNIC gets an NSG with egress to 443 and the endpoints' ports only", async () => {
+    const args: ReplicationTopologyArgs = {
+      buckets: {
+        london: { provider: "oci", bucket: "nsg-london", region: "uk-london-1", namespace: "ns1", compartmentId: "ocid1.compartment.oc1..lon" },
+        c: { provider: "s3", bucket: "nsg-c", endpoint: "https://sos-ch-gva-2.exo.io:8443", region: "ch-gva-2", credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET } },
+      },
+      links: [{ kind: "one-to-one", from: "c", to: "london" }],
+      runner: { platform: "oci-compute", region: "uk-london-1", compartmentId: "ocid1.compartment.oc1..lon", network: { subnetIds: ["ocid1.subnet.oc1..existing"] } },
+    };
+    const plan: ReplicationPlan = {
+      edges: [{ from: "c", to: "london", link: 0, mechanism: "runner", reason: "cross-provider", kind: "one-to-one", deletes: false, sourcePrefix: "", targetPrefix: "" }],
+    };
+    const { of } = await deploy("nsg", args, plan);
+    for (const t of ["vcn:Vcn", "subnet:Subnet", "securityList:SecurityList", "serviceGateway:ServiceGateway", "natGateway:NatGateway", "routeTable:RouteTable"]) {
+      expect(of(`oci:Core/${t}`), t).toHaveLength(0);
+    }
+    const [instance] = of("oci:Core/instance:Instance");
+    expect(instance.inputs.createVnicDetails).toMatchObject({ subnetId: "ocid1.subnet.oc1..existing", assignPublicIp: "false", nsgIds: ["ocid1.nsg-runner-nsg"] });
+    const [nsg] = of("oci:Core/networkSecurityGroup:NetworkSecurityGroup");
+    expect(nsg.inputs).toMatchObject({ vcnId: "ocid1.vcn.oc1..existing", compartmentId: "ocid1.compartment.oc1..lon" });
+    const rules = of("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule");
+    expect(rules.map((r) => r.inputs.direction)).toEqual(["EGRESS", "EGRESS"]);
+    expect(rules.map((r) => [r.inputs.destination, r.inputs.tcpOptions.destinationPortRange]).sort((a, b) => a[1].min - b[1].min)).toEqual([
+      ["0.0.0.0/0", { min: 443, max: 443 }],
+      ["0.0.0.0/0", { min: 8443, max: 8443 }],
+    ]);
+    expect(rules.some((r) => r.inputs.source !== undefined || r.inputs.direction === "INGRESS")).toBe(false);
+    // the NSG rules exist before the VM boots
+    const deps = (optsOf("oci:Core/instance:Instance", "nsg-runner-instance").dependsOn as pulumi.Resource[]).map((d) => (d as any).__name);
+    expect(deps).toEqual(expect.arrayContaining(rules.map((r) => r.name)));
   });
 
   it("keeps the Customer Secret Key a secret in the state, and everything derived from it", async () => {
@@ -312,7 +369,21 @@ describe.each(["aws-ec2", "oci-compute"] as const)("runner on %s: AWS→OCI fan-
       expect(stale.inputs.treatMissingData).toBe("breaching");
       expect(stale.inputs.period).toBe(3 * 3600);
       expect(stale.inputs.alarmActions).toEqual(["arn:aws:sns:us-east-1:123456789012:ops"]);
-      expect(of("aws:cloudwatch/logMetricFilter:LogMetricFilter")).toHaveLength(2);
+      const failed = of("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === `${name}-runner-failed`)!;
+      expect(failed.inputs).toMatchObject({
+        namespace: "bucket_replication",
+        metricName: "RunFailed",
+        dimensions: { Topology: name },
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        alarmActions: ["arn:aws:sns:us-east-1:123456789012:ops"],
+      });
+      const filters = of("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+      expect(filters).toHaveLength(2);
+      // RunFailed counts the failed-run line (also written when the credentials fetch fails)
+      expect(filters.find((f) => f.inputs.metricTransformation.name === "RunFailed")!.inputs.pattern).toBe('{ $.event = "bucket-replication-run" && $.status = "failed" }');
+      expect(optsOf("aws:ec2/instance:Instance", `${name}-runner-instance`).deleteBeforeReplace).toBe(true);
       userData = instance.inputs.userData;
       config = of("aws:s3/bucketObjectv2:BucketObjectv2").find((o) => String(o.inputs.key).startsWith("config/"))!.inputs.content;
       expect(userData).toContain("aws secretsmanager get-secret-value");
@@ -343,6 +414,45 @@ describe.each(["aws-ec2", "oci-compute"] as const)("runner on %s: AWS→OCI fan-
     // and where it is stored, it is a Pulumi secret (the OCI key on both platforms: additionalSecretOutputs)
     checkNoPlainSecret(mine);
     expect(optsOf("oci:Identity/customerSecretKey:CustomerSecretKey", `${name}-runner-oci-key`).additionalSecretOutputs).toEqual(["key"]);
+  });
+});
+
+describe.each(["aws-ec2", "oci-compute"] as const)("runner on %s: a new bundle rolls out", (platform) => {
+  it("changes the bundle object key and the user data (so the instance is replaced)", async () => {
+    const render = async (tag: string, content: string) => {
+      const dir = mkdtempSync(join(tmpdir(), "bundle-"));
+      const path = join(dir, "runner.mjs");
+      writeFileSync(path, content);
+      const { args, plan } = awsToOciFanOut(platform);
+      const { of } = await deploy(`roll-${platform}-${tag}`, args, plan, path);
+      if (platform === "aws-ec2") {
+        const obj = of("aws:s3/bucketObjectv2:BucketObjectv2").find((o) => String(o.inputs.key).startsWith("runner/"))!;
+        return { key: obj.inputs.key as string, source: obj.inputs.source.path as string, userData: of("aws:ec2/instance:Instance")[0].inputs.userData as string };
+      }
+      const obj = of("oci:ObjectStorage/storageObject:StorageObject").find((o) => String(o.inputs.object).startsWith("runner/"))!;
+      return {
+        key: obj.inputs.object as string,
+        source: obj.inputs.source as string,
+        userData: Buffer.from(of("oci:Core/instance:Instance")[0].inputs.metadata.user_data, "base64").toString(),
+      };
+    };
+    const v1 = await render("v1", "console.log('runner v1');\n");
+    const v2 = await render("v2", "console.log('runner v2');\n");
+    const sha = (c: string) => createHash("sha256").update(c).digest("hex");
+    expect(v1.key).toBe(`runner/${sha("console.log('runner v1');\n")}/runner.mjs`);
+    expect(v2.key).toBe(`runner/${sha("console.log('runner v2');\n")}/runner.mjs`);
+    expect(v1.source).not.toBe(v2.source);
+    // the user data names the new key and checksum (the names of the two test stacks differ, so compare the bundle lines)
+    const bundleLine = (u: string) => u.split("\n").find((l) => l.startsWith("retry bundle "))!;
+    expect(bundleLine(v1.userData)).toContain(v1.key);
+    expect(bundleLine(v2.userData)).toContain(v2.key);
+    expect(bundleLine(v1.userData)).not.toBe(bundleLine(v2.userData));
+    // and a change of user data replaces the instance
+    if (platform === "aws-ec2") {
+      expect(optsOf("aws:ec2/instance:Instance", "roll-aws-ec2-v2-runner-instance").deleteBeforeReplace).toBe(true);
+    } else {
+      expect(optsOf("oci:Core/instance:Instance", "roll-oci-compute-v2-runner-instance").replaceOnChanges).toEqual(["metadata"]);
+    }
   });
 });
 

@@ -19,13 +19,11 @@ export class ReplicationTopology extends pulumi.ComponentResource {
   public readonly runner?: RunnerDeployment;
 
   constructor(name: string, args: ReplicationTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Plan before super(): an invalid topology throws before anything registers, not even this
+    // component, so a failed `pulumi up` leaves no half-created resource behind.
+    const plan = planOrThrow(name, args);
     super("bucket-replication:index:ReplicationTopology", name, {}, opts);
-    try {
-      this.plan = planTopology(args);
-    } catch (e) {
-      // Invalid topology: fail before any child is created, naming the component.
-      throw new pulumi.ResourceError((e as Error).message, this);
-    }
+    this.plan = plan;
     const ctx: TopologyContext = { parent: this, name, args, plan: this.plan };
     const buckets = declareBuckets(ctx);
     deployAwsNative(ctx, buckets);
@@ -38,5 +36,16 @@ export class ReplicationTopology extends pulumi.ComponentResource {
       runnerLogGroup: this.runner?.logGroup,
       runnerEdges: this.runner?.edges,
     });
+  }
+}
+
+/** The plan, or a ResourceError naming the component and carrying the planner's message. */
+function planOrThrow(name: string, args: ReplicationTopologyArgs): ReplicationPlan {
+  try {
+    return planTopology(args);
+  } catch (e) {
+    // No resource exists yet, so the message names the component itself. The message already
+    // says where and how to fix it; a stack trace would only hide it.
+    throw new pulumi.ResourceError(`ReplicationTopology "${name}": ${(e as Error).message}`, undefined, true);
   }
 }

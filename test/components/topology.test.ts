@@ -1,6 +1,9 @@
 // ReplicationTopology under Pulumi mocks: it registers with its type token, exposes the plan as a
-// plain value, and an invalid topology throws before any child is created. Assertions are on the
-// component and its plan only, so other modules may add children freely.
+// plain value, and an invalid topology throws before anything at all registers (not even the
+// component). Registrations are counted twice: by the mock monitor (every registerResource) and
+// by a resource transformation, which Pulumi runs synchronously in each Resource constructor and
+// which every child inherits. Assertions are on the component and its plan only, so other modules
+// may add children freely.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationTopologyArgs } from "../../components/plan/types.js";
@@ -53,9 +56,15 @@ const valid: ReplicationTopologyArgs = {
   links: [{ kind: "one-to-one", from: "a", to: "b", deletes: true }],
 };
 
+/** Names of the resources constructed under a topology that was given `counting` in its options. */
+const constructed: string[] = [];
+const counting: pulumi.ComponentResourceOptions = {
+  transformations: [(a) => (constructed.push(`${a.type}::${a.name}`), undefined)],
+};
+
 describe("ReplicationTopology", () => {
   it("registers as bucket-replication:index:ReplicationTopology and exposes the plan as a plain value", async () => {
-    const topology = new mod.ReplicationTopology("replication", valid);
+    const topology = new mod.ReplicationTopology("replication", valid, counting);
     expect(pulumi.Output.isInstance(topology.plan)).toBe(false);
     expect(topology.plan).toEqual(mod.planTopology(valid));
     expect(topology.plan.edges.map((e) => `${e.from}>${e.to}:${e.mechanism}`)).toEqual(["a>b:aws-native"]);
@@ -63,23 +72,28 @@ describe("ReplicationTopology", () => {
     expect(urn).toMatch(/::bucket-replication:index:ReplicationTopology::replication$/);
     await settle();
     expect(registered).toContainEqual({ type: "bucket-replication:index:ReplicationTopology", name: "replication", custom: false });
+    // Both counters see a valid topology: the component first, then its children.
+    expect(constructed[0]).toBe("bucket-replication:index:ReplicationTopology::replication");
+    expect(constructed.length).toBeGreaterThan(1);
+    expect(registered.filter((r) => r.custom).length).toBeGreaterThan(0);
   });
 
-  it("an invalid topology throws the planner's message before any child is created", async () => {
+  it("an invalid topology throws the planner's message, naming the component, and nothing at all registers", async () => {
     await settle();
-    const before = registered.length;
+    const [registeredBefore, constructedBefore] = [registered.length, constructed.length];
     const bad = { ...valid, links: [{ kind: "fan-in", from: ["a"], to: "zz" }] } as unknown as ReplicationTopologyArgs;
     let error: unknown;
     try {
-      new mod.ReplicationTopology("broken", bad);
+      new mod.ReplicationTopology("broken", bad, counting);
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(pulumi.ResourceError);
-    expect((error as Error).message).toMatch(/links\[0\]\.to: unknown bucket id "zz".*Fix: /);
+    // Not constructed (the transformation never ran) and not registered (the monitor saw nothing),
+    // the component included.
+    expect(constructed.slice(constructedBefore)).toEqual([]);
     await settle();
-    const after = registered.slice(before);
-    // Only the component itself may have registered; no bucket, policy, role or runner.
-    expect(after.filter((r) => r.type !== "bucket-replication:index:ReplicationTopology")).toEqual([]);
+    expect(registered.slice(registeredBefore)).toEqual([]);
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toMatch(/^ReplicationTopology "broken": Invalid replication topology: links\[0\]\.to: unknown bucket id "zz".*Fix: /);
   });
 });

@@ -59,6 +59,26 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
   return { edges: planned };
 }
 
+/** The field of a link that produces this edge: the list entry or id that names the other bucket. */
+function edgeField(e: Edge): string {
+  const field = e.kind === "fan-in" ? "from" : e.kind === "bidirectional" ? "between" : "to";
+  return `links[${e.link}].${field}`;
+}
+
+/** How to stop a link from producing this edge. */
+function dropEdge(e: Edge): string {
+  switch (e.kind) {
+    case "fan-out":
+      return `remove ${q(e.to)} from links[${e.link}].to`;
+    case "fan-in":
+      return `remove ${q(e.from)} from links[${e.link}].from`;
+    case "bidirectional":
+      return `remove links[${e.link}] (a bidirectional link always makes both directions)`;
+    default:
+      return `remove links[${e.link}]`;
+  }
+}
+
 /** Rules across links: no directed edge twice, and no deleting edge over another writer's keys. */
 function validateEdges(edges: Edge[]): void {
   const p = new Problems();
@@ -67,8 +87,8 @@ function validateEdges(edges: Edge[]): void {
     const key = `${e.from}\u0000${e.to}`;
     const first = seen.get(key);
     if (first && first.link !== e.link)
-      p.add(`links[${e.link}]`, `the edge ${edgeName(e)} is already produced by links[${first.link}] (${first.kind})`,
-        `keep one link for ${edgeName(e)}: remove it from links[${e.link}] or links[${first.link}]`);
+      p.add(edgeField(e), `the edge ${edgeName(e)} is already produced by ${edgeField(first)} (a ${first.kind} link)`,
+        `keep one link for ${edgeName(e)}: ${dropEdge(e)}, or ${dropEdge(first)}`);
     else if (!first) seen.set(key, e);
   }
   p.check();

@@ -303,7 +303,7 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
     if (Array.isArray(link.from)) p.add(`${path}.from`, "a one-to-one link has a single source, got a list", "use kind: fan-in for several sources");
     else bucketRef(p, `${path}.from`, link.from, ids, "source");
     if (typeof link.from === "string" && link.from === link.to)
-      p.add(path, `from and to are both ${q(link.from)} (a self-link)`, "point to at a different bucket");
+      p.add(`${path}.to`, `from and to are both ${q(link.from)} (a self-link)`, `point ${path}.to at a bucket other than ${q(link.from)}; replication needs two buckets`);
   } else if (k === "fan-out") {
     const from = Array.isArray(link.from)
       ? (p.add(`${path}.from`, "a fan-out link has a single source, got a list", "use kind: fan-in for several sources"), undefined)
@@ -360,7 +360,7 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
     } else {
       const a = bucketRef(p, `${path}.between[0]`, between[0], ids, "member");
       const b = bucketRef(p, `${path}.between[1]`, between[1], ids, "member");
-      if (a !== undefined && a === b) p.add(`${path}.between`, `both entries are ${q(a)} (a self-link)`, "name two different buckets");
+      if (a !== undefined && a === b) p.add(`${path}.between`, `both entries are ${q(a)} (a self-link)`, `replace one of them in ${path}.between with a bucket other than ${q(a)}`);
     }
     const c = link.conflict;
     if (c !== undefined && c !== "newer" && c !== "keep-both")

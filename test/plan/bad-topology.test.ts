@@ -27,8 +27,8 @@ interface Case {
 
 const cases: Case[] = [
   { name: "unknown bucket id", topology: link({ kind: "one-to-one", from: "a", to: "d" }), where: "links[0].to", says: /unknown bucket id "d"/ },
-  { name: "self-link", topology: link({ kind: "one-to-one", from: "b", to: "b" }), where: "links[0]", says: /self-link/ },
-  { name: "same edge from two links", topology: { buckets: abc, links: [{ kind: "one-to-one", from: "a", to: "b" }, { kind: "fan-out", from: "a", to: ["c", "b"] }] }, where: "links[1]", says: /a→b is already produced by links\[0\]/ },
+  { name: "self-link", topology: link({ kind: "one-to-one", from: "b", to: "b" }), where: "links[0].to", says: /from and to are both "b" \(a self-link\)\. Fix: point links\[0\]\.to at a bucket other than "b"/ },
+  { name: "same edge from two links", topology: { buckets: abc, links: [{ kind: "one-to-one", from: "a", to: "b" }, { kind: "fan-out", from: "a", to: ["c", "b"] }] }, where: "links[1].to", says: /a→b is already produced by links\[0\]\.to \(a one-to-one link\)\. Fix: keep one link for a→b: remove "b" from links\[1\]\.to, or remove links\[0\]/ },
   { name: "empty fan-out target list", topology: link({ kind: "fan-out", from: "a", to: [] }), where: "links[0].to", says: /empty list/ },
   { name: "fan-in with deletes and no targetPrefixes", topology: link({ kind: "fan-in", from: ["a", "b"], to: "c", deletes: true }), where: "links[0].targetPrefixes", says: /delete the other's objects/ },
   { name: "one-way deletes over another writer's prefix", topology: { buckets: abc, links: [{ kind: "one-to-one", from: "a", to: "c", deletes: true }, { kind: "one-to-one", from: "b", to: "c", prefix: "b/" }] }, where: "links[0].deletes", says: /overlaps "b\/"/ },

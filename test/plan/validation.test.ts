@@ -12,14 +12,27 @@ describe("issue 2 validation rules", () => {
       "links[1].to", /unknown bucket id "cc"/, /did you mean "c"\?/);
   });
 
-  it("a self-link", () => {
-    expectPlanError({ buckets, links: [{ kind: "one-to-one", from: "a", to: "a" }] }, "links[0]", /self-link/, /different bucket/);
-    expectPlanError({ buckets, links: [{ kind: "fan-out", from: "a", to: ["b", "a"] }] }, "links[0].to", /source "a" as a target/, /remove "a"/);
+  it("a self-link names the field and the fix", () => {
+    const m = expectPlanError({ buckets, links: [{ kind: "one-to-one", from: "a", to: "a" }] }, "links[0].to",
+      /from and to are both "a" \(a self-link\)/, /^Fix: point links\[0\]\.to at a bucket other than "a"; replication needs two buckets\.$/);
+    expect(m).not.toMatch(/point to at/);
+    expectPlanError({ buckets, links: [{ kind: "fan-out", from: "a", to: ["b", "a"] }] }, "links[0].to", /source "a" as a target/, /remove "a" from to/);
+    expectPlanError({ buckets, links: [{ kind: "fan-in", from: ["b", "a"], to: "a" }] }, "links[0].from", /target "a" as a source/, /remove "a" from from/);
+    expectPlanError({ buckets, links: [{ kind: "bidirectional", between: ["b", "b"] }] }, "links[0].between", /both entries are "b" \(a self-link\)/,
+      /replace one of them in links\[0\]\.between with a bucket other than "b"/);
   });
 
-  it("the same directed edge produced by two links names both", () => {
+  it("the same directed edge produced by two links names both fields and how to drop it from either", () => {
+    // bidirectional after fan-out
     expectPlanError({ buckets, links: [{ kind: "fan-out", from: "a", to: ["b", "c"] }, { kind: "bidirectional", between: ["c", "a"] }] },
-      "links[1]", /a→c is already produced by links\[0\]/, /remove it from links\[1\] or links\[0\]/);
+      "links[1].between", /a→c is already produced by links\[0\]\.to \(a fan-out link\)/,
+      /keep one link for a→c: remove links\[1\] \(a bidirectional link always makes both directions\), or remove "c" from links\[0\]\.to/);
+    // one-to-one after fan-in
+    expectPlanError({ buckets, links: [{ kind: "fan-in", from: ["a", "b"], to: "c", targetPrefixes: { a: "a/", b: "b/" } }, { kind: "one-to-one", from: "b", to: "c" }] },
+      "links[1].to", /b→c is already produced by links\[0\]\.from \(a fan-in link\)/, /remove links\[1\], or remove "b" from links\[0\]\.from/);
+    // fan-in after one-to-one
+    expectPlanError({ buckets, links: [{ kind: "one-to-one", from: "a", to: "c" }, { kind: "fan-in", from: ["a", "b"], to: "c", targetPrefixes: { a: "a/", b: "b/" } }] },
+      "links[1].from", /a→c is already produced by links\[0\]\.to \(a one-to-one link\)/, /remove "a" from links\[1\]\.from, or remove links\[0\]/);
   });
 
   it("an empty to/from list", () => {
@@ -139,7 +152,7 @@ describe("link validation", () => {
   });
   it("between must be exactly 2 distinct buckets", () => {
     expectPlanError({ buckets, links: [{ kind: "bidirectional", between: ["a", "b", "c"] }] }, "links[0].between", /exactly 2 bucket ids, got 3/, /one bidirectional link per pair/);
-    expectPlanError({ buckets, links: [{ kind: "bidirectional", between: ["a", "a"] }] }, "links[0].between", /self-link/);
+    expectPlanError({ buckets, links: [{ kind: "bidirectional", between: ["a", "a"] }] }, "links[0].between", /self-link/, /a bucket other than "a"/);
   });
   it("targetPrefixes keys must be sources of the link", () => {
     expectPlanError({ buckets, links: [{ kind: "fan-in", from: ["a", "b"], to: "c", targetPrefixes: { a: "a/", bb: "b/" } }] },

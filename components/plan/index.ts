@@ -41,6 +41,7 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
       mechanism = "runner";
       reason = f.reason;
     }
+    checkNativeRequirements(p, args, e, mechanism);
     if (!/[.!?]$/.test(reason)) reason += ".";
     const edge: PlannedEdge = {
       from: e.from, to: e.to, link: e.link, mechanism, reason,
@@ -57,6 +58,35 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
       throw new TopologyError([`links[${a.link}]: internal planner error, the two directions got ${a.mechanism} and ${b.mechanism}. Fix: set mechanism: "runner" on the link and report this.`]);
   }
   return { edges: planned };
+}
+
+/**
+ * What a native edge needs beyond feasibility, reported once per location:
+ * - aws-native: accountId on both buckets or on neither. With one, cross-account (which needs
+ *   destination.account, replica ownership and a destination bucket policy) cannot be decided.
+ * - s3-native: no backfill. PutBucketReplication copies only new writes, and S3-API services such
+ *   as Exoscale SOS have no batch replication for existing objects.
+ */
+function checkNativeRequirements(p: Problems, args: ReplicationTopologyArgs, e: Edge, mechanism: PlannedEdge["mechanism"]): void {
+  const link = args.links[e.link];
+  const [a, b] = [args.buckets[e.from], args.buckets[e.to]];
+  if (mechanism === "aws-native" && a.provider === "aws" && b.provider === "aws" && !a.accountId !== !b.accountId) {
+    const [setId, missingId] = a.accountId ? [e.from, e.to] : [e.to, e.from];
+    const set = args.buckets[setId] as { accountId: string };
+    const path = `buckets.${missingId}.accountId`;
+    if (!p.list.some((m) => m.startsWith(`${path}:`)))
+      p.add(path,
+        `missing, while buckets.${setId}.accountId is ${q(set.accountId)} and links[${e.link}] replicates ${edgeName(e)} with S3 Replication; ` +
+          "with only one account id the planner cannot tell whether the edge crosses accounts (cross-account needs destination.account, replica ownership and a bucket policy on the destination)",
+        `set accountId on both buckets (buckets.${missingId}.accountId: the 12-digit account that owns ${q(args.buckets[missingId].bucket)}), or on neither (remove buckets.${setId}.accountId) when both are in the stack's account`);
+  }
+  if (mechanism === "s3-native" && link.backfill === true) {
+    const path = `links[${e.link}].backfill`;
+    if (!p.list.some((m) => m.startsWith(`${path}:`)))
+      p.add(path,
+        `true, but ${edgeName(e)} uses S3-API replication (s3-native), which copies only new writes: PutBucketReplication has no backfill and the service no batch replication`,
+        `set ${path}: false and copy the existing objects once with the runner (a copy job) before linking, or set links[${e.link}].mechanism: "runner", which copies what already exists`);
+  }
 }
 
 /** The field of a link that produces this edge: the list entry or id that names the other bucket. */

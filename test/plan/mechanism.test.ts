@@ -47,6 +47,21 @@ describe("aws → aws", () => {
     expect(edges[0].reason).toMatch(/no conflict copies/);
   });
 
+  it("accountId on one bucket only of a native edge is rejected: cross-account cannot be decided", () => {
+    const acct = { accountId: "123456789012" };
+    // destination without accountId
+    expectPlanError({ buckets: { a: aws("bucket-a", "us-east-1", acct), b: aws("bucket-b", "eu-west-1") }, links: [one("a", "b")] },
+      "buckets.b.accountId", /missing, while buckets\.a\.accountId is "123456789012" and links\[0\] replicates a→b with S3 Replication; .*cannot tell whether the edge crosses accounts/,
+      /set accountId on both buckets \(buckets\.b\.accountId: the 12-digit account that owns "bucket-b"\), or on neither \(remove buckets\.a\.accountId\)/);
+    // source without accountId; a bidirectional pair reports the bucket once
+    const m = expectPlanError({ buckets: { a: aws("bucket-a"), b: aws("bucket-b", "eu-west-1", acct) }, links: [{ kind: "bidirectional", between: ["a", "b"] }] },
+      "buckets.a.accountId", /buckets\.b\.accountId is "123456789012"/, /remove buckets\.b\.accountId/);
+    expect(m).not.toMatch(/more problem/);
+    // only native edges need it: the runner does not care, and both-or-neither is fine
+    expect(plan({ a: aws("bucket-a", "us-east-1", acct), b: aws("bucket-b", "eu-west-1") }, [one("a", "b", { mechanism: "runner" })]).edges[0].mechanism).toBe("runner");
+    expect(plan({ a: aws("bucket-a", "us-east-1", acct), b: aws("bucket-b", "eu-west-1", { accountId: "210987654321" }) }, [one("a", "b")]).edges[0].reason).toMatch(/across accounts/);
+  });
+
   it("fan-out and fan-in without targetPrefixes stay native", () => {
     const buckets = { a: aws("bucket-a"), b: aws("bucket-b", "eu-west-1"), c: aws("bucket-c", "eu-central-1") };
     const out = plan(buckets, [{ kind: "fan-out", from: "a", to: ["b", "c"] }]);
@@ -96,6 +111,17 @@ describe("oci → oci", () => {
     const { edges } = plan({ ...two, fra: oci("b-fra", "eu-frankfurt-1") }, [one("lon", "zrh", { deletes: true }), one("zrh", "fra", { deletes: true })]);
     expect(edges.map((e) => e.mechanism)).toEqual(["oci-native", "runner"]);
     expect(edges[1].reason).toMatch(/zrh is the read-only destination of links\[0\].*both source and destination/);
+  });
+
+  it("a target that is already another link's native source: the later link uses the runner (and native is refused)", () => {
+    const three = { ...two, fra: oci("b-fra", "eu-frankfurt-1") };
+    const links = [one("zrh", "fra", { deletes: true }), one("lon", "zrh", { deletes: true })];
+    const { edges } = plan(three, links);
+    expect(edges.map((e) => `${e.from}>${e.to}:${e.mechanism}`)).toEqual(["zrh>fra:oci-native", "lon>zrh:runner"]);
+    expect(edges[1].reason).toBe(
+      "zrh is the source of links[0]'s OCI replication, and OCI forbids a bucket that is both source and destination, so the runner copies.");
+    expectPlanError({ buckets: three, links: [links[0], one("lon", "zrh", { deletes: true, mechanism: "native" })] },
+      "links[1].mechanism", /"native" is impossible for lon→zrh: zrh is the source of links\[0\]'s OCI replication/, /let the runner serve this edge/);
   });
 
   it("a source with a native policy already: the second one-to-one from it uses the runner", () => {
@@ -151,6 +177,19 @@ describe("s3 endpoints", () => {
     const out = plan(buckets, [{ kind: "fan-out", from: "a", to: ["b", "c"] }]);
     expect([...bi.edges, ...out.edges].map((e) => e.mechanism)).toEqual(["s3-native", "s3-native", "s3-native", "s3-native"]);
     expect(bi.edges[0].reason).toMatch(/no loop/);
+  });
+
+  it("backfill: true on an s3-native link is rejected: PutBucketReplication copies only new writes", () => {
+    const buckets = { a: sos("bucket-a"), b: sos("bucket-b", "at-vie-1"), l: s3("bucket-l") };
+    expectPlanError({ buckets, links: [one("a", "l"), { kind: "bidirectional", between: ["a", "b"], backfill: true }] },
+      "links[1].backfill", /true, but a→b uses S3-API replication \(s3-native\), which copies only new writes/,
+      /set links\[1\]\.backfill: false and copy the existing objects once with the runner .* or set links\[1\]\.mechanism: "runner", which copies what already exists/);
+    // reported once per link, not per edge
+    expect(expectPlanError({ buckets, links: [{ kind: "bidirectional", between: ["a", "b"], backfill: true }] }, "links[0].backfill", /a→b uses S3-API/)).not.toMatch(/more problem/);
+    // the same link through the runner, with backfill: false, or on an edge that is not s3-native is fine
+    expect(plan(buckets, [one("a", "b", { backfill: true, mechanism: "runner" })]).edges[0].mechanism).toBe("runner");
+    expect(plan(buckets, [one("a", "b", { backfill: false })]).edges[0].mechanism).toBe("s3-native");
+    expect(plan(buckets, [one("a", "l", { backfill: true })]).edges[0].mechanism).toBe("runner");
   });
 
   it("s3-api buckets on different services: runner", () => {

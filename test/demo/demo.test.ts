@@ -29,6 +29,46 @@ function runDemo(args: string[]): { code: number; stdout: string; stderr: string
 // eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
+const SIZE = String.raw`\d+(?:\.\d+)? (?:B|KiB|MiB|GiB|TiB)`;
+const RUN_TIME = String.raw`(?:<0\.1 s|\d+\.\d s|-)`;
+/** A verification row ends with: objects, bytes (source / target), in sync, run 1, run 2, check. */
+const ROW_TAIL = new RegExp(String.raw`(\d+) / (\d+)\s+(${SIZE}) / (${SIZE})\s+(yes|NO)\s+${RUN_TIME}\s+${RUN_TIME}\s+\d+\.\d+ s$`);
+
+/**
+ * The end of a demo's output: the conflict copies of London's edit printed for both sides, and the
+ * verification table with its objects, bytes and time columns, one row per verified edge, all in sync.
+ */
+function expectFinalReport(stdout: string, summary: DemoSummary): void {
+  const out = plain(stdout);
+  const copies = Object.values(summary.conflicts.copies);
+  expect(copies).toHaveLength(2);
+  const listed = out.slice(out.indexOf("Conflict copies"));
+  for (const keys of copies) {
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key).toMatch(/^shared\/forecast\.csv\.conflict/);
+      expect(listed).toContain(key);
+    }
+  }
+  expect(out).toMatch(/oci-london:test-bucket-london: shared\/forecast\.csv\.conflict\S+/);
+  expect(out).toMatch(/oci-zurich:test-bucket-zurich: shared\/forecast\.csv\.conflict\S+/);
+
+  const table = out.slice(out.indexOf("Verification"));
+  const header = table.split("\n").find((l) => /\blink\b.*\bkind\b/.test(l)) ?? "";
+  expect(header.trim().split(/\s{2,}/)).toEqual(["link", "kind", "edge", "objects", "bytes", "in sync", "run 1", "run 2", "check"]);
+  const rows = table.split("\n").filter((l) => /[→⇄]/.test(l) && /\d+ \/ \d+/.test(l));
+  expect(rows).toHaveLength(summary.links.length);
+  for (const row of rows) {
+    const m = ROW_TAIL.exec(row.trimEnd());
+    expect(m, `row with objects, bytes and times: ${row}`).not.toBeNull();
+    const [, srcObjects, dstObjects, srcBytes, dstBytes, inSync] = m!;
+    expect(inSync).toBe("yes");
+    expect(dstObjects).toBe(srcObjects);
+    expect(dstBytes).toBe(srcBytes);
+  }
+  expect(out).toContain(`All ${summary.plan.length} edges of 4 links are in sync.`);
+}
+
 describe("npm start (demo/main.ts)", () => {
   let tmp: string;
   let dir: string;
@@ -93,14 +133,7 @@ describe("npm start (demo/main.ts)", () => {
     const out = plain(result.stdout);
     expect(out).toMatch(/every edge runs on the sync runner/);
     for (const e of summary.plan) expect(out).toContain(e.reason);
-    const table = out.slice(out.indexOf("Verification"));
-    const rows = table.split("\n").filter((l) => /[→⇄]/.test(l) && /\d+ \/ \d+/.test(l));
-    expect(rows).toHaveLength(summary.links.length);
-    for (const row of rows) {
-      expect(row).toMatch(/\byes\b/);
-      expect(row).not.toMatch(/\bNO\b/);
-    }
-    expect(out).toMatch(/All \d+ edges of 4 links are in sync/);
+    expectFinalReport(result.stdout, summary);
   });
 
   describe("checked independently on the demo's data", () => {
@@ -162,10 +195,12 @@ describe("npm start (demo/main.ts)", () => {
     });
   });
 
-  it("--keep leaves the endpoints up for any S3 client, prints them and the local keys, and stops them on Ctrl-C", async () => {
-    const keepDir = join(tmp, "keep");
+  // A re-run over the first run's directory (after the independent checks above are done with it):
+  // the demo must start clean and end in the same state. With --keep, `ok` in the summary is exactly
+  // the condition for exit 0 without --keep; the exit code itself is Ctrl-C's 130.
+  it("re-run over the used directory with --keep: all in sync again; endpoints stay up for any S3 client, printed with the local keys, and stop on Ctrl-C", async () => {
     const keepSummary = join(tmp, "keep-summary.json");
-    const child = spawn(process.execPath, [TSX, join(ROOT, "demo", "main.ts"), "--dir", keepDir, "--keep", "--json-summary", keepSummary], {
+    const child = spawn(process.execPath, [TSX, join(ROOT, "demo", "main.ts"), "--dir", dir, "--keep", "--json-summary", keepSummary], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -198,6 +233,13 @@ describe("npm start (demo/main.ts)", () => {
       });
       const kept = JSON.parse(readFileSync(keepSummary, "utf8")) as DemoSummary;
       expect(kept.ok).toBe(true);
+      expect(kept.dir).toBe(summary.dir);
+      expect(kept.runs.map((r) => [r.name, r.exitCode])).toEqual([["first run", 0], ["second run", 0]]);
+      expect(kept.runs[1].jobs.find((j) => j.mode === "bisync")?.conflicts).toBe(1); // the seed was fresh again
+      expect(kept.links.map((l) => [l.from, l.to, l.inSync])).toEqual(summary.links.map((l) => [l.from, l.to, true]));
+      expect(kept.links.map((l) => [l.source.objects, l.target.objects])).toEqual(summary.links.map((l) => [l.source.objects, l.target.objects]));
+      expect(kept.story.filter((x) => !x.ok)).toEqual([]);
+      expectFinalReport(out, kept);
       const london = kept.sites["oci-london"].endpoint;
       expect(out).toContain(london);
       expect(out).toMatch(/access key S3RVER, secret key S3RVER/);

@@ -176,10 +176,12 @@ export function s3Payload(core: Core, bucketId: string): pulumi.Output<string> {
 }
 
 export function ociTenancy(core: Core): string {
-  const t = core.spec.tenancyId ?? new pulumi.Config("oci").get("tenancyOcid");
+  // The same sources, in the same order, as the OCI provider's own tenancy setting: the stack config
+  // `oci:tenancyOcid`, else the TF_VAR_tenancy_ocid environment variable (what the workflows set).
+  const t = core.spec.tenancyId ?? new pulumi.Config("oci").get("tenancyOcid") ?? process.env.TF_VAR_tenancy_ocid;
   if (!t) {
     throw new pulumi.ResourceError(
-      `runner: OCI identity resources (runner user, dynamic group, policies) live in the tenancy; set runner.tenancyId or the oci:tenancyOcid config`,
+      `runner: OCI identity resources (runner user, dynamic group, policies) live in the tenancy; set runner.tenancyId, the oci:tenancyOcid config or the TF_VAR_tenancy_ocid environment variable`,
       core.ctx.parent,
     );
   }

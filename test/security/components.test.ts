@@ -129,10 +129,10 @@ const TOPOLOGIES: Record<string, () => ReplicationTopologyArgs> = {
   "mixed-with-s3-keys": () => ({ ...mixed().args, runner: runner(mixed().args.runner) }),
   "aws-native-kms-cross-account": () => ({
     buckets: {
-      a: { provider: "aws", bucket: "sec-a", region: "us-east-1", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/aaaa" },
+      a: { provider: "aws", bucket: "sec-a", region: "us-east-1", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/aaaa", accountId: "111111111111" },
       b: { provider: "aws", bucket: "sec-b", region: "eu-west-1", kmsKeyArn: "arn:aws:kms:eu-west-1:222222222222:key/bbbb", accountId: "222222222222", create: false },
-      c: { provider: "aws", bucket: "sec-c", region: "eu-central-1" },
-      d: { provider: "aws", bucket: "sec-d", region: "ap-southeast-2", create: false },
+      c: { provider: "aws", bucket: "sec-c", region: "eu-central-1", accountId: "111111111111" },
+      d: { provider: "aws", bucket: "sec-d", region: "ap-southeast-2", accountId: "111111111111", create: false },
     },
     links: [
       { kind: "one-to-one", from: "a", to: "b", deletes: true },

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationPlan, ReplicationTopologyArgs } from "../../components/plan/types.js";
 import { validateConfig } from "../../runner/config/validate.js";
+import { providerCall } from "../support/pulumi-calls.js";
 import { awsToOciFanOut, mixed, ociBidirectional, TEST_ACCESS_KEY, TEST_SECRET } from "./fixtures.js";
 
 interface Res {
@@ -67,25 +68,7 @@ pulumi.runtime.setMocks(
       return { id: args.type.startsWith("oci:") ? `ocid1.${args.name}` : id, state };
     },
     call(args) {
-      switch (args.token) {
-        case "aws:ssm/getParameter:getParameter":
-          return { name: args.inputs.name, value: "ami-0123456789abcdef0", type: "String" };
-        case "aws:index/getAvailabilityZones:getAvailabilityZones":
-          return { names: ["us-east-1a", "us-east-1b"], zoneIds: [] };
-        case "aws:ec2/getSubnet:getSubnet":
-          return { id: args.inputs.id, vpcId: "vpc-existing" };
-        case "oci:Core/getSubnet:getSubnet":
-          return { id: args.inputs.subnetId, subnetId: args.inputs.subnetId, vcnId: "ocid1.vcn.oc1..existing" };
-        case "oci:Core/getImages:getImages":
-          return { images: [{ id: "ocid1.image.oc1..ol9" }] };
-        case "oci:Core/getServices:getServices":
-          return { services: [{ id: "ocid1.service.oc1..all", cidrBlock: "all-lhr-services-in-oracle-services-network", name: "All LHR Services In Oracle Services Network" }] };
-        case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
-          return { availabilityDomains: [{ name: "Uocm:LHR-AD-1" }] };
-        case "oci:ObjectStorage/getNamespace:getNamespace":
-          return { namespace: "ns1" };
-      }
-      return args.inputs;
+      return providerCall(args.token, args.inputs) ?? args.inputs;
     },
   },
   "project",

@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv({ london: ["a1", "a2", "a3", "a4"], zurich: ["b1", "b2", "b3", "b4"] });
+  env = await startEnv({ london: ["a1", "a2", "a3", "a4", "a5"], zurich: ["b1", "b2", "b3", "b4", "b5"] });
 });
 afterAll(async () => {
   await env?.stop();
@@ -162,6 +162,23 @@ describe("bisync", () => {
     expect(nd.code, nd.stdout).toBe(0);
     expect(nd.s).toMatchObject({ copied: 4, deleted: 0 });
     expect(await keys(A, "a3", "p/")).toEqual(["p/f0", "p/f1", "p/f2", "p/f3"]);
+  });
+
+  it("safety: max-delete guards the source side too (deletes made on the target), then --force propagates them", async () => {
+    const { london: A, zurich: B } = env.clients;
+    const cfg = cfgFor(5);
+    for (let i = 0; i < 4; i++) await put(A, "a5", `p/g${i}`, `v${i}`);
+    expect((await run(cfg)).s).toMatchObject({ copied: 4 });
+    for (let i = 0; i < 3; i++) await del(B, "b5", `g${i}`);
+    const r = await run(cfg);
+    expect(r.code).toBe(3);
+    expect(r.s.aborted).toMatch(/3 of 4 objects .* on source/);
+    expect(await keys(A, "a5", "p/")).toEqual(["p/g0", "p/g1", "p/g2", "p/g3"]);
+    expect(await keys(B, "b5")).toEqual(["g3"]);
+    const f = await run(cfg, "--force");
+    expect(f.code, f.stdout).toBe(0);
+    expect(f.s).toMatchObject({ deleted: 3, copied: 0 });
+    expect(await keys(A, "a5", "p/")).toEqual(["p/g3"]);
   });
 
   it("clock skew: a far-future LastModified can't lose content (loser kept under .conflict)", async () => {

@@ -1,6 +1,6 @@
 // CLI behaviour of the BUILT runner against real s3rver processes behind counting proxies:
-// `--job` selection, bisync `--dry-run` (nothing written anywhere), and the summary's `skipped` and
-// `seconds` fields (JSON and human).
+// `--job` selection, bisync `--dry-run` (nothing written anywhere), the summary's `skipped` and
+// `seconds` fields (JSON and human), and endpoints without credentials (the SDK's default chain).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { contents, del, get, keys, put, runRunner } from "./harness.js";
 
 let fx: FaultEnv;
 beforeAll(async () => {
-  fx = await startFaultEnv({ a: ["j1", "j2", "dry-a", "sk-a"], b: ["j1", "j2", "dry-b", "sk-b"] });
+  fx = await startFaultEnv({ a: ["j1", "j2", "dry-a", "sk-a", "chain-a"], b: ["j1", "j2", "dry-b", "sk-b", "chain-b"] });
 });
 afterAll(async () => fx?.stop());
 
@@ -146,5 +146,28 @@ describe("summary fields", () => {
     expect(ok.code).toBe(0);
     expect(ok.summaries[0]).toMatchObject({ copied: 1, deleted: 2, skipped: 0, errors: 0 });
     expect(await keys(B, "sk-b")).toEqual(["fails", "k1", "k2", "k3", "k4"]);
+  });
+});
+
+describe("credentials absent", () => {
+  it("uses the SDK's default chain (here the standard AWS_* variables; on a VM the instance role)", async () => {
+    const { a: A, b: B } = fx.clients;
+    await put(A, "chain-a", "k", "via the default chain");
+    // No `credentials` on either endpoint: the runner must not invent any, and the SDK finds the
+    // environment's keys. s3rver accepts only the key id S3RVER, so a wrong or missing key fails.
+    const endpoints = fx.endpoints();
+    for (const ep of Object.values(endpoints) as Record<string, unknown>[]) delete ep.credentials;
+    const job = { name: "chain", mode: "copy", source: { endpoint: "a", bucket: "chain-a" }, targets: [{ endpoint: "b", bucket: "chain-b" }] };
+    const cfg = fx.config({ endpoints, state: { dir: join(fx.env.dir, "state-chain") }, jobs: [job] });
+    const env = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" };
+
+    const denied = await runRunner(["run", "--config", cfg, "--json"], { env: { ...env, AWS_ACCESS_KEY_ID: "NOT-S3RVER" } });
+    expect(denied.code, denied.stdout + denied.stderr).toBe(1);
+    expect(await keys(B, "chain-b")).toEqual([]);
+
+    const r = await runRunner(["run", "--config", cfg, "--json"], { env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.summaries[0]).toMatchObject({ copied: 1, errors: 0 });
+    expect((await get(B, "chain-b", "k")).text).toBe("via the default chain");
   });
 });

@@ -20,6 +20,7 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationTopologyArgs } from "../../components/plan/types.js";
 import { awsToOciFanOut, mixed, ociBidirectional, TEST_ACCESS_KEY, TEST_SECRET } from "../deploy/fixtures.js";
+import { providerCall } from "../support/pulumi-calls.js";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const GENERATED_SECRET = "GENERATED-secret-from-provider-5e1f";
@@ -76,25 +77,7 @@ pulumi.runtime.setMocks(
       return { id: args.type.startsWith("oci:") ? `ocid1.${args.name}` : `${args.name}_id`, state };
     },
     call(args) {
-      switch (args.token) {
-        case "aws:index/getCallerIdentity:getCallerIdentity":
-          return { accountId: "111111111111", arn: "arn:aws:iam::111111111111:user/test", userId: "AIDTEST", id: "111111111111" };
-        case "aws:ssm/getParameter:getParameter":
-          return { name: args.inputs.name, value: "ami-0123456789abcdef0", type: "String" };
-        case "aws:index/getAvailabilityZones:getAvailabilityZones":
-          return { names: ["us-east-1a", "us-east-1b"], zoneIds: [] };
-        case "aws:ec2/getSubnet:getSubnet":
-          return { id: args.inputs.id, vpcId: "vpc-existing" };
-        case "oci:Core/getImages:getImages":
-          return { images: [{ id: "ocid1.image.oc1..ol9" }] };
-        case "oci:Core/getServices:getServices":
-          return { services: [{ id: "ocid1.service.oc1..all", cidrBlock: "all-lhr-services-in-oracle-services-network", name: "All LHR Services In Oracle Services Network" }] };
-        case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
-          return { availabilityDomains: [{ name: "Uocm:LHR-AD-1" }] };
-        case "oci:ObjectStorage/getNamespace:getNamespace":
-          return { namespace: "ns1" };
-      }
-      return args.inputs;
+      return providerCall(args.token, args.inputs, { namespace: "ns1" }) ?? args.inputs;
     },
   },
   "project",

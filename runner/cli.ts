@@ -10,6 +10,11 @@ import { ConfigError, validateConfig, validateCron } from "./config/validate.js"
 import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
+
+/** A job's duration for humans: two decimals under 10 s (a fast job never shows as "0.0s"). */
+function fmtSeconds(sec: number): string {
+  return sec < 10 ? `${sec.toFixed(2)}s` : `${sec.toFixed(1)}s`;
+}
 import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./store/s3.js";
 
 const USAGE = `usage:
@@ -125,12 +130,12 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
   if (s.command === "check") {
     out.info(`${s.job} (${s.mode}): ${s.inSync ? "in sync" : "DIFFERENT"}; source ${s.source.objects} objects (${fmtBytes(s.source.bytes)})`);
     for (const t of s.targets) out.info(`  ${t.location}: ${t.objects} objects (${fmtBytes(t.bytes)}), missing ${t.missing}, different ${t.different}, extra ${t.extra}`);
-    out.info(`  ${s.seconds.toFixed(1)}s; requests: ${req || "none"}`);
+    out.info(`  ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`);
     return;
   }
   const status = s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
   out.info(
-    `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${s.seconds.toFixed(1)}s; requests: ${req || "none"}`,
+    `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`,
   );
 }
 
@@ -163,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
       out.addSecrets(secretsOf(c));
     }
     for (const name of used) {
-      endpoints.set(name, makeEndpoint(name, cfg.endpoints[name], creds.get(name), { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts }));
+      endpoints.set(name, makeEndpoint(name, cfg.endpoints[name], creds.get(name), { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts, direct: cfg.directHttp ?? true }));
     }
     if ("bucket" in cfg.state) {
       // State I/O is counted apart from replication requests.

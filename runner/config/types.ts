@@ -67,6 +67,10 @@ export interface RunnerConfig {
    *  copy (UploadPartCopy) instead of one CopyObject (default 5120 = 5 GiB, CopyObject's limit;
    *  5–5120). Lower it for servers whose CopyObject limit is lower. */
   multipartCopyThresholdMiB?: number;
+  /** Streamed copies' GET and PUT as plain signed HTTP requests instead of through the AWS SDK, on
+   *  endpoints with an explicit URL and path-style addressing (default true: about a third of the
+   *  CPU per small object). false: every request through the SDK. */
+  directHttp?: boolean;
   /** Per-request timeout: a request with no progress for this long is aborted and retried (default 120). */
   requestTimeoutSeconds?: number;
 }

@@ -34,6 +34,7 @@ const TOP_KEYS = [
   "partSizeMiB",
   "multipartCopyThresholdMiB",
   "requestTimeoutSeconds",
+  "directHttp",
 ];
 const ENDPOINT_KEYS = ["endpoint", "region", "forcePathStyle", "credentials", "insecure"];
 const JOB_KEYS = [
@@ -448,6 +449,8 @@ export function validateConfig(raw: unknown): RunnerConfig {
   if (mct !== undefined) cfg.multipartCopyThresholdMiB = mct;
   const rt = num(o.requestTimeoutSeconds, "requestTimeoutSeconds", { min: 0, minExclusive: true });
   if (rt !== undefined) cfg.requestTimeoutSeconds = rt;
+  const direct = bool(o.directHttp, "directHttp");
+  if (direct !== undefined) cfg.directHttp = direct;
   checkOverlaps(cfg);
   return cfg;
 }

@@ -20,10 +20,12 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import type { EndpointConfig } from "../config/types.js";
 import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
+import { DirectClient } from "./direct.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
@@ -61,6 +63,9 @@ export interface ClientOptions {
   maxSockets: number;
   requestTimeoutMs: number;
   counts: RequestCounts;
+  /** GET/PUT of streamed copies as plain signed HTTP (runner/store/direct.ts) where the endpoint
+   *  allows it (explicit URL, path-style). Default true; the config's `directHttp: false` turns it off. */
+  direct?: boolean;
 }
 
 /** A configured endpoint: its client and the identity used to detect "same server, same keys". */
@@ -78,6 +83,8 @@ export interface Endpoint {
   /** Same value on two endpoints ⇒ server-side CopyObject works between them. */
   copyIdentity: string;
   url: string;
+  /** GetObject/PutObject without the SDK, for streamed copies (undefined: use the SDK). */
+  direct?: DirectClient;
 }
 
 export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedCredentials | undefined, opts: ClientOptions): Endpoint {
@@ -91,8 +98,23 @@ export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedC
     if (!c) perBucket.set(bucket, (c = newClient(cfg, creds, opts, httpAgent, httpsAgent, true)));
     return c;
   };
+  const pathStyle = cfg.forcePathStyle ?? !!cfg.endpoint;
+  const direct =
+    opts.direct !== false && cfg.endpoint && pathStyle
+      ? new DirectClient({
+          endpoint: cfg.endpoint,
+          region: cfg.region ?? "us-east-1",
+          // The SDK's own resolved provider: static keys, or the default chain with its caching and refresh.
+          credentials: () => (client.config.credentials as () => Promise<AwsCredentialIdentity>)(),
+          httpAgent,
+          httpsAgent,
+          requestTimeoutMs: opts.requestTimeoutMs,
+          userAgent: USER_AGENT,
+          count: (kind) => opts.counts[kind]++,
+        })
+      : undefined;
   const identity = `${serverIdentity(cfg)}|${cfg.region ?? ""}|${creds ? createHash("sha256").update(`${creds.accessKeyId}\0${creds.secretAccessKey}`).digest("hex").slice(0, 16) : "default-chain"}`;
-  return { name, client, bucketClient, copyIdentity: identity, url: cfg.endpoint ?? `aws:${cfg.region}` };
+  return { name, client, bucketClient, copyIdentity: identity, url: cfg.endpoint ?? `aws:${cfg.region}`, direct };
 }
 
 function newClient(cfg: EndpointConfig, creds: ResolvedCredentials | undefined, opts: ClientOptions, httpAgent: http.Agent, httpsAgent: https.Agent, cacheMiddleware: boolean): S3Client {
@@ -446,13 +468,50 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
   }
 }
 
-async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+/** What a streamed copy needs from the GET, whichever client made it. */
+interface Fetched {
+  body: Readable | undefined;
+  size: number;
+  etag: string;
+  lastModified: number;
+  contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  /** Raw header (direct) or parsed Date (SDK): each is sent back the way its client expects. */
+  expires?: string | Date;
+  metadata?: Record<string, string>;
+}
+
+async function fetchObject(src: Location, key: string): Promise<Fetched> {
+  if (src.ep.direct) {
+    const g = await src.ep.direct.get(src.bucket, key);
+    return { body: g.body, size: g.contentLength, etag: g.etag, lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
+  }
   // No per-call options (an abortSignal would disable the bucket clients' cached middleware): a
   // failure destroys the GET body and, through BodyGuard.abort, the PUT request it is piped into.
-  const got: GetObjectCommandOutput = await src.ep.bucketClient(src.bucket).send(new GetObjectCommand({ Bucket: src.bucket, Key: srcKey }));
-  const body = got.Body as Readable | undefined;
-  const size = got.ContentLength ?? 0;
-  const srcEtag = stripEtag(got.ETag);
+  const got: GetObjectCommandOutput = await src.ep.bucketClient(src.bucket).send(new GetObjectCommand({ Bucket: src.bucket, Key: key }));
+  return {
+    body: got.Body as Readable | undefined,
+    size: got.ContentLength ?? 0,
+    etag: stripEtag(got.ETag),
+    lastModified: got.LastModified?.getTime() ?? 0,
+    contentType: got.ContentType,
+    cacheControl: got.CacheControl,
+    contentDisposition: got.ContentDisposition,
+    contentEncoding: got.ContentEncoding,
+    contentLanguage: got.ContentLanguage,
+    expires: got.Expires,
+    metadata: got.Metadata,
+  };
+}
+
+async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  const got = await fetchObject(src, srcKey);
+  const body = got.body;
+  const size = got.size;
+  const srcEtag = got.etag;
   const md5hex = isPlainMd5(srcEtag) ? srcEtag : undefined;
   const guard = new BodyGuard(size, md5hex, opts.onBytes);
   let bodyError: unknown;
@@ -467,30 +526,41 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     guard.on("error", fail);
     body.pipe(guard);
   } else guard.end();
+  const metadata = rcloneMetadata(got.metadata, got.lastModified, srcEtag);
+  const expiresDate = got.expires instanceof Date ? got.expires : got.expires !== undefined && Number.isFinite(Date.parse(got.expires)) ? new Date(got.expires) : undefined;
   const headers = {
-    ContentType: got.ContentType,
-    CacheControl: got.CacheControl,
-    ContentDisposition: got.ContentDisposition,
-    ContentEncoding: got.ContentEncoding,
-    ContentLanguage: got.ContentLanguage,
-    Expires: got.Expires,
-    Metadata: rcloneMetadata(got.Metadata, got.LastModified?.getTime() ?? 0, srcEtag),
+    ContentType: got.contentType,
+    CacheControl: got.cacheControl,
+    ContentDisposition: got.contentDisposition,
+    ContentEncoding: got.contentEncoding,
+    ContentLanguage: got.contentLanguage,
+    Expires: expiresDate,
+    Metadata: metadata,
   };
-  const srcMtime = got.LastModified?.getTime() ?? 0;
+  const srcMtime = got.lastModified;
+  const contentMd5 = md5hex ? Buffer.from(md5hex, "hex").toString("base64") : undefined;
   try {
     if (size < opts.multipartThreshold) {
-      const r = await dst.ep.bucketClient(dst.bucket).send(
-        new PutObjectCommand({
-          Bucket: dst.bucket,
-          Key: dstKey,
-          Body: guard,
-          ContentLength: size,
-          ...(md5hex ? { ContentMD5: Buffer.from(md5hex, "hex").toString("base64") } : {}),
-          ...headers,
-        }),
-      );
+      let dstEtag: string;
+      if (dst.ep.direct) {
+        dstEtag = await dst.ep.direct.put(dst.bucket, dstKey, guard, size, {
+          contentType: got.contentType,
+          cacheControl: got.cacheControl,
+          contentDisposition: got.contentDisposition,
+          contentEncoding: got.contentEncoding,
+          contentLanguage: got.contentLanguage,
+          expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
+          contentMd5,
+          metadata,
+        });
+      } else {
+        const r = await dst.ep.bucketClient(dst.bucket).send(
+          new PutObjectCommand({ Bucket: dst.bucket, Key: dstKey, Body: guard, ContentLength: size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}), ...headers }),
+        );
+        dstEtag = stripEtag(r.ETag);
+      }
       if (bodyError) throw bodyError;
-      return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag: stripEtag(r.ETag), bytes: size, method: "stream" };
+      return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag, bytes: size, method: "stream" };
     }
     const partSize = Math.max(opts.partSize, Math.ceil(size / 9000));
     const up = new Upload({

@@ -5,7 +5,7 @@ import { contents, endpointsOf, get, keys, put, runRunner, startEnv, writeConfig
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv({ london: ["src", "src2"], zurich: ["dst", "dst2", "fan1"], paris: ["fan2"] });
+  env = await startEnv({ london: ["src", "src2"], zurich: ["dst", "dst2", "fan1", "viasdk"], paris: ["fan2"] });
 });
 afterAll(async () => {
   await env?.stop();
@@ -79,6 +79,28 @@ describe("copy", () => {
     expect(ck.code).toBe(0);
     expect(ck.summaries[0]).toMatchObject({ type: "summary", job: "c1", inSync: true, source: { objects: WEIRD.length + 1 } });
     expect(ck.summaries[0].targets[0]).toMatchObject({ objects: WEIRD.length + 2, missing: 0, different: 0, extra: 1 });
+  });
+
+  it("directHttp: false sends GET and PUT through the SDK, with the same bytes, headers and metadata as the direct path", async () => {
+    // Runs after the test above: `src` holds doc.html and the awkward keys, `dst` the direct path's copies.
+    const c = env.clients;
+    await put(c.london, "src", "expires.txt", "with Expires", { Expires: new Date("2031-05-06T07:08:09Z"), ContentType: "text/plain" });
+    const job = (name: string, bucket: string) => ({ name, mode: "copy", source: { endpoint: "london", bucket: "src" }, targets: [{ endpoint: "zurich", bucket }] });
+    const direct = await runRunner(["run", "--config", writeConfig(env, { endpoints: endpointsOf(env), state: { dir: `${env.dir}/state-direct` }, jobs: [job("direct", "dst")] }), "--json"]);
+    expect(direct.code, direct.stderr).toBe(0);
+    const sdk = await runRunner(["run", "--config", writeConfig(env, { endpoints: endpointsOf(env), state: { dir: `${env.dir}/state-sdk` }, directHttp: false, jobs: [job("sdk", "viasdk")] }), "--json"]);
+    expect(sdk.code, sdk.stderr).toBe(0);
+    expect(sdk.summaries[0].requests).toMatchObject({ HEAD: 0, GET: sdk.summaries[0].copied, PUT: sdk.summaries[0].copied });
+    const src = await contents(c.london, "src");
+    expect(await contents(c.zurich, "viasdk")).toEqual(src);
+    for (const k of Object.keys(src)) {
+      const a = await get(c.zurich, "dst", k);
+      const b = await get(c.zurich, "viasdk", k);
+      for (const h of ["ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentLength", "ETag"] as const) expect([k, h, b[h]]).toEqual([k, h, a[h]]);
+      expect([k, b.Expires?.toISOString()]).toEqual([k, a.Expires?.toISOString()]);
+      expect([k, b.Metadata]).toEqual([k, a.Metadata]);
+    }
+    expect((await get(c.zurich, "dst", "expires.txt")).Expires?.toISOString()).toBe("2031-05-06T07:08:09.000Z");
   });
 
   it("maps prefixes, applies include/exclude, and fans out from one listing", async () => {

@@ -248,7 +248,8 @@ export class DirectClient {
     if (p.contentMd5 !== undefined) headers["content-md5"] = p.contentMd5;
     for (const [k, v] of Object.entries(p.metadata ?? {})) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
     const { res } = await this.request("PUT", bucket, key, headers, body);
-    if (res.statusCode !== 200) {
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
       const e = await readError(res);
       this.noteSkew(e);
       throw e;

@@ -33,27 +33,26 @@ export interface DirectOptions {
   count: (kind: "GET" | "PUT") => void;
 }
 
+/** The standard headers a copy carries over from the source object. */
+export interface ObjectHeaders {
+  contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+}
+
 /** What a GET returns: the body stream and the object's headers as S3 sent them. */
-export interface DirectGet {
+export interface DirectGet extends ObjectHeaders {
   body: Readable;
   contentLength: number;
   etag: string;
   lastModified: number;
-  contentType?: string;
-  cacheControl?: string;
-  contentDisposition?: string;
-  contentEncoding?: string;
-  contentLanguage?: string;
   expires?: string;
   metadata: Record<string, string>;
 }
 
-export interface DirectPutHeaders {
-  contentType?: string;
-  cacheControl?: string;
-  contentDisposition?: string;
-  contentEncoding?: string;
-  contentLanguage?: string;
+export interface DirectPutHeaders extends ObjectHeaders {
   expires?: string;
   contentMd5?: string;
   metadata?: Record<string, string>;

@@ -25,7 +25,7 @@ import type { EndpointConfig } from "../config/types.js";
 import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
-import { DirectClient } from "./direct.js";
+import { DirectClient, type ObjectHeaders } from "./direct.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
@@ -469,16 +469,11 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
 }
 
 /** What a streamed copy needs from the GET, whichever client made it. */
-interface Fetched {
+interface Fetched extends ObjectHeaders {
   body: Readable | undefined;
   size: number;
   etag: string;
   lastModified: number;
-  contentType?: string;
-  cacheControl?: string;
-  contentDisposition?: string;
-  contentEncoding?: string;
-  contentLanguage?: string;
   /** Raw header (direct) or parsed Date (SDK): each is sent back the way its client expects. */
   expires?: string | Date;
   metadata?: Record<string, string>;

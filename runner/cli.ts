@@ -201,6 +201,7 @@ async function main(argv: string[]): Promise<number> {
       multipartThreshold: (cfg.multipartThresholdMiB ?? 64) * 1024 * 1024,
       partSize: (cfg.partSizeMiB ?? 8) * 1024 * 1024,
       partsInFlight: 4,
+      ...(cfg.multipartCopyThresholdMiB !== undefined ? { multipartCopyThreshold: cfg.multipartCopyThresholdMiB * 1024 * 1024 } : {}),
     },
     heldLocks,
   };

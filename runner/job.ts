@@ -282,7 +282,6 @@ async function transferWithRetry(ctx: RunContext, from: Location, fromKey: strin
     () =>
       transferObject(from, fromKey, entry, to, toKey, {
         ...ctx.transfer,
-        ...(ctx.cfg.multipartCopyThresholdMiB !== undefined ? { multipartCopyThreshold: ctx.cfg.multipartCopyThresholdMiB * 1024 * 1024 } : {}),
         onBytes: (n) => ctx.out.addBytes(n),
       }),
     ctx.attempts,

@@ -46,6 +46,7 @@ export interface ObjectHeaders {
 export interface DirectGet extends ObjectHeaders {
   body: Readable;
   contentLength: number;
+  /** The ETag header as sent (quotes included). */
   etag: string;
   lastModified: number;
   expires?: string;
@@ -223,7 +224,7 @@ export class DirectClient {
     return {
       body: res,
       contentLength: Number(h["content-length"] ?? 0),
-      etag: (str(h["etag"]) ?? "").replace(/^W\//, "").replace(/^"+|"+$/g, ""),
+      etag: str(h["etag"]) ?? "",
       lastModified: Date.parse(str(h["last-modified"]) ?? "") || 0,
       contentType: str(h["content-type"]),
       cacheControl: str(h["cache-control"]),
@@ -235,7 +236,7 @@ export class DirectClient {
     };
   }
 
-  /** PUT a streamed body of known length. Returns the new object's ETag (quotes stripped). */
+  /** PUT a streamed body of known length. Returns the new object's ETag header as sent. */
   async put(bucket: string, key: string, body: Readable, contentLength: number, p: DirectPutHeaders): Promise<string> {
     const headers: Record<string, string> = { "content-length": String(contentLength) };
     if (p.contentType !== undefined) headers["content-type"] = p.contentType;
@@ -255,6 +256,6 @@ export class DirectClient {
     }
     res.resume();
     const etag = res.headers["etag"];
-    return (Array.isArray(etag) ? etag[0] : etag ?? "").replace(/^W\//, "").replace(/^"+|"+$/g, "");
+    return Array.isArray(etag) ? etag[0] : etag ?? "";
   }
 }

@@ -482,7 +482,7 @@ interface Fetched extends ObjectHeaders {
 async function fetchObject(src: Location, key: string): Promise<Fetched> {
   if (src.ep.direct) {
     const g = await src.ep.direct.get(src.bucket, key);
-    return { body: g.body, size: g.contentLength, etag: g.etag, lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
+    return { body: g.body, size: g.contentLength, etag: stripEtag(g.etag), lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
   }
   // No per-call options (an abortSignal would disable the bucket clients' cached middleware): a
   // failure destroys the GET body and, through BodyGuard.abort, the PUT request it is piped into.
@@ -538,7 +538,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     if (size < opts.multipartThreshold) {
       let dstEtag: string;
       if (dst.ep.direct) {
-        dstEtag = await dst.ep.direct.put(dst.bucket, dstKey, guard, size, {
+        dstEtag = stripEtag(await dst.ep.direct.put(dst.bucket, dstKey, guard, size, {
           contentType: got.contentType,
           cacheControl: got.cacheControl,
           contentDisposition: got.contentDisposition,
@@ -547,7 +547,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
           expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
           contentMd5,
           metadata,
-        });
+        }));
       } else {
         const r = await dst.ep.bucketClient(dst.bucket).send(
           new PutObjectCommand({ Bucket: dst.bucket, Key: dstKey, Body: guard, ContentLength: size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}), ...headers }),

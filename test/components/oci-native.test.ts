@@ -131,10 +131,8 @@ describe("referenced source: backfill before the policy", () => {
 
   it("the command line the Command runs survives the shell (quotes in the script)", () => {
     const [cmd] = ofType(rs, CMD);
-    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
-    const fake = join(dir, "oci");
-    writeFileSync(fake, `#!/usr/bin/env node\nconst a = process.argv.slice(2);\nconsole.log(JSON.stringify(a[2] === "list" ? { data: [{ name: "k" }] } : { data: { status: "COMPLETED" } }));\n`);
-    chmodSync(fake, 0o755);
+    const { fake } = fakeOci(`
+console.log(JSON.stringify(args[2] === "list" ? { data: [{ name: "k" }] } : { data: { status: "COMPLETED" } }));`);
     const out = execFileSync("/bin/sh", ["-c", cmd.inputs.create], { env: { ...process.env, ...cmd.inputs.environment, OCI_CLI: fake }, encoding: "utf8" });
     expect(JSON.parse(out.trim())).toEqual({ source: "old-a", destination: "new-b", copied: 1, passes: 1 });
   });
@@ -176,29 +174,40 @@ it("through ReplicationTopology: an OCI one-to-one with deletes plans oci-native
   expect(ofType(rs, RP)[0].inputs.destinationRegionName).toBe("uk-london-1");
 });
 
+/**
+ * A fake `oci` CLI (a node script) that appends each call's arguments to a log, then runs `body`
+ * with `args` (the CLI arguments), `fs` and `LOG` (the log's path) in scope.
+ */
+function fakeOci(body: string): { fake: string; calls: () => string[][] } {
+  const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
+  const log = join(dir, "calls.jsonl");
+  const fake = join(dir, "oci");
+  writeFileSync(
+    fake,
+    `#!/usr/bin/env node
+const fs = require("node:fs");
+const LOG = ${JSON.stringify(log)};
+const args = process.argv.slice(2);
+fs.appendFileSync(LOG, JSON.stringify(args) + "\\n");
+${body}
+`,
+  );
+  chmodSync(fake, 0o755);
+  return { fake, calls: () => readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l)) };
+}
+
 describe("backfill script against a fake oci CLI", () => {
   it("lists the source and copies every object server-side, waiting for each work request", () => {
-    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
-    const log = join(dir, "calls.jsonl");
-    const fake = join(dir, "oci");
-    writeFileSync(
-      fake,
-      `#!/usr/bin/env node
-const fs = require("node:fs");
-const args = process.argv.slice(2);
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
+    const { fake, calls: readCalls } = fakeOci(`
 if (args[2] === "list") console.log(JSON.stringify({ data: [{ name: "a.txt" }, { name: "dir/it's b" }] }));
-else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
-`,
-    );
-    chmodSync(fake, 0o755);
+else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));`);
     const out = execFileSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
       env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "src", SRC_REGION: "eu-frankfurt-1", DST_NAMESPACE: "ns", DST_BUCKET: "dst", DST_REGION: "us-ashburn-1" },
       encoding: "utf8",
     });
     // One pass copies everything; the second listing finds nothing new, so it stops.
     expect(JSON.parse(out.trim())).toEqual({ source: "src", destination: "dst", copied: 2, passes: 1 });
-    const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const calls = readCalls();
     expect(calls.map((c) => c[2])).toEqual(["list", "copy", "copy", "list"]);
     expect(calls[0]).toEqual(expect.arrayContaining(["--all", "--bucket-name", "src", "--fields", "name,etag"]));
     const copies = calls.filter((c) => c[2] === "copy");
@@ -210,33 +219,22 @@ else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
   });
 
   it("lists again after each pass and copies what was written or changed meanwhile, then warns about the remaining window", () => {
-    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
-    const log = join(dir, "calls.jsonl");
-    const fake = join(dir, "oci");
     // Each listing sees the source as it is after one more writer step: a new key, then a changed etag.
-    writeFileSync(
-      fake,
-      `#!/usr/bin/env node
-const fs = require("node:fs");
-const args = process.argv.slice(2);
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
+    const { fake, calls: readCalls } = fakeOci(`
 if (args[2] === "list") {
-  const n = fs.readFileSync(${JSON.stringify(log)}, "utf8").split("\\n").filter((l) => l.includes('"list"')).length;
+  const n = fs.readFileSync(LOG, "utf8").split("\\n").filter((l) => l.includes('"list"')).length;
   const data = [{ name: "a", etag: "1" }];
   if (n >= 2) data.push({ name: "late", etag: "1" });
   if (n >= 3) data[0].etag = "2";
   console.log(JSON.stringify({ data }));
-} else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));
-`,
-    );
-    chmodSync(fake, 0o755);
+} else console.log(JSON.stringify({ data: { status: "COMPLETED" } }));`);
     const r = spawnSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
       env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "src", DST_NAMESPACE: "ns", DST_BUCKET: "dst", DST_REGION: "r" },
       encoding: "utf8",
     });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ source: "src", destination: "dst", copied: 3, passes: 3 });
-    const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const calls = readCalls();
     expect(calls.map((c) => (c[2] === "copy" ? `copy ${c[c.indexOf("--source-object-name") + 1]}` : c[2]))).toEqual([
       "list", "copy a", "list", "copy late", "list", "copy a", "list",
     ]);
@@ -244,17 +242,9 @@ if (args[2] === "list") {
   });
 
   it("fails when a copy's work request fails, so the policy is never created over a partial backfill", () => {
-    const dir = mkdtempSync(join(tmpdir(), "oci-fake-"));
-    const fake = join(dir, "oci");
-    writeFileSync(
-      fake,
-      `#!/usr/bin/env node
-const args = process.argv.slice(2);
+    const { fake } = fakeOci(`
 if (args[2] === "list") console.log(JSON.stringify({ data: [{ name: "a" }] }));
-else console.log(JSON.stringify({ data: { status: "FAILED" } }));
-`,
-    );
-    chmodSync(fake, 0o755);
+else console.log(JSON.stringify({ data: { status: "FAILED" } }));`);
     expect(() =>
       execFileSync(process.execPath, ["-e", OCI_BACKFILL_SCRIPT], {
         env: { ...process.env, OCI_CLI: fake, SRC_NAMESPACE: "ns", SRC_BUCKET: "s", DST_NAMESPACE: "ns", DST_BUCKET: "d", DST_REGION: "r" },

@@ -4,6 +4,7 @@
 // Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or usage; 3 safety abort.
 import { Cron } from "croner";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { CredentialsError, resolveCredentials, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
 import type { JobConfig, RunnerConfig } from "./config/types.js";
 import { ConfigError, validateConfig, validateCron } from "./config/validate.js";
@@ -129,7 +130,18 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
     .join(", ");
   if (s.command === "check") {
     out.info(`${s.job} (${s.mode}): ${s.inSync ? "in sync" : "DIFFERENT"}; source ${s.source.objects} objects (${fmtBytes(s.source.bytes)})`);
-    for (const t of s.targets) out.info(`  ${t.location}: ${t.objects} objects (${fmtBytes(t.bytes)}), missing ${t.missing}, different ${t.different}, extra ${t.extra}`);
+    for (const t of s.targets) {
+      out.info(`  ${t.location}: ${t.objects} objects (${fmtBytes(t.bytes)}), missing ${t.missing}, different ${t.different}, extra ${t.extra}`);
+      const kinds = [
+        ["missing", t.missing, t.missingKeys],
+        ["different", t.different, t.differentKeys],
+        ["extra", t.extra, t.extraKeys],
+      ] as const;
+      for (const [kind, n, names] of kinds) {
+        for (const k of names) out.info(`    ${kind}: ${JSON.stringify(k)}`);
+        if (n > names.length) out.info(`    ... and ${n - names.length} more ${kind} (--json lists every key)`);
+      }
+    }
     out.info(`  ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`);
     return;
   }
@@ -204,6 +216,8 @@ async function main(argv: string[]): Promise<number> {
       ...(cfg.multipartCopyThresholdMiB !== undefined ? { multipartCopyThreshold: cfg.multipartCopyThresholdMiB * 1024 * 1024 } : {}),
     },
     heldLocks,
+    listConcurrency: cfg.listConcurrency ?? 16,
+    spoolDir: cfg.spoolDir ?? tmpdir(),
   };
   const onSignal = (sig: NodeJS.Signals) => {
     for (const l of heldLocks) l.releaseSync();

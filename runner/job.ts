@@ -1,21 +1,29 @@
-// One job: lock → load state → list both sides → decide (pure) → safety → execute → save state.
+// One job, stage by stage: lock → list + merge + decide (one streaming pass, spooled to disk) →
+// safety checks on the totals → transfers from the spool → deletes → next state committed only
+// after a fully successful run. Memory is bounded by transfers, parts and pages in flight, not by
+// the number of keys (runner/engine/, runner/list/, runner/stream/).
+import { join } from "node:path";
 import picomatch from "picomatch";
 import type { JobConfig, LocationConfig, RunnerConfig } from "./config/types.js";
-import { decideBisync, type BisyncAction, type Side } from "./decide/bisync.js";
-import { decideCopy, type CopyPlan } from "./decide/copy.js";
+import type { BisyncAction, Side } from "./decide/bisync.js";
 import { conflictKey, safetyAbort } from "./decide/safety.js";
-import { mergeJournal } from "./decide/journal.js";
-import { compareKeys, record, sameContent, sortEntries, type Entry, type StateRecord } from "./decide/types.js";
+import { record, sameContent, type Entry, type StateRecord } from "./decide/types.js";
+import { bisyncActionCodec, copyTaskCodec, deleteCodec, type CopyTask, type DeleteTask } from "./engine/codecs.js";
+import { SectionBuilder, writeJournal, writeState } from "./engine/commit.js";
+import { InputFormatError, ListingError, listingSource, recordSource, RunDir } from "./engine/inputs.js";
+import { bisyncPass, copyPass } from "./engine/merge.js";
+import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
-import { decodeState, encodeState, StateFormatError, type StateFile, type StateSection } from "./state/codec.js";
-import { LockedError, type HeldLock, type StateStore } from "./state/store.js";
+import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
+import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
+import { entryCodec as entryCodecOf, Spool } from "./stream/blocks.js";
+import { OrderError, type BatchSource } from "./stream/cursor.js";
 import {
   deleteKeys,
   describeLocation,
   diffCounts,
   errorCode,
   isAuthError,
-  listLocation,
   transferObject,
   withRetry,
   type Endpoint,
@@ -40,6 +48,10 @@ export interface RunContext {
   transfer: Omit<TransferOptions, "onBytes">;
   /** Locks currently held (released on signals). */
   heldLocks: Set<HeldLock>;
+  /** Ranges listed at once per location. */
+  listConcurrency: number;
+  /** Where runs keep their temporary files (a per-run directory under it). */
+  spoolDir: string;
 }
 
 export interface Failure {
@@ -78,14 +90,29 @@ export interface CheckSummary {
   inSync: boolean;
   exitCode: 0 | 1;
   source: { objects: number; bytes: number };
-  targets: { location: string; objects: number; bytes: number; missing: number; different: number; extra: number }[];
+  targets: CheckTarget[];
   requests: RequestCounts;
   seconds: number;
   errors: number;
   failures: Failure[];
 }
 
+/** One target of `check`: counts, and the first differing keys of each kind. */
+export interface CheckTarget {
+  location: string;
+  objects: number;
+  bytes: number;
+  missing: number;
+  different: number;
+  extra: number;
+  /** The first CHECK_KEYS_LISTED keys of each kind (relative to the prefixes); the counts above say how many in all. */
+  missingKeys: string[];
+  differentKeys: string[];
+  extraKeys: string[];
+}
+
 const MAX_FAILURES_LISTED = 100;
+export const CHECK_KEYS_LISTED = 20;
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
   // The default include ("**", everything) must not go through picomatch: it never matches a key
@@ -117,99 +144,127 @@ export function describeError(e: unknown, where?: Location): string {
   return where ? `${ep}: ${code}: ${msg}` : `${code}: ${msg}`;
 }
 
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
+/** Runs `fn` on every item of a sorted source with `n` in flight, pulling batches as slots free up
+ *  (backpressure: at most one batch of a spool is in memory beyond the items in flight). */
+async function pool<T>(src: BatchSource<T>, n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let batch: T[] = [];
+  let i = 0;
+  let done = false;
+  let filling: Promise<void> | undefined;
+  const take = async (): Promise<T | undefined> => {
+    while (i >= batch.length) {
+      if (done) return undefined;
+      filling ??= src.next().then((b) => {
+        if (b === undefined) done = true;
+        else {
+          batch = b;
+          i = 0;
+        }
+        filling = undefined;
+      });
+      await filling;
+    }
+    return batch[i++];
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, n) }, async () => {
+      for (let x = await take(); x !== undefined; x = await take()) await fn(x);
+    }),
+  );
 }
 
-async function loadState(ctx: RunContext, job: JobConfig): Promise<StateFile | undefined> {
-  const buf = await ctx.store.load(job.name);
-  if (!buf) return undefined;
-  try {
-    return decodeState(buf);
-  } catch (e) {
-    if (e instanceof StateFormatError || e instanceof SyntaxError) {
-      ctx.out.warn(`job ${job.name}: ignoring unreadable state in ${ctx.store.description} (${(e as Error).message}); treating this run as a first run`, { job: job.name });
+async function forEachItem<T>(src: BatchSource<T>, fn: (item: T) => void): Promise<void> {
+  for (let b = await src.next(); b !== undefined; b = await src.next()) for (const x of b) fn(x);
+}
+
+/** The job's files in the state store, as local files to stream from (downloaded for a bucket). */
+interface StoredInputs {
+  state?: { path: string; meta: StateMeta };
+  journal?: { path: string; meta: StateMeta };
+  boundaries?: string[];
+  /** Keys the source listed in the run that wrote the state. */
+  expectedKeys?: number;
+  /** Listings that run found out of UTF-8 order (sorted on disk from the start this time). */
+  unordered: Set<string>;
+  /** The journal file exists (a successful run removes it). */
+  journalExists: boolean;
+}
+
+async function openStored(ctx: RunContext, job: JobConfig, dir: string, withState: boolean): Promise<StoredInputs> {
+  const out: StoredInputs = { journalExists: false, unordered: new Set() };
+  const meta = async (kind: StateKind, what: string): Promise<{ path: string; meta: StateMeta } | undefined> => {
+    let path: string | undefined;
+    try {
+      path = await ctx.store.open(job.name, kind, dir);
+    } catch (e) {
+      if (kind === "state.gz") throw e;
+      ctx.out.warn(`job ${job.name}: cannot read the ${what} in ${ctx.store.description} (${describeError(e)}); continuing without it`, { job: job.name });
       return undefined;
     }
-    throw e;
-  }
+    if (!path) return undefined;
+    if (kind === "pairs.gz") out.journalExists = true;
+    try {
+      return { path, meta: await readStateMeta(path) };
+    } catch (e) {
+      if (!(e instanceof StateFormatError)) throw e;
+      ctx.out.warn(
+        kind === "state.gz"
+          ? `job ${job.name}: ignoring unreadable state in ${ctx.store.description} (${e.message}); treating this run as a first run`
+          : `job ${job.name}: ignoring unreadable ETag pair journal in ${ctx.store.description} (${e.message})`,
+        { job: job.name },
+      );
+      return undefined;
+    }
+  };
+  if (withState) out.state = await meta("state.gz", "state");
+  out.journal = await meta("pairs.gz", "ETag pair journal");
+  const ranges = out.state?.meta.ranges;
+  if (Array.isArray(ranges) && ranges.every((k) => typeof k === "string")) out.boundaries = ranges;
+  const keys = out.state?.meta.keys;
+  if (typeof keys === "number" && Number.isFinite(keys) && keys >= 0) out.expectedKeys = keys;
+  // A state without the count (older runners) still says the listing is not new: no growing.
+  else if (out.state) out.expectedKeys = 0;
+  const unordered = out.state?.meta.unordered;
+  if (Array.isArray(unordered)) for (const u of unordered) if (typeof u === "string") out.unordered.add(u);
+  return out;
 }
 
-/** The ETag pair journal (decide/journal.ts). Unreadable: ignored (it is only evidence of equality). */
-interface LoadedJournal {
-  /** A journal object/file exists (so a successful run removes it). */
-  exists: boolean;
-  file?: StateFile;
-}
-
-async function loadJournal(ctx: RunContext, job: JobConfig): Promise<LoadedJournal> {
-  let buf: Buffer | undefined;
-  try {
-    buf = await ctx.store.loadJournal(job.name);
-  } catch (e) {
-    ctx.out.warn(`job ${job.name}: cannot read the ETag pair journal in ${ctx.store.description} (${describeError(e)}); continuing without it`, { job: job.name });
-    return { exists: false };
-  }
-  if (!buf) return { exists: false };
-  try {
-    return { exists: true, file: decodeState(buf) };
-  } catch (e) {
-    ctx.out.warn(`job ${job.name}: ignoring unreadable ETag pair journal in ${ctx.store.description} (${(e as Error).message})`, { job: job.name });
-    return { exists: true };
-  }
+/** Whether a state/journal file describes this job's source (and mode, where required). */
+function describes(f: { meta: StateMeta } | undefined, job: JobConfig, requireMode?: string): boolean {
+  return !!f && f.meta.source === locId(job.source) && (!requireMode || f.meta.mode === requireMode);
 }
 
 /**
- * After the job: state written → the journal is obsolete (its pairs are in the state): remove it.
- * State not written → save this run's completed transfers as pairs, merged with the old journal
- * (bounded by the listings). Journal I/O failures are warnings: the journal only saves work.
+ * Runs a decide pass until it completes: an input that breaks the UTF-8 order is sorted on disk and
+ * the pass runs again (it changes nothing, so repeating it is safe); a state or journal that turns
+ * out unreadable is left out. `attempt` builds fresh spools for each try.
  */
-async function finishJournal(ctx: RunContext, job: JobConfig, sum: JobSummary, loaded: LoadedJournal, sections: () => StateSection[]): Promise<void> {
-  try {
-    if (sum.stateWritten) {
-      if (loaded.exists) await ctx.store.deleteJournal(job.name);
-      return;
-    }
-    const secs = sections().filter((s) => s.records.length > 0);
-    if (secs.length === 0) {
-      if (loaded.exists) await ctx.store.deleteJournal(job.name);
-      return;
-    }
-    const file: StateFile = { meta: { job: job.name, mode: job.mode, source: locId(job.source), written: new Date().toISOString() }, sections: secs };
-    await ctx.store.saveJournal(job.name, encodeState(file));
-  } catch (e) {
-    ctx.out.warn(`job ${job.name}: ETag pair journal not updated in ${ctx.store.description} (${describeError(e)}); the next run may copy again what this run copied`, { job: job.name });
-  }
-}
+/** Listings seen out of order in this process (a server's order does not change between runs). */
+const unorderedInputs = new Set<string>();
 
-/** The prior records for source→target, or undefined when the state does not describe this pair. */
-function priorFor(state: StateFile | undefined, job: JobConfig, target: LocationConfig, requireMode?: string): StateRecord[] | undefined {
-  if (!state || state.meta.source !== locId(job.source)) return undefined;
-  if (requireMode && state.meta.mode !== requireMode) return undefined;
-  return state.sections.find((s) => s.target === locId(target))?.records;
-}
-
-function sortRecords(rs: StateRecord[]): StateRecord[] {
-  return rs.sort((p, q) => compareKeys(p.key, q.key));
-}
-
-async function listSides(ctx: RunContext, job: JobConfig): Promise<{ src: Entry[]; tgts: Entry[][] }> {
-  const accept = makeFilter(job);
-  const all = [job.source, ...job.targets].map((l) => loc(ctx, l));
-  const lists = await Promise.all(
-    all.map(async (l) => {
-      try {
-        return sortEntries(await listLocation(l, ctx.attempts, accept));
-      } catch (e) {
-        throw new JobError(`listing ${describeLocation(l)} failed: ${describeError(e, l)}`);
+async function decideWithRetries<R>(ctx: RunContext, job: JobConfig, sorted: Set<string>, attempt: (sorted: Set<string>, dropped: Set<string>) => Promise<R>, cleanup: () => void): Promise<R> {
+  for (const x of unorderedInputs) sorted.add(x);
+  const dropped = new Set<string>();
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt(sorted, dropped);
+    } catch (e) {
+      cleanup();
+      if (e instanceof OrderError && !sorted.has(e.source) && tries < 8) {
+        sorted.add(e.source);
+        if (e.source !== "state" && e.source !== "ETag pair journal") unorderedInputs.add(e.source);
+        ctx.out.warn(`job ${job.name}: ${e.message}; sorting it on disk (external sort) and deciding again`, { job: job.name, input: e.source });
+        continue;
       }
-    }),
-  );
-  return { src: lists[0], tgts: lists.slice(1) };
+      if (e instanceof InputFormatError && !dropped.has(e.input) && tries < 8) {
+        dropped.add(e.input);
+        ctx.out.warn(`job ${job.name}: ignoring unreadable ${e.input} in ${ctx.store.description} (${e.message})${e.input === "state" ? "; treating this run as a first run" : ""}`, { job: job.name });
+        continue;
+      }
+      if (e instanceof ListingError) throw new JobError(e.message);
+      throw e;
+    }
+  }
 }
 
 export class JobError extends Error {}
@@ -242,13 +297,14 @@ export async function runJob(ctx: RunContext, job: JobConfig): Promise<JobSummar
   const before = { ...ctx.counts };
   const sum = emptySummary(job, ctx);
   let lock: HeldLock | undefined;
+  const dir = new RunDir(ctx.spoolDir, job.name);
   try {
     if (!ctx.dryRun) {
       lock = await ctx.store.lock(job.name, ctx.lockTtlMs);
       ctx.heldLocks.add(lock);
     }
-    if (job.mode === "bisync") await runBisync(ctx, job, sum);
-    else await runCopy(ctx, job, sum);
+    if (job.mode === "bisync") await runBisync(ctx, job, sum, dir.path);
+    else await runCopy(ctx, job, sum, dir.path);
   } catch (e) {
     sum.ok = false;
     sum.exitCode = 1;
@@ -258,6 +314,7 @@ export async function runJob(ctx: RunContext, job: JobConfig): Promise<JobSummar
     ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
   } finally {
     ctx.out.stopProgress();
+    dir.remove();
     if (lock) {
       await lock.release().catch(() => undefined);
       ctx.heldLocks.delete(lock);
@@ -288,98 +345,6 @@ async function transferWithRetry(ctx: RunContext, from: Location, fromKey: strin
   );
 }
 
-// ------------------------------------------------------------------------------ copy / sync
-
-async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary): Promise<void> {
-  const deletes = job.mode === "sync";
-  const maxPct = job.maxDeletePercent ?? 50;
-  const state = await loadState(ctx, job);
-  const journal = await loadJournal(ctx, job);
-  const { src, tgts } = await listSides(ctx, job);
-  const srcLoc = loc(ctx, job.source);
-  const tgtLocs = job.targets.map((t) => loc(ctx, t));
-  const priorSrcCount = state?.sections.length ? Math.max(...state.sections.map((s) => s.records.length)) : undefined;
-  const plans: CopyPlan[] = job.targets.map((t, i) => decideCopy(src, tgts[i], priorFor(state, job, t), { deletes, journal: priorFor(journal.file, job, t) }));
-
-  // Safety, before any change.
-  if (deletes && !ctx.force) {
-    for (let i = 0; i < plans.length; i++) {
-      let reason: string | undefined;
-      if (src.length === 0 && tgts[i].length > 0) {
-        reason = `source ${describeLocation(srcLoc)} lists no objects while target ${describeLocation(tgtLocs[i])} has ${tgts[i].length}${priorSrcCount ? ` (and the last run saw ${priorSrcCount})` : ""}; refusing to delete everything (use --force if this is intended)`;
-      } else {
-        reason = safetyAbort({ side: `target ${describeLocation(tgtLocs[i])}`, objects: tgts[i].length, deletes: plans[i].deletes.length, maxDeletePercent: maxPct });
-      }
-      if (reason) return abort(ctx, job, sum, reason);
-    }
-  }
-
-  sum.unchanged = plans.reduce((n, p) => n + p.same.length, 0);
-  const tasks: { ti: number; entry: Entry }[] = [];
-  plans.forEach((p, ti) => p.copies.forEach((c) => tasks.push({ ti, entry: c.entry })));
-  const totalBytes = tasks.reduce((n, t) => n + t.entry.size, 0);
-  ctx.out.event({ type: "plan", job: job.name, mode: job.mode, dryRun: ctx.dryRun, source: src.length, targets: tgts.map((t) => t.length), copies: tasks.length, bytes: totalBytes, deletes: plans.reduce((n, p) => n + p.deletes.length, 0) });
-
-  if (ctx.dryRun) {
-    plans.forEach((p, ti) => {
-      for (const c of p.copies) ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[ti]), bytes: c.entry.size, reason: c.reason });
-      for (const d of p.deletes) ctx.out.event({ type: "would-delete", job: job.name, key: d.key, side: describeLocation(tgtLocs[ti]) });
-    });
-    sum.copied = tasks.length;
-    sum.bytes = totalBytes;
-    sum.deleted = plans.reduce((n, p) => n + p.deletes.length, 0);
-    if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${tasks.length} objects (${fmtBytes(totalBytes)}) and delete ${sum.deleted}`);
-    return;
-  }
-
-  const newRecords: StateRecord[][] = job.targets.map(() => []);
-  ctx.out.startProgress(job.name, tasks.length, totalBytes);
-  await pool(tasks, ctx.transfers, async ({ ti, entry }) => {
-    const to = tgtLocs[ti];
-    try {
-      const r = await transferWithRetry(ctx, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
-      newRecords[ti].push(record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() }));
-      sum.copied++;
-      sum.bytes += r.bytes || r.srcSize;
-      ctx.out.addObject();
-      ctx.out.event({ type: "copy", job: job.name, key: entry.key, to: describeLocation(to), bytes: r.srcSize, method: r.method });
-    } catch (e) {
-      recordFailure(ctx, sum, job, { key: entry.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, e && isAuthError(e) ? to : undefined) });
-    }
-  });
-  ctx.out.stopProgress();
-
-  if (deletes) {
-    const planned = plans.reduce((n, p) => n + p.deletes.length, 0);
-    if (sum.errors > 0) {
-      // rclone's rule, and the fix for Sclone's bug: no deletes after a failed transfer.
-      sum.skipped += planned;
-      if (planned) ctx.out.warn(`job ${job.name}: ${planned} deletes skipped because transfers failed; the next run retries`, { job: job.name });
-    } else {
-      for (let ti = 0; ti < plans.length; ti++) {
-        const to = tgtLocs[ti];
-        const keys = plans[ti].deletes.map((d) => to.prefix + d.key);
-        const failures = await deleteKeys(to, keys, ctx.attempts, (n) => (sum.deleted += n));
-        for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(to)}`, message: f.message });
-        for (const d of plans[ti].deletes) ctx.out.event({ type: "delete", job: job.name, key: d.key, side: describeLocation(to) });
-      }
-    }
-  }
-
-  try {
-    if (sum.errors === 0) {
-      const sections: StateSection[] = job.targets.map((t, ti) => ({ target: locId(t), records: sortRecords(plans[ti].same.concat(newRecords[ti])) }));
-      await saveState(ctx, job, sections, sum);
-    } else {
-      ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
-    }
-  } finally {
-    await finishJournal(ctx, job, sum, journal, () =>
-      job.targets.map((t, ti) => ({ target: locId(t), records: mergeJournal(priorFor(journal.file, job, t), newRecords[ti], src, tgts[ti]) })),
-    );
-  }
-}
-
 function abort(ctx: RunContext, job: JobConfig, sum: JobSummary, reason: string): void {
   sum.ok = false;
   sum.exitCode = 3;
@@ -387,180 +352,456 @@ function abort(ctx: RunContext, job: JobConfig, sum: JobSummary, reason: string)
   ctx.out.error(`job ${job.name}: safety abort: ${reason}`, { job: job.name, abort: true });
 }
 
-async function saveState(ctx: RunContext, job: JobConfig, sections: StateSection[], sum: JobSummary): Promise<void> {
-  const file: StateFile = { meta: { job: job.name, mode: job.mode, source: locId(job.source), written: new Date().toISOString() }, sections };
+function listing(ctx: RunContext, l: Location, label: string, accept: (k: string) => boolean, stored: StoredInputs, sorted: Set<string>, dir: string): BatchSource<Entry> {
+  return listingSource(
+    { loc: l, label, accept, concurrency: ctx.listConcurrency, boundaries: stored.boundaries, expectedKeys: stored.expectedKeys, attempts: ctx.attempts, sort: sorted.has(label), describeError: (e) => describeError(e, l) },
+    dir,
+  );
+}
+
+/** Samples the source listing's keys as it streams: the next run's range boundaries. */
+function sampled(src: BatchSource<Entry>, sampler: BoundarySampler): BatchSource<Entry> {
+  return {
+    async next() {
+      const b = await src.next();
+      if (b) for (const e of b) sampler.add(e.key);
+      return b;
+    },
+    close: () => src.close?.() ?? Promise.resolve(),
+  };
+}
+
+function stateMeta(job: JobConfig): StateMeta {
+  return { job: job.name, mode: job.mode, source: locId(job.source), written: new Date().toISOString() };
+}
+
+/** After the transfers and deletes: the next state (no failure), else the journal of this run's pairs. */
+async function finish(ctx: RunContext, job: JobConfig, sum: JobSummary, sections: SectionBuilder[], stored: StoredInputs, dir: string, sampler: BoundarySampler): Promise<void> {
   try {
-    await ctx.store.save(job.name, encodeState(file));
-    sum.stateWritten = true;
-  } catch (e) {
-    throw new JobError(`writing state to ${ctx.store.description} failed: ${describeError(e)}; the next run behaves as if this one had not happened`);
+    if (sum.errors === 0) {
+      const out = join(dir, "next.state.gz");
+      try {
+        // The source's listing boundaries ride in the meta line: the next run lists in ranges from them.
+        const unordered = [...stored.unordered].filter((x) => x !== "state" && x !== "ETag pair journal");
+        await writeState(out, { ...stateMeta(job), ranges: sampler.keys, keys: sampler.n, ...(unordered.length ? { unordered } : {}) }, sections);
+        await ctx.store.commit(job.name, "state.gz", out);
+        sum.stateWritten = true;
+      } catch (e) {
+        throw new JobError(`writing state to ${ctx.store.description} failed: ${describeError(e)}; the next run behaves as if this one had not happened`);
+      }
+    } else {
+      ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
+    }
+  } finally {
+    // The ETag pair journal: obsolete once the state is written, else this run's completed pairs.
+    try {
+      if (sum.stateWritten) {
+        if (stored.journalExists) await ctx.store.remove(job.name, "pairs.gz");
+      } else {
+        const out = join(dir, "next.pairs.gz");
+        const n = await writeJournal(out, stateMeta(job), sections);
+        if (n > 0) await ctx.store.commit(job.name, "pairs.gz", out);
+        else if (stored.journalExists) await ctx.store.remove(job.name, "pairs.gz");
+      }
+    } catch (e) {
+      ctx.out.warn(`job ${job.name}: ETag pair journal not updated in ${ctx.store.description} (${describeError(e)}); the next run may copy again what this run copied`, { job: job.name });
+    }
+  }
+}
+
+/** Deletes the spooled keys of one location in batches; failures are recorded. */
+async function applyDeletes(ctx: RunContext, sum: JobSummary, job: JobConfig, loc: Location, spool: Spool<DeleteTask>): Promise<void> {
+  const src = spool.source();
+  for (let b = await src.next(); b !== undefined; b = await src.next()) {
+    const failures = await deleteKeys(loc, b.map((d) => loc.prefix + d.entry.key), ctx.attempts, (n) => (sum.deleted += n));
+    for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(loc)}`, message: f.message });
+    const failed = new Set(failures.map((f) => f.key));
+    for (const d of b) if (!failed.has(loc.prefix + d.entry.key)) ctx.out.event({ type: "delete", job: job.name, key: d.entry.key, side: describeLocation(loc), ...(job.mode === "bisync" ? { reason: d.reason } : {}) });
+  }
+}
+
+// ------------------------------------------------------------------------------ copy / sync
+
+interface CopyDecided {
+  tasks: Spool<CopyTask>;
+  deletes: Spool<DeleteTask>[];
+  sections: SectionBuilder[];
+  counts: { src: number; tgts: number[]; priors: number[] };
+  copies: number;
+  copyBytes: number;
+  same: number;
+}
+
+async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: string): Promise<void> {
+  const deletes = job.mode === "sync";
+  const maxPct = job.maxDeletePercent ?? 50;
+  const srcLoc = loc(ctx, job.source);
+  const tgtLocs = job.targets.map((t) => loc(ctx, t));
+  const stored = await openStored(ctx, job, dir, true);
+  const state = describes(stored.state, job) ? stored.state : undefined;
+  const journal = describes(stored.journal, job) ? stored.journal : undefined;
+  const accept = makeFilter(job);
+  const sampler = new BoundarySampler();
+  let d: CopyDecided | undefined;
+  const cleanup = () => {
+    d?.tasks.close();
+    d?.deletes.forEach((s) => s.close());
+    d?.sections.forEach((s) => s.close());
+  };
+  try {
+    d = await decideWithRetries(
+      ctx,
+      job,
+      stored.unordered,
+      async (sorted, dropped) => {
+        const attemptDir = join(dir, `pass-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
+        (await import("node:fs")).mkdirSync(attemptDir);
+        const out: CopyDecided = {
+          tasks: new Spool(join(attemptDir, "tasks.spool"), copyTaskCodec),
+          deletes: job.targets.map((_, i) => new Spool(join(attemptDir, `deletes-${i}.spool`), deleteCodec)),
+          sections: job.targets.map((t, i) => new SectionBuilder(locId(t), attemptDir, i)),
+          counts: { src: 0, tgts: [], priors: [] },
+          copies: 0,
+          copyBytes: 0,
+          same: 0,
+        };
+        d = out;
+        const srcLabel = `source ${describeLocation(srcLoc)}`;
+        const tgtLabels = tgtLocs.map((l) => `target ${describeLocation(l)}`);
+        const r = await copyPass(
+          {
+            src: sampled(listing(ctx, srcLoc, srcLabel, accept, stored, sorted, attemptDir), sampler),
+            tgts: tgtLocs.map((l, i) => listing(ctx, l, tgtLabels[i], accept, stored, sorted, attemptDir)),
+            states: job.targets.map((t) => (state && !dropped.has("state") ? recordSource(state.path, locId(t), "state", attemptDir, sorted.has("state")) : undefined)),
+            journals: job.targets.map((t) => (journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, locId(t), "ETag pair journal", attemptDir, sorted.has("ETag pair journal")) : undefined)),
+            labels: { src: srcLabel, tgts: tgtLabels, states: job.targets.map(() => "state"), journals: job.targets.map(() => "ETag pair journal") },
+          },
+          deletes,
+          {
+            copy: (ti, entry, reason) => {
+              out.tasks.add({ ti, entry, reason });
+              out.copies++;
+              out.copyBytes += entry.size;
+            },
+            extra: (ti, entry, deleted) => {
+              if (deleted) out.deletes[ti].add({ entry, reason: "" });
+            },
+            same: (ti, rec) => {
+              out.sections[ti].carry.add(rec);
+              out.same++;
+            },
+            keepPair: (ti, pair) => out.sections[ti].pairs.add(pair),
+          },
+        );
+        out.counts = { src: r.src.objects, tgts: r.tgts.map((t) => t.objects), priors: r.priors };
+        for (const s of out.sections) s.endCarry();
+        return out;
+      },
+      cleanup,
+    );
+    const priorSrcCount = d.counts.priors.length ? Math.max(...d.counts.priors) : 0;
+
+    // Safety, before any change: the totals are known, nothing has been written.
+    if (deletes && !ctx.force) {
+      for (let i = 0; i < job.targets.length; i++) {
+        let reason: string | undefined;
+        const nt = d.counts.tgts[i];
+        if (d.counts.src === 0 && nt > 0) {
+          reason = `source ${describeLocation(srcLoc)} lists no objects while target ${describeLocation(tgtLocs[i])} has ${nt}${priorSrcCount ? ` (and the last run saw ${priorSrcCount})` : ""}; refusing to delete everything (use --force if this is intended)`;
+        } else {
+          reason = safetyAbort({ side: `target ${describeLocation(tgtLocs[i])}`, objects: nt, deletes: d.deletes[i].count, maxDeletePercent: maxPct });
+        }
+        if (reason) return abort(ctx, job, sum, reason);
+      }
+    }
+
+    sum.unchanged = d.same;
+    const plannedDeletes = d.deletes.reduce((n, s) => n + s.count, 0);
+    ctx.out.event({ type: "plan", job: job.name, mode: job.mode, dryRun: ctx.dryRun, source: d.counts.src, targets: d.counts.tgts, copies: d.copies, bytes: d.copyBytes, deletes: plannedDeletes });
+
+    if (ctx.dryRun) {
+      await forEachItem(d.tasks.source(), (c) => ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[c.ti]), bytes: c.entry.size, reason: c.reason }));
+      for (let ti = 0; ti < tgtLocs.length; ti++) await forEachItem(d.deletes[ti].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(tgtLocs[ti]) }));
+      sum.copied = d.copies;
+      sum.bytes = d.copyBytes;
+      sum.deleted = plannedDeletes;
+      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${d.copies} objects (${fmtBytes(d.copyBytes)}) and delete ${sum.deleted}`);
+      return;
+    }
+
+    const sections = d.sections;
+    ctx.out.startProgress(job.name, d.copies, d.copyBytes);
+    await pool(d.tasks.source(), ctx.transfers, async ({ ti, entry }) => {
+      const to = tgtLocs[ti];
+      try {
+        const r = await transferWithRetry(ctx, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
+        sections[ti].results.add(record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() }));
+        sum.copied++;
+        sum.bytes += r.bytes || r.srcSize;
+        ctx.out.addObject();
+        ctx.out.event({ type: "copy", job: job.name, key: entry.key, to: describeLocation(to), bytes: r.srcSize, method: r.method });
+      } catch (e) {
+        recordFailure(ctx, sum, job, { key: entry.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, e && isAuthError(e) ? to : undefined) });
+      }
+    });
+    ctx.out.stopProgress();
+
+    if (deletes && plannedDeletes) {
+      if (sum.errors > 0) {
+        // rclone's rule, and the fix for Sclone's bug: no deletes after a failed transfer.
+        sum.skipped += plannedDeletes;
+        ctx.out.warn(`job ${job.name}: ${plannedDeletes} deletes skipped because transfers failed; the next run retries`, { job: job.name });
+      } else {
+        for (let ti = 0; ti < tgtLocs.length; ti++) await applyDeletes(ctx, sum, job, tgtLocs[ti], d.deletes[ti]);
+      }
+    }
+    await finish(ctx, job, sum, sections, stored, dir, sampler);
+  } finally {
+    cleanup();
   }
 }
 
 // ------------------------------------------------------------------------------ bisync
 
-async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary): Promise<void> {
+interface BisyncDecided {
+  transfers: Spool<BisyncAction>;
+  deletes: Record<Side, Spool<DeleteTask>>;
+  section: SectionBuilder;
+  a: number;
+  b: number;
+  prior: number;
+  copies: number;
+  conflicts: number;
+  bytes: number;
+  same: number;
+}
+
+async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: string): Promise<void> {
   const maxPct = job.maxDeletePercent ?? 50;
-  const state = ctx.resync ? undefined : await loadState(ctx, job);
-  const prior = priorFor(state, job, job.targets[0], "bisync");
-  const journal = await loadJournal(ctx, job);
-  const pairs = priorFor(journal.file, job, job.targets[0]);
-  const { src: a, tgts } = await listSides(ctx, job);
-  const b = tgts[0];
+  const stored = await openStored(ctx, job, dir, !ctx.resync);
+  const state = describes(stored.state, job, "bisync") ? stored.state : undefined;
+  const journal = describes(stored.journal, job) ? stored.journal : undefined;
   const A = loc(ctx, job.source);
   const B = loc(ctx, job.targets[0]);
   const sideLoc: Record<Side, Location> = { a: A, b: B };
   const labels: Record<Side, string> =
     job.source.endpoint !== job.targets[0].endpoint ? { a: job.source.endpoint, b: job.targets[0].endpoint } : { a: "source", b: "target" };
-  const plan = decideBisync(a, b, prior, { deletes: job.deletes !== false, conflict: job.conflict ?? "newer", journal: pairs });
-
-  if (!ctx.force && prior) {
-    const checks = (["a", "b"] as Side[]).map((s) => ({
-      side: `${s === "a" ? "source" : "target"} ${describeLocation(sideLoc[s])}`,
-      objects: (s === "a" ? a : b).length,
-      deletes: plan.deletes[s],
-      priorObjects: prior.length,
-      maxDeletePercent: maxPct,
-    }));
-    // An emptied side is the cause and the other side's max-delete only its symptom: name the cause.
-    const reason = checks.map((c) => safetyAbort({ ...c, deletes: 0 })).find(Boolean) ?? checks.map(safetyAbort).find(Boolean);
-    if (reason) return abort(ctx, job, sum, reason);
-  }
-
-  sum.unchanged = plan.same.length;
-  const transfers = plan.actions.filter((x) => x.kind !== "delete");
-  const dels = plan.actions.filter((x): x is Extract<BisyncAction, { kind: "delete" }> => x.kind === "delete");
-  const size = (x: BisyncAction) => (x.kind === "copy" ? x.entry.size : x.kind === "conflict" ? x.a.size + x.b.size : 0);
-  const totalBytes = transfers.reduce((n, x) => n + size(x), 0);
-  ctx.out.event({
-    type: "plan",
-    job: job.name,
-    mode: job.mode,
-    dryRun: ctx.dryRun,
-    firstRun: plan.firstRun,
-    source: a.length,
-    targets: [b.length],
-    copies: transfers.filter((x) => x.kind === "copy").length,
-    conflicts: transfers.length - transfers.filter((x) => x.kind === "copy").length,
-    deletes: dels.length,
-    bytes: totalBytes,
-  });
-  if (plan.firstRun && !ctx.out.json) ctx.out.info(`job ${job.name}: ${ctx.resync ? "--resync" : "no state yet (first run)"}: merging both sides, no deletes`);
-  const runAt = new Date();
-
-  if (ctx.dryRun) {
-    for (const x of plan.actions) {
-      if (x.kind === "copy") ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
-      else if (x.kind === "delete") ctx.out.event({ type: "would-delete", job: job.name, key: x.key, side: describeLocation(sideLoc[x.side]), reason: x.reason });
-      else ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner: x.winner === null ? null : x.winner === "a" ? "source" : "target", reason: x.reason });
-    }
-    sum.copied = transfers.filter((x) => x.kind === "copy").length;
-    sum.conflicts = transfers.length - sum.copied;
-    sum.deleted = dels.length;
-    sum.bytes = totalBytes;
-    if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
-    return;
-  }
-
-  const newRecords: StateRecord[] = [];
-  const other = (s: Side): Side => (s === "a" ? "b" : "a");
-  const rec = (key: string, side: Side, r: TransferResult): StateRecord => {
-    const srcSide = { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime };
-    const dstSide = { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() };
-    return side === "a" ? record(key, srcSide, dstSide) : record(key, dstSide, srcSide);
+  const accept = makeFilter(job);
+  const sampler = new BoundarySampler();
+  const opts = { deletes: job.deletes !== false, conflict: job.conflict ?? "newer" } as const;
+  const target = locId(job.targets[0]);
+  let d: BisyncDecided | undefined;
+  let firstRun = !state;
+  const cleanup = () => {
+    d?.transfers.close();
+    d?.deletes.a.close();
+    d?.deletes.b.close();
+    d?.section.close();
   };
-  // A same-side copy (conflict backup) records the same result on the side it was made.
-  const put = (key: string, onA: TransferResult, onB: TransferResult): StateRecord =>
-    record(key, { size: onA.dstSize, etag: onA.dstEtag, mtime: Date.now() }, { size: onB.dstSize, etag: onB.dstEtag, mtime: Date.now() });
+  try {
+    d = await decideWithRetries(
+      ctx,
+      job,
+      stored.unordered,
+      async (sorted, dropped) => {
+        const attemptDir = join(dir, `pass-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
+        (await import("node:fs")).mkdirSync(attemptDir);
+        const out: BisyncDecided = {
+          transfers: new Spool(join(attemptDir, "transfers.spool"), bisyncActionCodec),
+          deletes: { a: new Spool(join(attemptDir, "deletes-a.spool"), deleteCodec), b: new Spool(join(attemptDir, "deletes-b.spool"), deleteCodec) },
+          section: new SectionBuilder(target, attemptDir, 0),
+          a: 0,
+          b: 0,
+          prior: 0,
+          copies: 0,
+          conflicts: 0,
+          bytes: 0,
+          same: 0,
+        };
+        d = out;
+        const useState = !!state && !dropped.has("state");
+        firstRun = !useState;
+        const la = `source ${describeLocation(A)}`;
+        const lb = `target ${describeLocation(B)}`;
+        const r = await bisyncPass(
+          {
+            a: sampled(listing(ctx, A, la, accept, stored, sorted, attemptDir), sampler),
+            b: listing(ctx, B, lb, accept, stored, sorted, attemptDir),
+            state: useState ? recordSource(state!.path, target, "state", attemptDir, sorted.has("state")) : undefined,
+            journal: journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, target, "ETag pair journal", attemptDir, sorted.has("ETag pair journal")) : undefined,
+            labels: { a: la, b: lb, state: "state", journal: "ETag pair journal" },
+          },
+          opts,
+          firstRun,
+          {
+            action: (x) => {
+              if (x.kind === "delete") out.deletes[x.side].add({ entry: x.entry, reason: x.reason });
+              else {
+                out.transfers.add(x);
+                if (x.kind === "copy") {
+                  out.copies++;
+                  out.bytes += x.entry.size;
+                } else {
+                  out.conflicts++;
+                  out.bytes += x.a.size + x.b.size;
+                }
+              }
+            },
+            same: (rec) => {
+              out.section.carry.add(rec);
+              out.same++;
+            },
+            forget: () => undefined,
+            keepPair: (pair) => out.section.pairs.add(pair),
+          },
+        );
+        out.a = r.a.objects;
+        out.b = r.b.objects;
+        out.prior = r.prior;
+        out.section.endCarry();
+        return out;
+      },
+      cleanup,
+    );
 
-  ctx.out.startProgress(job.name, transfers.length, totalBytes);
-  await pool(transfers, ctx.transfers, async (x) => {
-    if (x.kind === "copy") {
-      const from = sideLoc[x.from];
-      const to = sideLoc[other(x.from)];
-      try {
-        const r = await transferWithRetry(ctx, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
-        newRecords.push(rec(x.key, x.from, r));
-        sum.copied++;
-        sum.bytes += r.bytes || r.srcSize;
-        ctx.out.addObject();
-        ctx.out.event({ type: "copy", job: job.name, key: x.key, to: describeLocation(to), bytes: r.srcSize, method: r.method, reason: x.reason });
-      } catch (e) {
-        recordFailure(ctx, sum, job, { key: x.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, isAuthError(e) ? to : undefined) });
-      }
+    if (!ctx.force && !firstRun) {
+      const checks = (["a", "b"] as Side[]).map((s) => ({
+        side: `${s === "a" ? "source" : "target"} ${describeLocation(sideLoc[s])}`,
+        objects: s === "a" ? d!.a : d!.b,
+        deletes: d!.deletes[s].count,
+        priorObjects: d!.prior,
+        maxDeletePercent: maxPct,
+      }));
+      // An emptied side is the cause and the other side's max-delete only its symptom: name the cause.
+      const reason = checks.map((c) => safetyAbort({ ...c, deletes: 0 })).find(Boolean) ?? checks.map(safetyAbort).find(Boolean);
+      if (reason) return abort(ctx, job, sum, reason);
+    }
+
+    sum.unchanged = d.same;
+    const nDeletes = d.deletes.a.count + d.deletes.b.count;
+    ctx.out.event({
+      type: "plan",
+      job: job.name,
+      mode: job.mode,
+      dryRun: ctx.dryRun,
+      firstRun,
+      source: d.a,
+      targets: [d.b],
+      copies: d.copies,
+      conflicts: d.conflicts,
+      deletes: nDeletes,
+      bytes: d.bytes,
+    });
+    if (firstRun && !ctx.out.json) ctx.out.info(`job ${job.name}: ${ctx.resync ? "--resync" : "no state yet (first run)"}: merging both sides, no deletes`);
+    const runAt = new Date();
+
+    if (ctx.dryRun) {
+      await forEachItem(d.transfers.source(), (x) => {
+        if (x.kind === "copy") ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
+        else if (x.kind === "conflict") ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner: x.winner === null ? null : x.winner === "a" ? "source" : "target", reason: x.reason });
+      });
+      for (const s of ["a", "b"] as Side[]) await forEachItem(d.deletes[s].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(sideLoc[s]), reason: x.reason }));
+      sum.copied = d.copies;
+      sum.conflicts = d.conflicts;
+      sum.deleted = nDeletes;
+      sum.bytes = d.bytes;
+      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
       return;
     }
-    if (x.kind !== "conflict") return;
-    const entry: Record<Side, Entry> = { a: x.a, b: x.b };
-    try {
-      if (x.winner) {
-        const W = x.winner;
-        const L = other(W);
-        const ck = conflictKey(x.key, runAt, labels[L]);
-        // 1. keep the loser's content under KEY.conflict-… on both sides, 2. then overwrite the loser.
-        const [onL, onW] = await Promise.all([
-          transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
-          transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
-        ]);
-        const r = await transferWithRetry(ctx, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
-        newRecords.push(rec(x.key, W, r));
-        newRecords.push(L === "a" ? put(ck, onL, onW) : put(ck, onW, onL));
-        sum.bytes += r.bytes + onW.bytes;
-        ctx.out.event({ type: "conflict", job: job.name, key: x.key, winner: W === "a" ? "source" : "target", kept: [ck], reason: x.reason });
-      } else {
-        const ckA = conflictKey(x.key, runAt, labels.a);
-        const ckB = conflictKey(x.key, runAt, labels.b);
-        const [aa, ab, bb, ba] = await Promise.all([
-          transferWithRetry(ctx, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
-          transferWithRetry(ctx, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
-          transferWithRetry(ctx, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
-          transferWithRetry(ctx, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
-        ]);
-        // Both versions are now safe under their new names on both sides: remove the original key.
-        for (const s of ["a", "b"] as Side[]) {
-          const f = await deleteKeys(sideLoc[s], [sideLoc[s].prefix + x.key], ctx.attempts);
-          if (f.length) throw new Error(f[0].message);
+
+    const results = d.section.results;
+    const other = (s: Side): Side => (s === "a" ? "b" : "a");
+    const rec = (key: string, side: Side, r: TransferResult): StateRecord => {
+      const srcSide = { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime };
+      const dstSide = { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() };
+      return side === "a" ? record(key, srcSide, dstSide) : record(key, dstSide, srcSide);
+    };
+    // A same-side copy (conflict backup) records the same result on the side it was made.
+    const put = (key: string, onA: TransferResult, onB: TransferResult): StateRecord =>
+      record(key, { size: onA.dstSize, etag: onA.dstEtag, mtime: Date.now() }, { size: onB.dstSize, etag: onB.dstEtag, mtime: Date.now() });
+
+    ctx.out.startProgress(job.name, d.copies + d.conflicts, d.bytes);
+    await pool(d.transfers.source(), ctx.transfers, async (x) => {
+      if (x.kind === "copy") {
+        const from = sideLoc[x.from];
+        const to = sideLoc[other(x.from)];
+        try {
+          const r = await transferWithRetry(ctx, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
+          results.add(rec(x.key, x.from, r));
+          sum.copied++;
+          sum.bytes += r.bytes || r.srcSize;
+          ctx.out.addObject();
+          ctx.out.event({ type: "copy", job: job.name, key: x.key, to: describeLocation(to), bytes: r.srcSize, method: r.method, reason: x.reason });
+        } catch (e) {
+          recordFailure(ctx, sum, job, { key: x.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, isAuthError(e) ? to : undefined) });
         }
-        newRecords.push(put(ckA, aa, ab), put(ckB, ba, bb));
-        sum.bytes += ab.bytes + ba.bytes;
-        ctx.out.event({ type: "conflict", job: job.name, key: x.key, winner: null, kept: [ckA, ckB], reason: x.reason });
+        return;
       }
-      sum.conflicts++;
-      ctx.out.addObject();
-    } catch (e) {
-      recordFailure(ctx, sum, job, { key: x.key, op: "resolve conflict", message: describeError(e) });
-    }
-  });
-  ctx.out.stopProgress();
+      if (x.kind !== "conflict") return;
+      const entry: Record<Side, Entry> = { a: x.a, b: x.b };
+      try {
+        if (x.winner) {
+          const W = x.winner;
+          const L = other(W);
+          const ck = conflictKey(x.key, runAt, labels[L]);
+          // 1. keep the loser's content under KEY.conflict-… on both sides, 2. then overwrite the loser.
+          const [onL, onW] = await Promise.all([
+            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
+            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
+          ]);
+          const r = await transferWithRetry(ctx, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
+          results.add(rec(x.key, W, r));
+          results.add(L === "a" ? put(ck, onL, onW) : put(ck, onW, onL));
+          sum.bytes += r.bytes + onW.bytes;
+          ctx.out.event({ type: "conflict", job: job.name, key: x.key, winner: W === "a" ? "source" : "target", kept: [ck], reason: x.reason });
+        } else {
+          const ckA = conflictKey(x.key, runAt, labels.a);
+          const ckB = conflictKey(x.key, runAt, labels.b);
+          const [aa, ab, bb, ba] = await Promise.all([
+            transferWithRetry(ctx, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
+            transferWithRetry(ctx, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
+            transferWithRetry(ctx, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
+            transferWithRetry(ctx, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
+          ]);
+          // Both versions are now safe under their new names on both sides: remove the original key.
+          for (const s of ["a", "b"] as Side[]) {
+            const f = await deleteKeys(sideLoc[s], [sideLoc[s].prefix + x.key], ctx.attempts);
+            if (f.length) throw new Error(f[0].message);
+          }
+          results.add(put(ckA, aa, ab));
+          results.add(put(ckB, ba, bb));
+          sum.bytes += ab.bytes + ba.bytes;
+          ctx.out.event({ type: "conflict", job: job.name, key: x.key, winner: null, kept: [ckA, ckB], reason: x.reason });
+        }
+        sum.conflicts++;
+        ctx.out.addObject();
+      } catch (e) {
+        recordFailure(ctx, sum, job, { key: x.key, op: "resolve conflict", message: describeError(e) });
+      }
+    });
+    ctx.out.stopProgress();
 
-  if (dels.length) {
-    if (sum.errors > 0) {
-      sum.skipped += dels.length;
-      ctx.out.warn(`job ${job.name}: ${dels.length} deletes skipped because transfers failed; the next run retries`, { job: job.name });
-    } else {
-      for (const s of ["a", "b"] as Side[]) {
-        const mine = dels.filter((d) => d.side === s);
-        if (!mine.length) continue;
-        const L = sideLoc[s];
-        const failures = await deleteKeys(L, mine.map((d) => L.prefix + d.key), ctx.attempts, (n) => (sum.deleted += n));
-        for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(L)}`, message: f.message });
-        for (const d of mine) ctx.out.event({ type: "delete", job: job.name, key: d.key, side: describeLocation(L), reason: d.reason });
+    if (nDeletes) {
+      if (sum.errors > 0) {
+        sum.skipped += nDeletes;
+        ctx.out.warn(`job ${job.name}: ${nDeletes} deletes skipped because transfers failed; the next run retries`, { job: job.name });
+      } else {
+        for (const s of ["a", "b"] as Side[]) if (d.deletes[s].count) await applyDeletes(ctx, sum, job, sideLoc[s], d.deletes[s]);
       }
     }
-  }
-
-  try {
-    if (sum.errors === 0) {
-      await saveState(ctx, job, [{ target: locId(job.targets[0]), records: sortRecords(plan.same.concat(newRecords)) }], sum);
-    } else {
-      ctx.out.warn(`job ${job.name}: state not written because ${sum.errors} operation(s) failed; the next run retries them`, { job: job.name });
-    }
+    await finish(ctx, job, sum, [d.section], stored, dir, sampler);
   } finally {
-    await finishJournal(ctx, job, sum, journal, () => [{ target: locId(job.targets[0]), records: mergeJournal(pairs, newRecords, a, b) }]);
+    cleanup();
   }
 }
 
 // ------------------------------------------------------------------------------ check
+
+interface CheckDiff {
+  ti: number;
+  entry: Entry;
+  reason: "missing" | "different" | "extra";
+}
 
 export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSummary> {
   const t0 = Date.now();
@@ -579,26 +820,69 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
     errors: 0,
     failures: [],
   };
+  const dir = new RunDir(ctx.spoolDir, job.name);
+  let diffs: Spool<CheckDiff> | undefined;
   try {
-    const state = await loadState(ctx, job);
-    const journal = await loadJournal(ctx, job);
-    const { src, tgts } = await listSides(ctx, job);
-    sum.source = { objects: src.length, bytes: src.reduce((n, e) => n + e.size, 0) };
-    let inSync = true;
-    job.targets.forEach((t, i) => {
-      const p = decideCopy(src, tgts[i], priorFor(state, job, t), { deletes: false, journal: priorFor(journal.file, job, t) });
-      sum.targets.push({
-        location: locId(t),
-        objects: tgts[i].length,
-        bytes: tgts[i].reduce((n, e) => n + e.size, 0),
-        missing: p.missing,
-        different: p.different,
-        extra: p.extra,
-      });
-      if (p.missing || p.different || (job.mode !== "copy" && p.extra)) inSync = false;
-      const tl = loc(ctx, t);
-      for (const c of p.copies) ctx.out.event({ type: c.reason, job: job.name, key: c.entry.key, target: describeLocation(tl) });
-    });
+    const stored = await openStored(ctx, job, dir.path, true);
+    const state = describes(stored.state, job) ? stored.state : undefined;
+    const journal = describes(stored.journal, job) ? stored.journal : undefined;
+    const srcLoc = loc(ctx, job.source);
+    const tgtLocs = job.targets.map((t) => loc(ctx, t));
+    const accept = makeFilter(job);
+    const reasons = ["missing", "different", "extra"] as const;
+    const diffCodec = {
+      write: (w: Parameters<typeof copyTaskCodec.write>[0], x: CheckDiff) => {
+        w.num(x.ti);
+        w.u8(reasons.indexOf(x.reason));
+        entryCodecOf.write(w, x.entry);
+      },
+      read: (r: Parameters<typeof copyTaskCodec.read>[0]): CheckDiff => ({ ti: r.num(), reason: reasons[r.u8()], entry: entryCodecOf.read(r) }),
+    };
+    const targets: CheckTarget[] = await decideWithRetries(
+      ctx,
+      job,
+      stored.unordered,
+      async (sorted, dropped) => {
+        diffs = new Spool(join(dir.path, `diffs-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.spool`), diffCodec);
+        const out = diffs;
+        const ts: CheckTarget[] = job.targets.map((t) => ({ location: locId(t), objects: 0, bytes: 0, missing: 0, different: 0, extra: 0, missingKeys: [], differentKeys: [], extraKeys: [] }));
+        const note = (ti: number, entry: Entry, reason: CheckDiff["reason"]) => {
+          ts[ti][reason]++;
+          const names = ts[ti][`${reason}Keys`];
+          if (names.length < CHECK_KEYS_LISTED) names.push(entry.key);
+          out.add({ ti, entry, reason });
+        };
+        const srcLabel = `source ${describeLocation(srcLoc)}`;
+        const tgtLabels = tgtLocs.map((l) => `target ${describeLocation(l)}`);
+        const r = await copyPass(
+          {
+            src: listing(ctx, srcLoc, srcLabel, accept, stored, sorted, dir.path),
+            tgts: tgtLocs.map((l, i) => listing(ctx, l, tgtLabels[i], accept, stored, sorted, dir.path)),
+            states: job.targets.map((t) => (state && !dropped.has("state") ? recordSource(state.path, locId(t), "state", dir.path, sorted.has("state")) : undefined)),
+            journals: job.targets.map((t) => (journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, locId(t), "ETag pair journal", dir.path, sorted.has("ETag pair journal")) : undefined)),
+            labels: { src: srcLabel, tgts: tgtLabels, states: job.targets.map(() => "state"), journals: job.targets.map(() => "ETag pair journal") },
+          },
+          false,
+          {
+            copy: (ti, entry, reason) => note(ti, entry, reason),
+            extra: (ti, entry) => note(ti, entry, "extra"),
+            same: () => undefined,
+            keepPair: () => undefined,
+          },
+        );
+        sum.source = { objects: r.src.objects, bytes: r.src.bytes };
+        r.tgts.forEach((t, i) => {
+          ts[i].objects = t.objects;
+          ts[i].bytes = t.bytes;
+        });
+        return ts;
+      },
+      () => diffs?.close(),
+    );
+    sum.targets = targets;
+    // Every differing key as an event (--json), after the pass (a repeated pass never repeats one).
+    await forEachItem(diffs!.source(), (x) => ctx.out.event({ type: x.reason, job: job.name, key: x.entry.key, target: describeLocation(tgtLocs[x.ti]) }));
+    const inSync = targets.every((t) => !t.missing && !t.different && (job.mode === "copy" || !t.extra));
     sum.inSync = inSync;
     sum.exitCode = inSync ? 0 : 1;
   } catch (e) {
@@ -606,6 +890,9 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
     const message = e instanceof JobError ? e.message : describeError(e);
     sum.failures.push({ key: "", op: "check", message });
     ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
+  } finally {
+    diffs?.close();
+    dir.remove();
   }
   sum.requests = diffCounts(ctx.counts, before);
   sum.seconds = (Date.now() - t0) / 1000;

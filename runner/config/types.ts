@@ -71,6 +71,13 @@ export interface RunnerConfig {
    *  endpoints with an explicit URL and path-style addressing (default true: about a third of the
    *  CPU per small object). false: every request through the SDK. */
   directHttp?: boolean;
+  /** Key ranges listed at once per location (default 16): ranges come from the previous state, or
+   *  on a first run from CommonPrefixes, and long ranges are split while listing. 1: one stream. */
+  listConcurrency?: number;
+  /** Local directory for a run's temporary files (listing pages ahead of the merge, decisions,
+   *  deletes, sort runs, the next state before its commit). Disk, not memory: keep it off tmpfs.
+   *  Default: the OS temp directory (TMPDIR). Needs about 100 bytes per listed key at most. */
+  spoolDir?: string;
   /** Per-request timeout: a request with no progress for this long is aborted and retried (default 120). */
   requestTimeoutSeconds?: number;
 }

@@ -35,6 +35,8 @@ const TOP_KEYS = [
   "multipartCopyThresholdMiB",
   "requestTimeoutSeconds",
   "directHttp",
+  "listConcurrency",
+  "spoolDir",
 ];
 const ENDPOINT_KEYS = ["endpoint", "region", "forcePathStyle", "credentials", "insecure"];
 const JOB_KEYS = [
@@ -451,6 +453,13 @@ export function validateConfig(raw: unknown): RunnerConfig {
   if (rt !== undefined) cfg.requestTimeoutSeconds = rt;
   const direct = bool(o.directHttp, "directHttp");
   if (direct !== undefined) cfg.directHttp = direct;
+  const lc = num(o.listConcurrency, "listConcurrency", { int: true, min: 1, max: 256 });
+  if (lc !== undefined) cfg.listConcurrency = lc;
+  const spool = str(o.spoolDir, "spoolDir", { optional: true });
+  if (spool !== undefined) {
+    if (spool.trim() === "") throw new ConfigError("spoolDir", 'must be a directory path, e.g. "/var/lib/replication/spool"');
+    cfg.spoolDir = spool;
+  }
   checkOverlaps(cfg);
   return cfg;
 }

@@ -48,8 +48,65 @@ function other(s: Side): Side {
   return s === "a" ? "b" : "a";
 }
 
+/** One key's decision: an action, or "same" (carried into the next state), or "forget" (deleted on both sides). */
+export type BisyncKeyDecision = BisyncAction | { kind: "same"; record: StateRecord } | { kind: "forget" };
+
 /**
- * Merge-join of the two sorted listings and the sorted state.
+ * The bisync table for one key: its entries on each side (either may be absent), its record in the
+ * prior state (`r`; always undefined on a first run), and its ETag pair journal record (`pair`).
+ */
+export function decideBisyncKey(key: string, ea: Entry | undefined, eb: Entry | undefined, r: StateRecord | undefined, pair: StateRecord | undefined, opts: BisyncOptions, firstRun: boolean): BisyncKeyDecision {
+  const conflictOrSame = (ea: Entry, eb: Entry, why: string): BisyncKeyDecision => {
+    if (sameContent(ea, eb, undefined, pair)) return { kind: "same", record: record(key, ea, eb) };
+    const winner = opts.conflict === "keep-both" ? null : newerSide(ea, eb);
+    return { kind: "conflict", key, a: ea, b: eb, winner, reason: why };
+  };
+  if (!r) {
+    // New on one or both sides (or first run).
+    if (ea && eb) return conflictOrSame(ea, eb, firstRun ? "present on both sides with different content (first run)" : "new on both sides with different content");
+    if (ea) return { kind: "copy", from: "a", key, entry: ea, reason: "new on source" };
+    return { kind: "copy", from: "b", key, entry: eb!, reason: "new on target" };
+  }
+  const aState = ea ? (unchangedSince(ea, r.aSize, r.aEtag) ? "unchanged" : "changed") : "deleted";
+  const bState = eb ? (unchangedSince(eb, r.bSize, r.bEtag) ? "unchanged" : "changed") : "deleted";
+
+  if (aState === "deleted" && bState === "deleted") return { kind: "forget" };
+  // identical (size, ETag) on both sides: reuse the record, no allocation
+  if (aState === "unchanged" && bState === "unchanged") return { kind: "same", record: r };
+  if (aState === "deleted" || bState === "deleted") {
+    const gone: Side = aState === "deleted" ? "a" : "b";
+    const kept: Side = other(gone);
+    const keptEntry = (kept === "a" ? ea : eb)!;
+    const keptState = kept === "a" ? aState : bState;
+    if (keptState === "unchanged" && opts.deletes) {
+      return { kind: "delete", side: kept, key, entry: keptEntry, reason: `deleted on ${gone === "a" ? "source" : "target"}, unchanged here` };
+    }
+    return {
+      kind: "copy",
+      from: kept,
+      key,
+      entry: keptEntry,
+      reason: keptState === "changed" ? `deleted on ${gone === "a" ? "source" : "target"} but changed on the other side: the changed version survives` : "deleted on one side; deletes are off: restored",
+    };
+  }
+  if (aState === "changed" && bState === "unchanged") return { kind: "copy", from: "a", key, entry: ea!, reason: "changed on source" };
+  if (aState === "unchanged" && bState === "changed") return { kind: "copy", from: "b", key, entry: eb!, reason: "changed on target" };
+  return conflictOrSame(ea!, eb!, "changed on both sides with different content");
+}
+
+/** Adds one key's decision to an in-memory plan. */
+export function addToBisyncPlan(plan: BisyncPlan, d: BisyncKeyDecision): void {
+  if (d.kind === "same") plan.same.push(d.record);
+  else if (d.kind === "forget") plan.forgotten++;
+  else {
+    plan.actions.push(d);
+    if (d.kind === "delete") plan.deletes[d.side]++;
+  }
+}
+
+/**
+ * Merge-join of the two sorted listings and the sorted state: the in-memory form of the table
+ * (tests, small callers; the runner streams, runner/engine/).
  * `prior` undefined = first run or --resync: merge both ways, never delete, different contents are conflicts.
  */
 export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: readonly StateRecord[] | undefined, opts: BisyncOptions): BisyncPlan {
@@ -60,14 +117,6 @@ export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: re
   let j = 0;
   let k = 0;
   const journalOf = sortedLookup(opts.journal);
-  const conflictOrSame = (key: string, ea: Entry, eb: Entry, r: StateRecord | undefined, why: string) => {
-    if (sameContent(ea, eb, r, journalOf(key))) {
-      plan.same.push(record(key, ea, eb));
-      return;
-    }
-    const winner = opts.conflict === "keep-both" ? null : newerSide(ea, eb);
-    plan.actions.push({ kind: "conflict", key, a: ea, b: eb, winner, reason: why });
-  };
   while (i < a.length || j < b.length || k < st.length) {
     let key: string | undefined = i < a.length ? a[i].key : undefined;
     if (j < b.length && (key === undefined || compareKeys(b[j].key, key) < 0)) key = b[j].key;
@@ -75,46 +124,7 @@ export function decideBisync(a: readonly Entry[], b: readonly Entry[], prior: re
     const ea = i < a.length && a[i].key === key ? a[i++] : undefined;
     const eb = j < b.length && b[j].key === key ? b[j++] : undefined;
     const r = k < st.length && st[k].key === key ? st[k++] : undefined;
-    const k0 = key!;
-
-    if (!r) {
-      // New on one or both sides (or first run).
-      if (ea && eb) conflictOrSame(k0, ea, eb, undefined, firstRun ? "present on both sides with different content (first run)" : "new on both sides with different content");
-      else if (ea) plan.actions.push({ kind: "copy", from: "a", key: k0, entry: ea, reason: "new on source" });
-      else if (eb) plan.actions.push({ kind: "copy", from: "b", key: k0, entry: eb, reason: "new on target" });
-      continue;
-    }
-    const aState = ea ? (unchangedSince(ea, r.aSize, r.aEtag) ? "unchanged" : "changed") : "deleted";
-    const bState = eb ? (unchangedSince(eb, r.bSize, r.bEtag) ? "unchanged" : "changed") : "deleted";
-
-    if (aState === "deleted" && bState === "deleted") {
-      plan.forgotten++;
-    } else if (aState === "unchanged" && bState === "unchanged") {
-      plan.same.push(r); // identical (size, ETag) on both sides: reuse the record, no allocation
-    } else if (aState === "deleted" || bState === "deleted") {
-      const gone: Side = aState === "deleted" ? "a" : "b";
-      const kept: Side = other(gone);
-      const keptEntry = (kept === "a" ? ea : eb)!;
-      const keptState = kept === "a" ? aState : bState;
-      if (keptState === "unchanged" && opts.deletes) {
-        plan.actions.push({ kind: "delete", side: kept, key: k0, entry: keptEntry, reason: `deleted on ${gone === "a" ? "source" : "target"}, unchanged here` });
-        plan.deletes[kept]++;
-      } else {
-        plan.actions.push({
-          kind: "copy",
-          from: kept,
-          key: k0,
-          entry: keptEntry,
-          reason: keptState === "changed" ? `deleted on ${gone === "a" ? "source" : "target"} but changed on the other side: the changed version survives` : "deleted on one side; deletes are off: restored",
-        });
-      }
-    } else if (aState === "changed" && bState === "unchanged") {
-      plan.actions.push({ kind: "copy", from: "a", key: k0, entry: ea!, reason: "changed on source" });
-    } else if (aState === "unchanged" && bState === "changed") {
-      plan.actions.push({ kind: "copy", from: "b", key: k0, entry: eb!, reason: "changed on target" });
-    } else {
-      conflictOrSame(k0, ea!, eb!, undefined, "changed on both sides with different content");
-    }
+    addToBisyncPlan(plan, decideBisyncKey(key!, ea, eb, r, journalOf(key!), opts, firstRun));
   }
   return plan;
 }

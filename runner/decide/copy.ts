@@ -21,8 +21,40 @@ export interface CopyOptions {
   journal?: readonly StateRecord[];
 }
 
+/** What to do with one key, given its source and target entries (either may be absent). */
+export type CopyKeyDecision =
+  | { kind: "copy"; entry: Entry; reason: "missing" | "different" }
+  /** Target-only: deleted by sync (`deletes`), left alone and counted as extra by copy. */
+  | { kind: "extra"; entry: Entry; delete: boolean }
+  | { kind: "same"; record: StateRecord };
+
 /**
- * Merge-join of sorted arrays (by compareKeys). O(n), no maps.
+ * The copy/sync table for one key. `prior`: this key's record in the saved state of the pair;
+ * `pair`: its record in the ETag pair journal (evidence of equal content only). At least one of
+ * `s` and `t` is present.
+ */
+export function decideCopyKey(s: Entry | undefined, t: Entry | undefined, prior: StateRecord | undefined, pair: StateRecord | undefined, deletes: boolean): CopyKeyDecision {
+  if (!t) return { kind: "copy", entry: s!, reason: "missing" };
+  if (!s) return { kind: "extra", entry: t, delete: deletes };
+  if (sameContent(s, t, prior, pair)) return { kind: "same", record: record(s.key, s, t) };
+  return { kind: "copy", entry: s, reason: "different" };
+}
+
+/** Adds one key's decision to an in-memory plan (the array form below, and tests). */
+export function addToPlan(plan: CopyPlan, d: CopyKeyDecision): void {
+  if (d.kind === "copy") {
+    plan.copies.push({ entry: d.entry, reason: d.reason });
+    if (d.reason === "missing") plan.missing++;
+    else plan.different++;
+  } else if (d.kind === "extra") {
+    plan.extra++;
+    if (d.delete) plan.deletes.push(d.entry);
+  } else plan.same.push(d.record);
+}
+
+/**
+ * Merge-join of sorted arrays (by compareKeys). O(n), no maps. The in-memory form of the table,
+ * for tests and small callers; the runner streams (runner/engine/).
  * `prior` is the saved state of this source→target pair (undefined: none).
  */
 export function decideCopy(src: readonly Entry[], tgt: readonly Entry[], prior: readonly StateRecord[] | undefined, opts: CopyOptions): CopyPlan {
@@ -35,24 +67,10 @@ export function decideCopy(src: readonly Entry[], tgt: readonly Entry[], prior: 
     const s = i < src.length ? src[i] : undefined;
     const t = j < tgt.length ? tgt[j] : undefined;
     const c = s && t ? compareKeys(s.key, t.key) : s ? -1 : 1;
-    if (c < 0) {
-      plan.copies.push({ entry: s!, reason: "missing" });
-      plan.missing++;
-      i++;
-    } else if (c > 0) {
-      plan.extra++;
-      if (opts.deletes) plan.deletes.push(t!);
-      j++;
-    } else {
-      const key = s!.key;
-      if (sameContent(s!, t!, stateOf(key), journalOf(key))) plan.same.push(record(key, s!, t!));
-      else {
-        plan.copies.push({ entry: s!, reason: "different" });
-        plan.different++;
-      }
-      i++;
-      j++;
-    }
+    const key = c <= 0 ? s!.key : t!.key;
+    addToPlan(plan, decideCopyKey(c <= 0 ? s : undefined, c >= 0 ? t : undefined, stateOf(key), journalOf(key), opts.deletes));
+    if (c <= 0) i++;
+    if (c >= 0) j++;
   }
   return plan;
 }

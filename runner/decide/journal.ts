@@ -21,7 +21,7 @@ function entryLookup(xs: readonly Entry[]): (key: string) => Entry | undefined {
 }
 
 /** Is this pair evidence that listings alone would not give? (Equal size and ETag are equal anyway.) */
-function informative(r: StateRecord): boolean {
+export function informative(r: StateRecord): boolean {
   return r.aEtag !== "" && r.bEtag !== "" && r.aSize === r.bSize && r.aEtag !== r.bEtag;
 }
 

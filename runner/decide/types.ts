@@ -26,10 +26,27 @@ export interface StateRecord {
   bMtime: number;
 }
 
-/** Byte-order-independent, consistent key order used everywhere (UTF-16 code units). Listings
- *  are sorted with it before merging, whatever order the server returned. */
+/**
+ * The key order used everywhere: UTF-8 byte order, the order S3 lists general-purpose buckets in.
+ * JavaScript's `<` compares UTF-16 code units, which disagrees with it only where one key has a
+ * surrogate (a character outside the BMP, UTF-8 lead byte F0-F4) and the other a BMP character
+ * from U+E000 (lead byte EE-EF) at the first differing position: there the surrogate sorts last.
+ */
 export function compareKeys(x: string, y: string): number {
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (x === y) return 0;
+  const n = x.length < y.length ? x.length : y.length;
+  for (let i = 0; i < n; i++) {
+    const a = x.charCodeAt(i);
+    const b = y.charCodeAt(i);
+    if (a === b) continue;
+    if (a >= 0xd800 && b >= 0xd800) {
+      const sa = a <= 0xdfff;
+      const sb = b <= 0xdfff;
+      if (sa !== sb) return sa ? 1 : -1;
+    }
+    return a < b ? -1 : 1;
+  }
+  return x.length < y.length ? -1 : 1;
 }
 
 export function sortEntries<T extends { key: string }>(xs: T[]): T[] {

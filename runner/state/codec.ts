@@ -1,5 +1,6 @@
-// The state file: gzip of a line format, sorted by key. Compact (no per-key JSON, about 30 bytes
-// per key gzipped with random ETags), written and parsed byte by byte.
+// The state file: gzip of a line format, sorted by key (UTF-8 byte order, see compareKeys).
+// Compact (no per-key JSON, about 30 bytes per key gzipped with random ETags), written and parsed
+// byte by byte, and streamed both ways: a run never holds a whole state in memory.
 //
 //   replication-state 1
 //   {"job":"…","mode":"bisync","source":"london/b1/","written":"2026-…"}        (meta, JSON)
@@ -9,18 +10,31 @@
 //
 // Keys escape `\` `\t` `\n` `\r` as `\\` `\t` `\n` `\r`, and a leading `#` as `\#`.
 //
-// Performance (1,000,000 keys, see docs/performance.md): the encoder writes every line straight into
-// one Buffer (no per-line strings: those survived young-generation GCs and made every major GC mark
-// the whole heap again), and the decoder parses the gunzipped bytes in place (numbers digit by digit,
-// one string per key and per ETag, no intermediate text).
-import { gunzipSync, gzipSync } from "node:zlib";
+// A file is one or more gzip members (gunzip, zcat and Node read them as one stream): the writer
+// compresses 1 MiB of text at a time, and a state is assembled from a header member and one run of
+// members per section (runner/state/next.ts). Files written by earlier runners sorted keys by
+// UTF-16 code units; readers check the order and sort such a file on the fly (runner/stream/).
+//
+// Performance (see docs/performance.md): the encoder writes every line straight into one reused
+// Buffer (no per-line strings), and the decoder parses gunzipped bytes in place (numbers digit by
+// digit, one string per key and per ETag, no intermediate text).
+import { closeSync, openSync, writeSync } from "node:fs";
+import { createReadStream } from "node:fs";
+import { createGunzip, gunzipSync, gzipSync } from "node:zlib";
 import type { StateRecord } from "../decide/types.js";
+import type { BatchSource } from "../stream/cursor.js";
 
 export interface StateMeta {
   job: string;
   mode: string;
   source: string;
   written: string;
+  /** Keys (relative) spread evenly over the source's listing: range boundaries for the next run. */
+  ranges?: string[];
+  /** Keys the source listed in that run (whether the next run lists in ranges). */
+  keys?: number;
+  /** Listings seen out of UTF-8 byte order (some S3-compatibles): the next run sorts them on disk. */
+  unordered?: string[];
 }
 
 export interface StateSection {
@@ -33,7 +47,7 @@ export interface StateFile {
   sections: StateSection[];
 }
 
-const MAGIC = "replication-state 1";
+export const MAGIC = "replication-state 1";
 const NEEDS_ESCAPE = /[\\\t\n\r]|^#/;
 
 function escapeKey(k: string): string {
@@ -73,60 +87,259 @@ function writeNum(buf: Buffer, pos: number, n: number): number {
 /** Longest decimal form writeNum can produce for a number (String() of a double is ≤ 25 chars). */
 const NUM_MAX = 25;
 
-/** Bytes of uncompressed text gzipped at a time. Each chunk becomes one gzip member (a gzip file
- *  may hold several; gunzip, zcat and Node read them as one stream), so the encoder reuses one
- *  small buffer instead of allocating the whole text: a large external allocation makes V8 run a
- *  full mark-compact of the (then large) heap. */
+/** Bytes of uncompressed text gzipped at a time. Each chunk becomes one gzip member, so the encoder
+ *  reuses one small buffer instead of allocating the whole text: a large external allocation makes
+ *  V8 run a full mark-compact of the heap. */
 const CHUNK = 1 << 20;
+
+/**
+ * Encodes lines into a reused 1 MiB buffer and hands each full chunk, gzipped as one member, to
+ * `sink`. Used for whole states in memory (encodeState) and for files written as a run streams.
+ */
+export class RecordEncoder {
+  private buf = Buffer.allocUnsafeSlow(CHUNK);
+  private pos = 0;
+  constructor(private readonly sink: (member: Buffer) => void) {}
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafeSlow(n);
+  }
+
+  /** Ends the current gzip member (if any text is pending). */
+  flush(): void {
+    if (this.pos) this.sink(gzipSync(this.buf.subarray(0, this.pos), { level: 1 }));
+    this.pos = 0;
+  }
+
+  text(t: string): void {
+    this.room(Buffer.byteLength(t));
+    this.pos += this.buf.write(t, this.pos, "utf8");
+  }
+
+  header(meta: StateMeta): void {
+    this.text(`${MAGIC}\n${JSON.stringify(meta)}\n`);
+  }
+
+  section(target: string): void {
+    this.text(`#T ${JSON.stringify({ target })}\n`);
+  }
+
+  record(r: StateRecord): void {
+    // Upper bound of the line: 3 bytes per UTF-16 unit, escapes at most double ASCII.
+    this.room(3 * (r.key.length + r.aEtag.length + r.bEtag.length) + 4 * NUM_MAX + 8);
+    const buf = this.buf;
+    let pos = this.pos;
+    pos += buf.write(escapeKey(r.key), pos, "utf8");
+    buf[pos++] = TAB;
+    pos = writeNum(buf, pos, r.aSize);
+    buf[pos++] = TAB;
+    pos += buf.write(r.aEtag, pos, "utf8");
+    buf[pos++] = TAB;
+    pos = writeNum(buf, pos, r.aMtime);
+    buf[pos++] = TAB;
+    // "=" in the b fields means "same as a" (the common case: same content, same ETag).
+    if (r.bSize === r.aSize) buf[pos++] = EQ;
+    else pos = writeNum(buf, pos, r.bSize);
+    buf[pos++] = TAB;
+    if (r.bEtag === r.aEtag) buf[pos++] = EQ;
+    else pos += buf.write(r.bEtag, pos, "utf8");
+    buf[pos++] = TAB;
+    if (r.bMtime === r.aMtime) buf[pos++] = EQ;
+    else pos = writeNum(buf, pos, r.bMtime);
+    buf[pos++] = LF;
+    this.pos = pos;
+  }
+}
 
 export function encodeState(s: StateFile): Buffer {
   const out: Buffer[] = [];
-  let buf = Buffer.allocUnsafeSlow(CHUNK);
-  let pos = 0;
-  const flush = () => {
-    if (pos) out.push(gzipSync(buf.subarray(0, pos), { level: 1 }));
-    pos = 0;
-  };
-  const room = (n: number) => {
-    if (pos + n <= buf.length) return;
-    flush();
-    if (n > buf.length) buf = Buffer.allocUnsafeSlow(n);
-  };
-  const text = (t: string) => {
-    room(Buffer.byteLength(t));
-    pos += buf.write(t, pos, "utf8");
-  };
-  text(`${MAGIC}\n${JSON.stringify(s.meta)}\n`);
+  const enc = new RecordEncoder((m) => out.push(m));
+  enc.header(s.meta);
   for (const sec of s.sections) {
-    text(`#T ${JSON.stringify({ target: sec.target })}\n`);
-    for (const r of sec.records) {
-      // Upper bound of the line: 3 bytes per UTF-16 unit, escapes at most double ASCII.
-      room(3 * (r.key.length + r.aEtag.length + r.bEtag.length) + 4 * NUM_MAX + 8);
-      pos += buf.write(escapeKey(r.key), pos, "utf8");
-      buf[pos++] = TAB;
-      pos = writeNum(buf, pos, r.aSize);
-      buf[pos++] = TAB;
-      pos += buf.write(r.aEtag, pos, "utf8");
-      buf[pos++] = TAB;
-      pos = writeNum(buf, pos, r.aMtime);
-      buf[pos++] = TAB;
-      // "=" in the b fields means "same as a" (the common case: same content, same ETag).
-      if (r.bSize === r.aSize) buf[pos++] = EQ;
-      else pos = writeNum(buf, pos, r.bSize);
-      buf[pos++] = TAB;
-      if (r.bEtag === r.aEtag) buf[pos++] = EQ;
-      else pos += buf.write(r.bEtag, pos, "utf8");
-      buf[pos++] = TAB;
-      if (r.bMtime === r.aMtime) buf[pos++] = EQ;
-      else pos = writeNum(buf, pos, r.bMtime);
-      buf[pos++] = LF;
-    }
+    enc.section(sec.target);
+    for (const r of sec.records) enc.record(r);
   }
-  flush();
+  enc.flush();
   return out.length === 1 ? out[0] : Buffer.concat(out);
 }
 
+/** Writes records to a file as they come (gzip members of the line format); the file is one section. */
+export class RecordFileWriter {
+  private readonly fd: number;
+  private readonly enc: RecordEncoder;
+  count = 0;
+  bytes = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, "w", 0o600);
+    this.enc = new RecordEncoder((m) => {
+      writeSync(this.fd, m);
+      this.bytes += m.length;
+    });
+  }
+  section(target: string): void {
+    this.enc.section(target);
+  }
+  add(r: StateRecord): void {
+    this.enc.record(r);
+    this.count++;
+  }
+  close(): void {
+    this.enc.flush();
+    closeSync(this.fd);
+  }
+}
+
 export class StateFormatError extends Error {}
+
+/**
+ * Parses complete lines of gunzipped text in d[start, end) (`end` is just after a LF, or the end of
+ * the data). Records go to `out`; a `#T` line calls `onSection` (records after it go to `out` only
+ * while it returns true). Returns nothing; throws StateFormatError on a malformed line.
+ */
+class LineParser {
+  lineNo = 0;
+  /** Whether records of the current section are wanted. */
+  private collecting = false;
+  private sawSection = false;
+  meta: StateMeta | undefined;
+  constructor(private readonly onSection: (target: string) => boolean) {}
+
+  parse(d: Buffer, start: number, len: number, out: StateRecord[]): void {
+    let pos = start;
+    const malformed = () => new StateFormatError(`state file line ${this.lineNo} is malformed`);
+    let hi = false; // saw a byte ≥ 0x80 (needs UTF-8 decoding)
+    let esc = false; // saw a backslash (key needs unescaping)
+    const fieldEnd = (p: number, last: boolean): number => {
+      hi = false;
+      esc = false;
+      for (; p < len; p++) {
+        const c = d[p];
+        if (c === TAB) {
+          if (last) throw malformed();
+          return p;
+        }
+        if (c === LF) {
+          if (last) return p;
+          throw malformed();
+        }
+        if (c >= 0x80) hi = true;
+        else if (c === BACKSLASH) esc = true;
+      }
+      if (last) return p;
+      throw malformed();
+    };
+    const str = (s: number, e: number): string => (hi ? d.toString("utf8", s, e) : d.toString("latin1", s, e));
+    // A number field: digits parsed in place; anything else (or "=") through the string path.
+    let numEnd = 0;
+    const num = (p: number, last: boolean): number => {
+      let n = 0;
+      const s = p;
+      for (; p < len; p++) {
+        const c = d[p];
+        if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+        else if (c === TAB || c === LF) break;
+        else {
+          numEnd = fieldEnd(p, last);
+          return Number(d.toString("utf8", s, numEnd));
+        }
+      }
+      numEnd = fieldEnd(p, last);
+      if (p - s > 15) return Number(d.toString("latin1", s, p)); // beyond exact double digits: let Number round
+      return n;
+    };
+    const isEq = (p: number, last: boolean) => d[p] === EQ && (last ? p + 1 >= len || d[p + 1] === LF : d[p + 1] === TAB);
+    const lineEnd = (p: number) => {
+      const e = d.indexOf(LF, p);
+      return e < 0 || e > len ? len : e;
+    };
+
+    while (pos < len) {
+      this.lineNo++;
+      if (this.lineNo <= 2) {
+        const e = lineEnd(pos);
+        const line = d.toString("utf8", pos, e);
+        pos = e + 1;
+        if (this.lineNo === 1 && line !== MAGIC) throw new StateFormatError("state file has an unknown format");
+        if (this.lineNo === 2) {
+          try {
+            this.meta = JSON.parse(line) as StateMeta;
+          } catch {
+            throw new StateFormatError("state file meta line is not JSON");
+          }
+        }
+        continue;
+      }
+      const c0 = d[pos];
+      if (c0 === LF) {
+        pos++;
+        continue;
+      }
+      if (c0 === HASH && d[pos + 1] === 84 /* T */ && d[pos + 2] === 32 /* space */) {
+        const e = lineEnd(pos);
+        let target: string;
+        try {
+          target = (JSON.parse(d.toString("utf8", pos + 3, e)) as { target: string }).target;
+        } catch {
+          throw malformed();
+        }
+        pos = e + 1;
+        this.sawSection = true;
+        this.collecting = this.onSection(target);
+        continue;
+      }
+      if (!this.sawSection) throw new StateFormatError("state file record before any section");
+      if (!this.collecting) {
+        // Another section's record: skip to the next section header without parsing.
+        const next = d.indexOf("\n#T ", pos);
+        if (next < 0 || next >= len) {
+          // Count the skipped lines for error messages only approximately: not needed.
+          pos = len;
+        } else pos = next + 1;
+        continue;
+      }
+      let p = pos;
+      let e = fieldEnd(p, false);
+      const key = esc ? unescapeKey(str(p, e)) : str(p, e);
+      p = e + 1;
+      const aSize = num(p, false);
+      p = numEnd + 1;
+      e = fieldEnd(p, false);
+      const aEtag = str(p, e);
+      p = e + 1;
+      const aMtime = num(p, false);
+      p = numEnd + 1;
+      let bSize = aSize;
+      if (isEq(p, false)) p += 2;
+      else {
+        bSize = num(p, false);
+        p = numEnd + 1;
+      }
+      let bEtag = aEtag;
+      if (isEq(p, false)) p += 2;
+      else {
+        e = fieldEnd(p, false);
+        bEtag = str(p, e);
+        p = e + 1;
+      }
+      let bMtime = aMtime;
+      if (isEq(p, true)) p += 1;
+      else {
+        bMtime = num(p, true);
+        p = numEnd;
+      }
+      if (p < len && d[p] !== LF) throw malformed();
+      pos = p + 1;
+      out.push({ key, aSize, aEtag, aMtime, bSize, bEtag, bMtime });
+    }
+  }
+
+  /** At the end of the data: a file without its header lines is not a state. */
+  finish(): void {
+    if (this.lineNo < 2) throw new StateFormatError(this.lineNo === 0 ? "state file is empty" : "state file has no meta line");
+  }
+}
 
 export function decodeState(buf: Buffer): StateFile {
   let d: Buffer;
@@ -135,112 +348,129 @@ export function decodeState(buf: Buffer): StateFile {
   } catch {
     throw new StateFormatError("state file is not gzip");
   }
-  const len = d.length;
-  let pos = 0;
-  const nextLine = (): string | undefined => {
-    if (pos >= len) return undefined;
-    let end = d.indexOf(LF, pos);
-    if (end < 0) end = len;
-    const line = d.toString("utf8", pos, end);
-    pos = end + 1;
-    return line;
-  };
-  if (nextLine() !== MAGIC) throw new StateFormatError("state file has an unknown format");
-  const meta = JSON.parse(nextLine() ?? "") as StateMeta;
   const sections: StateSection[] = [];
-  let records: StateRecord[] | undefined;
-  let lineNo = 2;
-  const malformed = () => new StateFormatError(`state file line ${lineNo} is malformed`);
-  // A string field: bytes up to the next tab (or end of line for the last field).
-  let hi = false; // saw a byte ≥ 0x80 (needs UTF-8 decoding)
-  let esc = false; // saw a backslash (key needs unescaping)
-  const fieldEnd = (p: number, last: boolean): number => {
-    hi = false;
-    esc = false;
-    for (; p < len; p++) {
-      const c = d[p];
-      if (c === TAB) {
-        if (last) throw malformed();
-        return p;
-      }
-      if (c === LF) {
-        if (last) return p;
-        throw malformed();
-      }
-      if (c >= 0x80) hi = true;
-      else if (c === BACKSLASH) esc = true;
+  let records: StateRecord[] = [];
+  const parser = new LineParser((target) => {
+    records = [];
+    sections.push({ target, records });
+    return true;
+  });
+  // Each section's records land in its own array: parse section by section.
+  const out: StateRecord[] = [];
+  let pos = 0;
+  while (pos < d.length) {
+    const next = d.indexOf("\n#T ", pos);
+    const end = next < 0 ? d.length : next + 1;
+    parser.parse(d, pos, end, out);
+    if (out.length) {
+      if (!sections.length) throw new StateFormatError("state file record before any section");
+      for (const r of out) records.push(r);
+      out.length = 0;
     }
-    if (last) return p;
-    throw malformed();
-  };
-  const str = (s: number, e: number): string => (hi ? d.toString("utf8", s, e) : d.toString("latin1", s, e));
-  // A number field: digits parsed in place; anything else (or "=") through the string path.
-  let numEnd = 0;
-  const num = (p: number, last: boolean): number => {
-    let n = 0;
-    const s = p;
-    for (; p < len; p++) {
-      const c = d[p];
-      if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
-      else if (c === TAB || c === LF) break;
-      else {
-        numEnd = fieldEnd(p, last);
-        return Number(d.toString("utf8", s, numEnd));
-      }
-    }
-    numEnd = fieldEnd(p, last);
-    if (p - s > 15) return Number(d.toString("latin1", s, p)); // beyond exact double digits: let Number round
-    return n;
-  };
-  const isEq = (p: number, last: boolean) => d[p] === EQ && (last ? p + 1 >= len || d[p + 1] === LF : d[p + 1] === TAB);
-
-  while (pos < len) {
-    lineNo++;
-    const c0 = d[pos];
-    if (c0 === LF) {
-      pos++;
-      continue;
-    }
-    if (c0 === HASH && d[pos + 1] === 84 /* T */ && d[pos + 2] === 32 /* space */) {
-      const line = nextLine()!;
-      records = [];
-      sections.push({ target: (JSON.parse(line.slice(3)) as { target: string }).target, records });
-      continue;
-    }
-    if (!records) throw new StateFormatError("state file record before any section");
-    let p = pos;
-    let e = fieldEnd(p, false);
-    const key = esc ? unescapeKey(str(p, e)) : str(p, e);
-    p = e + 1;
-    const aSize = num(p, false);
-    p = numEnd + 1;
-    e = fieldEnd(p, false);
-    const aEtag = str(p, e);
-    p = e + 1;
-    const aMtime = num(p, false);
-    p = numEnd + 1;
-    let bSize = aSize;
-    if (isEq(p, false)) p += 2;
-    else {
-      bSize = num(p, false);
-      p = numEnd + 1;
-    }
-    let bEtag = aEtag;
-    if (isEq(p, false)) p += 2;
-    else {
-      e = fieldEnd(p, false);
-      bEtag = str(p, e);
-      p = e + 1;
-    }
-    let bMtime = aMtime;
-    if (isEq(p, true)) p += 1;
-    else {
-      bMtime = num(p, true);
-      p = numEnd;
-    }
-    if (p < len && d[p] !== LF) throw malformed();
-    pos = p + 1;
-    records.push({ key, aSize, aEtag, aMtime, bSize, bEtag, bMtime });
+    pos = end;
   }
-  return { meta, sections };
+  parser.finish();
+  return { meta: parser.meta!, sections };
+}
+
+/** Records per batch handed to a merge. */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * Streams one section of a state file (or every section when `target` is undefined) as sorted
+ * batches. `meta()` resolves once the header lines are read. A missing section yields nothing.
+ */
+export class StateFileSource implements BatchSource<StateRecord> {
+  private readonly it: AsyncIterator<Buffer>;
+  private rest: Buffer | undefined;
+  private ended = false;
+  private readonly parser: LineParser;
+  private readonly stream;
+  /** Set once the wanted section ended (a later section started): nothing more to read. */
+  private passed = false;
+  private seen = false;
+
+  private readonly headerless: boolean;
+
+  /** `headerless`: a section file of a run in progress (no magic and meta lines). */
+  constructor(readonly path: string, target: string | undefined, headerless = false) {
+    this.stream = createReadStream(path, { highWaterMark: BATCH_BYTES }).pipe(createGunzip({ chunkSize: BATCH_BYTES }));
+    this.it = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.parser = new LineParser((t) => {
+      if (target === undefined) return true;
+      if (t === target) {
+        this.seen = true;
+        return true;
+      }
+      if (this.seen) this.passed = true;
+      return false;
+    });
+    this.headerless = headerless;
+    if (headerless) this.parser.lineNo = 2;
+  }
+
+  async next(): Promise<StateRecord[] | undefined> {
+    const out: StateRecord[] = [];
+    while (out.length === 0) {
+      if (this.ended || this.passed) return undefined;
+      let chunk: Buffer;
+      try {
+        const r = await this.it.next();
+        if (r.done) {
+          this.ended = true;
+          if (this.rest && this.rest.length) this.parser.parse(this.rest, 0, this.rest.length, out);
+          this.rest = undefined;
+          if (!this.headerless) this.parser.finish();
+          return out.length ? out : undefined;
+        }
+        chunk = r.value;
+      } catch (e) {
+        if (e instanceof StateFormatError) throw e;
+        throw new StateFormatError(`state file is not gzip or is truncated (${(e as Error).message})`);
+      }
+      const d = this.rest && this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+      const lastLf = d.lastIndexOf(LF);
+      if (lastLf < 0) {
+        this.rest = d;
+        continue;
+      }
+      this.parser.parse(d, 0, lastLf + 1, out);
+      this.rest = lastLf + 1 < d.length ? Buffer.from(d.subarray(lastLf + 1)) : undefined;
+    }
+    return out;
+  }
+
+  /** The header (reads the file's first lines). */
+  get meta(): StateMeta | undefined {
+    return this.parser.meta;
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    this.stream.destroy();
+  }
+}
+
+/** Reads only the header lines of a state file (its first kilobytes). */
+export async function readStateMeta(path: string): Promise<StateMeta> {
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 }).pipe(createGunzip());
+  let text = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream) {
+      text = Buffer.concat([text, chunk as Buffer]);
+      const first = text.indexOf(LF);
+      const second = first < 0 ? -1 : text.indexOf(LF, first + 1);
+      if (second >= 0 || text.length > 1 << 20) break;
+    }
+  } catch (e) {
+    throw new StateFormatError(`state file is not gzip (${(e as Error).message})`);
+  } finally {
+    stream.destroy();
+  }
+  const parser = new LineParser(() => false);
+  const first = text.indexOf(LF);
+  const second = first < 0 ? -1 : text.indexOf(LF, first + 1);
+  parser.parse(text, 0, second < 0 ? text.length : second + 1, []);
+  parser.finish();
+  return parser.meta!;
 }

@@ -1,7 +1,10 @@
 // Where state and locks live: a local directory, or a bucket (so a replaced VM loses nothing).
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { errorCode, httpStatus, type Location } from "../store/s3.js";
@@ -40,7 +43,18 @@ export interface StateStore {
   /** Remove the journal (absent is fine). */
   deleteJournal(job: string): Promise<void>;
   lock(job: string, ttlMs: number): Promise<HeldLock>;
+  /** A local file holding `<job>.<kind>` to stream from (the file itself for a directory store, a
+   *  download into `spoolDir` for a bucket), or undefined when absent. */
+  open(job: string, kind: StateKind, spoolDir: string): Promise<string | undefined>;
+  /** Installs the local file `from` as `<job>.<kind>` atomically: readers see the old or the new
+   *  file, never a mix. The file may be moved. */
+  commit(job: string, kind: StateKind, from: string): Promise<void>;
+  /** Removes `<job>.<kind>` (absent is fine). */
+  remove(job: string, kind: StateKind): Promise<void>;
 }
+
+/** The files of a job: the state and the ETag pair journal. */
+export type StateKind = "state.gz" | "pairs.gz";
 
 const STATE = "state.gz";
 const JOURNAL = "pairs.gz";
@@ -131,6 +145,43 @@ export class DirStateStore implements StateStore {
   async deleteJournal(job: string): Promise<void> {
     try {
       unlinkSync(this.path(job, JOURNAL));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      return;
+    }
+    this.syncDir();
+  }
+  async open(job: string, kind: StateKind): Promise<string | undefined> {
+    const p = this.path(job, kind);
+    try {
+      statSync(p);
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+  async commit(job: string, kind: StateKind, from: string): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.path(job, kind)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+    try {
+      renameSync(from, tmp); // same file system: a move
+    } catch {
+      copyFileSync(from, tmp);
+      unlinkSync(from);
+    }
+    const fd = openSync(tmp, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path(job, kind));
+    this.syncDir();
+  }
+  async remove(job: string, kind: StateKind): Promise<void> {
+    try {
+      unlinkSync(this.path(job, kind));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       return;
@@ -231,6 +282,34 @@ export class BucketStateStore implements StateStore {
   }
   async deleteJournal(job: string): Promise<void> {
     await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL) }));
+  }
+  async open(job: string, kind: StateKind, spoolDir: string): Promise<string | undefined> {
+    let body: Readable;
+    try {
+      const r = await this.loc.ep.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
+      body = r.Body as Readable;
+    } catch (e) {
+      if (errorCode(e) === "NoSuchKey" || httpStatus(e) === 404) return undefined;
+      throw e;
+    }
+    mkdirSync(spoolDir, { recursive: true });
+    const path = join(spoolDir, `${job}.${kind}.${process.pid}-${randomUUID().slice(0, 8)}`);
+    await pipeline(body, createWriteStream(path, { mode: 0o600 }));
+    return path;
+  }
+  async commit(job: string, kind: StateKind, from: string): Promise<void> {
+    // A single PUT (or a multipart upload, above 64 MiB) is atomic: readers see the old or the new object.
+    const size = statSync(from).size;
+    const params = { Bucket: this.loc.bucket, Key: this.key(job, kind), ContentType: "application/gzip" };
+    if (size < 64 * 1024 * 1024) {
+      await this.loc.ep.client.send(new PutObjectCommand({ ...params, Body: readFileSync(from), ContentLength: size }));
+    } else {
+      await new Upload({ client: this.loc.ep.client, params: { ...params, Body: createReadStream(from) }, partSize: 16 * 1024 * 1024, queueSize: 2, leavePartsOnError: false }).done();
+    }
+    unlinkSync(from);
+  }
+  async remove(job: string, kind: StateKind): Promise<void> {
+    await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
     const key = this.key(job, "lock");

@@ -1,0 +1,154 @@
+// The decide stage: one pass over every sorted input of a job (each side's listing, the prior
+// state, the ETag pair journal), a k-way merge join that hands each key's entries to the pure
+// decision tables (runner/decide/), and a sink that spools what was decided. Nothing here
+// changes a bucket, so the pass can be run again (after sorting an input that broke the order).
+import { decideBisyncKey, type BisyncAction, type BisyncOptions } from "../decide/bisync.js";
+import { decideCopyKey } from "../decide/copy.js";
+import { compareKeys, pairMatches, type Entry, type StateRecord } from "../decide/types.js";
+import { Cursor, type BatchSource } from "../stream/cursor.js";
+
+type Keyed = { key: string };
+
+/** Smallest head key over cursors that are ready (callers fill them first). */
+function minKey(cursors: readonly Cursor<Keyed>[]): string | undefined {
+  let key: string | undefined;
+  for (const c of cursors) {
+    const h = c.head;
+    if (h !== undefined && (key === undefined || compareKeys(h.key, key) < 0)) key = h.key;
+  }
+  return key;
+}
+
+async function fillAll(cursors: readonly Cursor<Keyed>[]): Promise<void> {
+  for (const c of cursors) if (!c.ready) await c.fill();
+}
+
+function takeIf<T extends Keyed>(c: Cursor<T> | undefined, key: string): T | undefined {
+  if (!c) return undefined;
+  const h = c.head;
+  return h !== undefined && h.key === key ? c.take() : undefined;
+}
+
+/** Receives a copy/sync job's decisions, key by key in order. */
+export interface CopySink {
+  copy(ti: number, entry: Entry, reason: "missing" | "different"): void;
+  /** Target-only key; `deleted`: sync will delete it. */
+  extra(ti: number, entry: Entry, deleted: boolean): void;
+  same(ti: number, record: StateRecord): void;
+  /** A journal pair that still describes both listed objects: kept if no state is written. */
+  keepPair(ti: number, pair: StateRecord): void;
+}
+
+export interface CopyInputs {
+  src: BatchSource<Entry>;
+  tgts: BatchSource<Entry>[];
+  /** Per target: the prior state's section (undefined: none). */
+  states: (BatchSource<StateRecord> | undefined)[];
+  journals: (BatchSource<StateRecord> | undefined)[];
+  labels: { src: string; tgts: string[]; states: string[]; journals: string[] };
+}
+
+export interface SideCount {
+  objects: number;
+  bytes: number;
+}
+
+/** One pass over a copy/sync job's inputs; returns the object counts of each side. */
+export async function copyPass(inp: CopyInputs, deletes: boolean, sink: CopySink): Promise<{ src: SideCount; tgts: SideCount[]; priors: number[] }> {
+  const cs = new Cursor(inp.src, inp.labels.src);
+  const ct = inp.tgts.map((t, i) => new Cursor(t, inp.labels.tgts[i]));
+  const cst = inp.states.map((s, i) => (s ? new Cursor(s, inp.labels.states[i]) : undefined));
+  const cj = inp.journals.map((s, i) => (s ? new Cursor(s, inp.labels.journals[i]) : undefined));
+  const all = ([cs, ...ct, ...cst, ...cj] as (Cursor<Keyed> | undefined)[]).filter((c): c is Cursor<Keyed> => c !== undefined);
+  const src: SideCount = { objects: 0, bytes: 0 };
+  const tgts: SideCount[] = ct.map(() => ({ objects: 0, bytes: 0 }));
+  const priors = ct.map(() => 0);
+  try {
+    for (;;) {
+      await fillAll(all);
+      const key = minKey(all);
+      if (key === undefined) break;
+      const s = takeIf(cs, key);
+      if (s) {
+        src.objects++;
+        src.bytes += s.size;
+      }
+      for (let ti = 0; ti < ct.length; ti++) {
+        const t = takeIf(ct[ti], key);
+        const prior = takeIf(cst[ti], key);
+        const pair = takeIf(cj[ti], key);
+        if (prior) priors[ti]++;
+        if (t) {
+          tgts[ti].objects++;
+          tgts[ti].bytes += t.size;
+        }
+        if (!s && !t) continue; // only the state or journal knew this key
+        const d = decideCopyKey(s, t, prior, pair, deletes);
+        if (d.kind === "copy") sink.copy(ti, d.entry, d.reason);
+        else if (d.kind === "extra") sink.extra(ti, d.entry, d.delete);
+        else sink.same(ti, d.record);
+        if (pair && s && t && pairMatches(pair, s, t)) sink.keepPair(ti, pair);
+      }
+    }
+  } finally {
+    for (const c of all) await c.close();
+  }
+  return { src, tgts, priors };
+}
+
+/** Receives a bisync job's decisions, key by key in order. */
+export interface BisyncSink {
+  action(x: BisyncAction): void;
+  same(record: StateRecord): void;
+  forget(): void;
+  keepPair(pair: StateRecord): void;
+}
+
+export interface BisyncInputs {
+  a: BatchSource<Entry>;
+  b: BatchSource<Entry>;
+  state?: BatchSource<StateRecord>;
+  journal?: BatchSource<StateRecord>;
+  labels: { a: string; b: string; state: string; journal: string };
+}
+
+/** One pass over a bisync job's inputs. `firstRun`: no usable state (merge only, never delete). */
+export async function bisyncPass(inp: BisyncInputs, opts: BisyncOptions, firstRun: boolean, sink: BisyncSink): Promise<{ a: SideCount; b: SideCount; prior: number }> {
+  const ca = new Cursor(inp.a, inp.labels.a);
+  const cb = new Cursor(inp.b, inp.labels.b);
+  const cst = inp.state ? new Cursor(inp.state, inp.labels.state) : undefined;
+  const cj = inp.journal ? new Cursor(inp.journal, inp.labels.journal) : undefined;
+  const all = ([ca, cb, cst, cj] as (Cursor<Keyed> | undefined)[]).filter((c): c is Cursor<Keyed> => c !== undefined);
+  const a: SideCount = { objects: 0, bytes: 0 };
+  const b: SideCount = { objects: 0, bytes: 0 };
+  let prior = 0;
+  try {
+    for (;;) {
+      await fillAll(all);
+      const key = minKey(all);
+      if (key === undefined) break;
+      const ea = takeIf(ca, key);
+      const eb = takeIf(cb, key);
+      const r = takeIf(cst, key);
+      const pair = takeIf(cj, key);
+      if (ea) {
+        a.objects++;
+        a.bytes += ea.size;
+      }
+      if (eb) {
+        b.objects++;
+        b.bytes += eb.size;
+      }
+      if (r) prior++;
+      if (!ea && !eb && !r) continue; // only the journal knew this key
+      const d = decideBisyncKey(key, ea, eb, r, pair, opts, firstRun);
+      if (d.kind === "same") sink.same(d.record);
+      else if (d.kind === "forget") sink.forget();
+      else sink.action(d);
+      if (pair && ea && eb && pairMatches(pair, ea, eb)) sink.keepPair(pair);
+    }
+  } finally {
+    for (const c of all) await c.close();
+  }
+  return { a, b, prior };
+}

@@ -1,0 +1,338 @@
+// Parallel listing of one location in key order. The key space is cut into ranges (ranges.ts);
+// up to `concurrency` ranges are listed at once with ListObjectsV2 StartAfter, and their pages are
+// handed out in range order, so the consumer sees one sorted stream. Pages of ranges ahead of the
+// one being consumed stay in memory up to `memEntries`, beyond that they go to a spool file:
+// memory is bounded whatever the bucket's size. A range that turns out long is split while it is
+// being listed, so idle streams take over part of it.
+import { join } from "node:path";
+import { compareKeys, type Entry } from "../decide/types.js";
+import { BlockFile, decodeBlock, encodeBlock, entryCodec, type BlockRef } from "../stream/blocks.js";
+import { OrderError, type BatchSource } from "../stream/cursor.js";
+import { listPage, type ListPage } from "../store/list.js";
+import type { Location } from "../store/s3.js";
+import { midpoint, spread } from "./ranges.js";
+
+export interface ListOptions {
+  /** Ranges listed at once (listConcurrency). */
+  concurrency: number;
+  /** Boundaries (keys relative to the prefix, sorted) from the previous run. */
+  boundaries?: readonly string[];
+  /** Keys the previous run listed here (undefined: unknown, e.g. a first run). */
+  expectedKeys?: number;
+  accept: (relKey: string) => boolean;
+  attempts: number;
+  /** Directory for the spool file of pages listed ahead. */
+  spoolDir: string;
+  /** Entries kept in memory ahead of the consumer before pages are spooled to disk. */
+  memEntries?: number;
+  /** Names the stream in errors, e.g. `source london/b1/`. */
+  label: string;
+  /** Called after each page with the number of entries listed so far. */
+  onPage?: (listed: number) => void;
+  /** The server may list out of order: one stream, no order check (the caller sorts). */
+  unordered?: boolean;
+}
+
+export interface ListStats {
+  pages: number;
+  ranges: number;
+  splits: number;
+  discoveryRequests: number;
+  spooledPages: number;
+  listed: number;
+}
+
+interface Range {
+  /** Exclusive lower bound (absolute key); undefined: from the start of the prefix. */
+  lo?: string;
+  /** Inclusive upper bound (absolute key); undefined: to the end. */
+  hi?: string;
+  /** Last key listed so far. */
+  pos?: string;
+  token?: string;
+  pages: (Entry[] | BlockRef)[];
+  listedPages: number;
+  state: "pending" | "listing" | "done";
+  next?: Range;
+}
+
+const DISCOVERY_DEPTH = 4;
+const DISCOVERY_PAGES = 8;
+/** A listing the previous run saw this large is listed in ranges from its boundaries. */
+const PARALLEL_MIN_KEYS = 20_000;
+/** About this many keys per range (a few pages each: the boundary page is the overhead). */
+const KEYS_PER_RANGE = 4_000;
+/** A first run's single stream is cut into ranges once this many pages came back truncated. */
+const GROW_AFTER_PAGES = 3;
+
+export class RangeLister implements BatchSource<Entry> {
+  private head: Range | undefined;
+  private readonly pending: Range[] = [];
+  private buffered = 0;
+  private error: unknown;
+  private waiters: (() => void)[] = [];
+  private spool: BlockFile | undefined;
+  private started = false;
+  private closed = false;
+  /** The prefix whose children (CommonPrefixes) were the first run's boundaries. */
+  private discoveryPrefix: string | undefined;
+  /** A first run's single stream may still be cut into ranges (once). */
+  private growable = false;
+  /** Listing in ranges (from boundaries, or grown): idle streams may split long ranges. */
+  private parallel = false;
+  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0 };
+  private readonly memEntries: number;
+
+  constructor(
+    private readonly loc: Location,
+    private readonly o: ListOptions,
+  ) {
+    this.memEntries = o.memEntries ?? 50_000;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  private changed(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private async page(params: Parameters<typeof listPage>[2]): Promise<ListPage> {
+    return listPage(this.loc.ep, this.loc.bucket, { prefix: this.loc.prefix || undefined, maxKeys: 1000, ...params }, this.o.attempts);
+  }
+
+  /**
+   * CommonPrefixes after `pos`, a level deeper while there is only one: boundaries for the rest of
+   * an open-ended listing (a first run that turned out long).
+   */
+  private async discover(pos: string): Promise<string[]> {
+    const want = this.o.concurrency * 4;
+    let level = this.loc.prefix;
+    for (let depth = 0; depth < DISCOVERY_DEPTH; depth++) {
+      const found: string[] = [];
+      let token: string | undefined;
+      for (let n = 0; n < DISCOVERY_PAGES && found.length < want * 4; n++) {
+        this.stats.discoveryRequests++;
+        const pg = await this.page({ prefix: level, delimiter: "/", startAfter: token ? undefined : pos, continuationToken: token });
+        for (const cp of pg.commonPrefixes) found.push(cp);
+        token = pg.isTruncated ? pg.nextContinuationToken : undefined;
+        if (!token) break;
+      }
+      if (found.length === 1 && pos.startsWith(found[0])) {
+        level = found[0]; // one directory holds the rest: look inside it
+        continue;
+      }
+      this.discoveryPrefix = level;
+      return found.filter((cp) => compareKeys(cp, pos) > 0).sort(compareKeys);
+    }
+    return [];
+  }
+
+  private async start(): Promise<void> {
+    this.started = true;
+    const n = Math.max(1, this.o.concurrency);
+    let bounds: string[] = [];
+    const expected = this.o.expectedKeys ?? 0;
+    // Ranges only where they pay: each boundary costs about one extra LIST, so a listing the last
+    // run saw as small stays one stream (exactly ceil(N/1000) pages).
+    if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
+      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b), Math.min(n * 4, Math.ceil(expected / KEYS_PER_RANGE)));
+      this.parallel = true;
+    }
+    // Nothing known (first run): one stream, cut into ranges once it has proved long.
+    this.growable = n > 1 && !this.o.unordered && this.o.expectedKeys === undefined;
+    let prev: Range | undefined;
+    const all: Range[] = [];
+    for (let i = 0; i <= bounds.length; i++) {
+      const r: Range = { lo: i === 0 ? undefined : bounds[i - 1], hi: i < bounds.length ? bounds[i] : undefined, pages: [], listedPages: 0, state: "pending" };
+      if (prev) prev.next = r;
+      prev = r;
+      all.push(r);
+    }
+    this.stats.ranges = all.length;
+    this.head = all[0];
+    this.pending.push(...all);
+    for (let i = 0; i < (this.o.unordered ? 1 : n); i++) void this.worker();
+  }
+
+  /** The single stream of a first run has listed GROW_AFTER_PAGES and goes on: cut the rest. */
+  private async grow(r: Range): Promise<void> {
+    try {
+      const cuts = spread(await this.discover(r.pos!), this.o.concurrency * 4);
+      if (!cuts.length || r.state === "done" || r.hi !== undefined) return;
+      const valid = cuts.filter((c) => compareKeys(c, r.pos!) > 0);
+      if (valid.length) {
+        this.parallel = true;
+        this.cut(r, valid);
+      }
+    } catch (e) {
+      this.error ??= e;
+    } finally {
+      this.wake();
+    }
+  }
+
+  /** Ends `r` at cuts[0] and inserts ranges (cut_i, cut_i+1] after it; returns them. */
+  private cut(r: Range, cuts: string[]): Range[] {
+    const hi = r.hi;
+    const after = r.next;
+    let prev = r;
+    r.hi = cuts[0];
+    const fresh: Range[] = [];
+    for (let i = 0; i < cuts.length; i++) {
+      const nr: Range = { lo: cuts[i], hi: i + 1 < cuts.length ? cuts[i + 1] : hi, pages: [], listedPages: 0, state: "pending" };
+      prev.next = nr;
+      prev = nr;
+      fresh.push(nr);
+    }
+    prev.next = after;
+    this.stats.splits += fresh.length;
+    this.stats.ranges += fresh.length;
+    this.pending.push(...fresh);
+    return fresh;
+  }
+
+  private async worker(): Promise<void> {
+    try {
+      while (!this.error && !this.closed) {
+        const r = this.pending.shift() ?? (this.o.unordered ? undefined : await this.split());
+        if (!r) {
+          if (!this.anyListing()) return;
+          await this.changed();
+          continue;
+        }
+        await this.listRange(r);
+      }
+    } catch (e) {
+      this.error ??= e;
+      this.wake();
+    }
+  }
+
+  private anyListing(): boolean {
+    for (let r = this.head; r; r = r.next) if (r.state !== "done") return true;
+    return false;
+  }
+
+  /** Cuts the unlisted part of the busiest range in two; returns the new range, if any. */
+  private async split(): Promise<Range | undefined> {
+    if (!this.parallel) return undefined;
+    let best: Range | undefined;
+    for (let r = this.head; r; r = r.next) {
+      if (r.state === "listing" && r.listedPages >= 2 && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;
+    }
+    if (!best) return undefined;
+    const r = best;
+    let cuts: string[] = [];
+    if (r.hi === undefined && this.discoveryPrefix !== undefined && r.pos!.startsWith(this.discoveryPrefix)) {
+      // Open-ended: the next CommonPrefixes after the position are real boundaries.
+      this.stats.discoveryRequests++;
+      const pg = await this.page({ prefix: this.discoveryPrefix, delimiter: "/", startAfter: r.pos });
+      if (r.state !== "listing" || r.hi !== undefined) return undefined;
+      cuts = spread(pg.commonPrefixes.filter((cp) => compareKeys(cp, r.pos!) > 0), Math.max(2, this.o.concurrency));
+    }
+    if (!cuts.length) {
+      const m = midpoint(r.pos!, r.hi);
+      if (m === undefined) return undefined;
+      cuts = [m];
+    }
+    const fresh = this.cut(r, cuts);
+    this.pending.splice(this.pending.indexOf(fresh[0]), 1);
+    return fresh[0];
+  }
+
+  private async listRange(r: Range): Promise<void> {
+    r.state = "listing";
+    const prefixLen = this.loc.prefix.length;
+    try {
+      for (;;) {
+        if (r.hi !== undefined && r.pos !== undefined && compareKeys(r.pos, r.hi) >= 0) break;
+        const startAfter = r.token ? undefined : (r.pos ?? r.lo);
+        const pg = await this.page({ startAfter, continuationToken: r.token });
+        this.stats.pages++;
+        r.listedPages++;
+        const out: Entry[] = [];
+        let past = false;
+        let prev = r.pos ?? r.lo;
+        for (const o of pg.objects) {
+          // Each page must continue the order: a server that lists unordered is caught here,
+          // before a bound check could drop keys silently.
+          if (!this.o.unordered && prev !== undefined && compareKeys(prev, o.key) >= 0) throw new OrderError(this.o.label, prev, o.key);
+          prev = o.key;
+          if (r.hi !== undefined && compareKeys(o.key, r.hi) > 0) {
+            past = true;
+            break;
+          }
+          if (!this.o.unordered) r.pos = o.key;
+          const rel = o.key.slice(prefixLen);
+          if (rel !== "" && this.o.accept(rel)) out.push({ key: rel, size: o.size, etag: o.etag, mtime: o.mtime });
+        }
+        this.stats.listed += out.length;
+        if (out.length) this.push(r, out);
+        this.o.onPage?.(this.stats.listed);
+        if (past || !pg.isTruncated || !pg.nextContinuationToken) break;
+        r.token = pg.nextContinuationToken;
+        if (this.growable && r.listedPages >= GROW_AFTER_PAGES && r.pos !== undefined) {
+          this.growable = false;
+          void this.grow(r);
+        }
+        // Backpressure where spooling cannot help: the range being consumed waits for the consumer.
+        while (r === this.head && this.buffered > this.memEntries && !this.closed && !this.error) await this.changed();
+        if (this.closed || this.error) return;
+      }
+    } catch (e) {
+      // Recorded before the range is marked done: the consumer must see the error, not an end.
+      this.error ??= e;
+      throw e;
+    } finally {
+      r.state = "done";
+      this.wake();
+    }
+  }
+
+  private push(r: Range, page: Entry[]): void {
+    if (this.closed) return;
+    if (r !== this.head && this.buffered + page.length > this.memEntries) {
+      this.spool ??= new BlockFile(join(this.o.spoolDir, `list-${process.pid}-${Math.random().toString(36).slice(2, 10)}.spool`));
+      r.pages.push(this.spool.append(encodeBlock(entryCodec, page)));
+      this.stats.spooledPages++;
+    } else {
+      r.pages.push(page);
+      this.buffered += page.length;
+    }
+    this.wake();
+  }
+
+  async next(): Promise<Entry[] | undefined> {
+    if (!this.started) await this.start();
+    for (;;) {
+      if (this.error) throw this.error;
+      const r = this.head;
+      if (!r) return undefined;
+      const p = r.pages.shift();
+      if (p !== undefined) {
+        let page: Entry[];
+        if (Array.isArray(p)) {
+          page = p;
+          this.buffered -= p.length;
+          this.wake();
+        } else page = decodeBlock(entryCodec, this.spool!.read(p));
+        return page;
+      }
+      if (r.state === "done") {
+        this.head = r.next;
+        this.wake();
+        continue;
+      }
+      await this.changed();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake();
+    this.spool?.close();
+  }
+}

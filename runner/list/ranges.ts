@@ -1,0 +1,71 @@
+// Key ranges for parallel listing. Pure. A range (lo, hi] lists keys k with lo < k ≤ hi
+// (ListObjectsV2 StartAfter = lo, stop past hi); any increasing boundaries are correct, good ones
+// only balance the work. Boundaries come from the previous state (every so many keys), from
+// delimiter discovery (CommonPrefixes) on a first run, and from splitting a long range while it
+// is being listed.
+import { compareKeys } from "../decide/types.js";
+
+/** Picks at most `n - 1` boundaries (n ranges) spread evenly over sorted, distinct candidates. */
+export function spread(candidates: readonly string[], n: number): string[] {
+  if (n <= 1 || candidates.length === 0) return [];
+  if (candidates.length <= n - 1) return [...candidates];
+  const out: string[] = [];
+  for (let i = 1; i < n; i++) out.push(candidates[Math.floor((i * candidates.length) / n)]);
+  return out.filter((b, i) => i === 0 || compareKeys(out[i - 1], b) < 0);
+}
+
+/** Highest code point a midpoint is built from: splits stay inside the BMP below the surrogates. */
+const MAX_SPLIT_CHAR = 0xd7ff;
+
+/**
+ * A key strictly between `lo` and `hi` (lo < m < hi, in UTF-8 order), or undefined when none is
+ * easy to build. `hi` undefined: the range is open-ended; then the split aims at the printable
+ * ASCII range above `lo` (where most keys live), so a split costs at most a short, empty listing.
+ */
+export function midpoint(lo: string, hi: string | undefined): string | undefined {
+  let i = 0;
+  const h = hi ?? "";
+  if (hi !== undefined) {
+    while (i < lo.length && i < h.length && lo.charCodeAt(i) === h.charCodeAt(i)) i++;
+    if (i >= h.length) return undefined; // hi is a prefix of lo: lo ≥ hi
+  } else {
+    // Open-ended: the first position where lo's character is below DEL.
+    while (i < lo.length && lo.charCodeAt(i) >= 0x7e) i++;
+  }
+  const cl = i < lo.length ? lo.charCodeAt(i) : 0;
+  const ch = hi !== undefined ? h.charCodeAt(i) : 0x7f;
+  if (cl > MAX_SPLIT_CHAR || ch > MAX_SPLIT_CHAR + 1 || (cl >= 0xd800 && cl <= 0xdfff)) return undefined;
+  if (ch - cl >= 2) {
+    const m = lo.slice(0, i) + String.fromCharCode((cl + ch) >> 1);
+    return compareKeys(lo, m) < 0 && (hi === undefined || compareKeys(m, hi) < 0) ? m : undefined;
+  }
+  if (ch - cl !== 1 || i >= lo.length) return undefined;
+  // Adjacent characters: keep lo's character and go halfway up from lo's next one.
+  const c2 = i + 1 < lo.length ? lo.charCodeAt(i + 1) : 0;
+  if (c2 >= 0x7e) return undefined;
+  const m = lo.slice(0, i + 1) + String.fromCharCode((c2 + 0x7f) >> 1);
+  return compareKeys(lo, m) < 0 && (hi === undefined || compareKeys(m, hi) < 0) ? m : undefined;
+}
+
+/**
+ * Keeps about `max` keys evenly spaced over a sorted stream of unknown length: every `stride`-th
+ * key, the stride doubling (and every other sample dropped) whenever the sample is full. The next
+ * run lists with these as range boundaries.
+ */
+export class BoundarySampler {
+  private stride = 1000;
+  /** Keys seen. */
+  n = 0;
+  readonly keys: string[] = [];
+  constructor(private readonly max = 1024) {}
+  add(key: string): void {
+    if (this.n++ % this.stride !== 0) return;
+    this.keys.push(key);
+    if (this.keys.length >= this.max) {
+      let j = 0;
+      for (let i = 0; i < this.keys.length; i += 2) this.keys[j++] = this.keys[i];
+      this.keys.length = j;
+      this.stride *= 2;
+    }
+  }
+}

@@ -50,6 +50,9 @@ export function compareUtf8(a: string, b: string): number {
 }
 
 const pad = (n: number, w: number): string => String(n).padStart(w, "0");
+/** "000"…"999": pad9(i) = pad6(floor(i / 1000)) + P3[i % 1000] for i < 1e9, so a formula key is a
+ *  per-block head (cached) plus one table entry; String#padStart per key was most of a page's cost. */
+const P3 = Array.from({ length: 1000 }, (_, k) => pad(k, 3));
 
 /** The listing position: the next formula index to consider (always live or N) and next extra. */
 export interface Cursor {
@@ -73,6 +76,10 @@ export class Keyspace {
   private readonly deleteEvery: number;
   private readonly deleteOffset: number;
   private readonly dayCache = new Map<number, string>();
+  /** "HH:MM:SS.000Z" by second of the day, filled lazily. */
+  private readonly clock: string[] = [];
+  private headBlock = -1;
+  private head = "";
 
   constructor(b: SyntheticBucket) {
     const int = (v: number | undefined, name: string, min: number): number => {
@@ -94,12 +101,13 @@ export class Keyspace {
   }
 
   formulaKey(i: number): string {
-    return `${this.prefix}data/${pad(Math.floor(i / 1000), 6)}/obj-${pad(i, 9)}`;
-  }
-
-  /** The formula part of key i (after `prefix`): plain ASCII, safe in XML and URLs as is. */
-  formulaTail(i: number): string {
-    return `data/${pad(Math.floor(i / 1000), 6)}/obj-${pad(i, 9)}`;
+    const block = Math.floor(i / 1000);
+    if (block !== this.headBlock) {
+      const b = pad(block, 6);
+      this.head = `${this.prefix}data/${b}/obj-${b}`;
+      this.headBlock = block;
+    }
+    return this.head + P3[i - block * 1000];
   }
 
   deleted(i: number): boolean {
@@ -168,16 +176,17 @@ export class Keyspace {
 
   /** The object body: `${key}\n${version}\n`. */
   body(e: Entry): string {
-    return `${e.key}\n${e.version}\n`;
+    return e.key + (e.version === 0 ? "\n0\n" : `\n${e.version}\n`);
   }
 
-  /** ETag without quotes: md5 hex of the body (crypto.hash: one call, no Hash object, ~3× cheaper). */
-  etag(e: Entry): string {
-    return hash("md5", this.body(e), "hex");
+  /** ETag without quotes: md5 hex of the body (crypto.hash: one call, no Hash object, ~3× cheaper
+   *  than createHash; still about half of a listed key's cost). */
+  etag(body: string): string {
+    return hash("md5", body, "hex");
   }
 
   /** LastModified as ISO 8601 with milliseconds: base + i seconds (+1 day for version 1). Built from
-   *  a per-day cache because Date#toISOString costs about as much as the MD5. */
+   *  cached date and time-of-day strings because Date#toISOString costs about as much as the MD5. */
   lastModified(e: Entry): string {
     const t = BASE_SECONDS + Math.max(e.i, 0) + e.version * DAY;
     const day = Math.floor(t / DAY);
@@ -187,7 +196,7 @@ export class Keyspace {
       this.dayCache.set(day, d);
     }
     const s = t - day * DAY;
-    return `${d}${pad(Math.floor(s / 3600), 2)}:${pad(Math.floor(s / 60) % 60, 2)}:${pad(s % 60, 2)}.000Z`;
+    return d + (this.clock[s] ??= `${pad(Math.floor(s / 3600), 2)}:${pad(Math.floor(s / 60) % 60, 2)}:${pad(s % 60, 2)}.000Z`);
   }
 }
 
@@ -222,25 +231,26 @@ export function listPage(ks: Keyspace, req: PageRequest): Page {
   // Both conditions are true for an initial run of keys in order, so their union is too.
   const c = ks.seek((k) => compareUtf8(k, prefix) < 0 || after(k));
   let count = 0;
-  let last: { key: string; skipPrefix: boolean } | undefined;
+  let lastIsPrefix = false; // the last item was a common prefix (else the last of page.contents)
   for (let e = ks.peek(c); e !== undefined && e.key.startsWith(prefix); e = ks.peek(c)) {
     if (count === maxKeys) {
-      page.next = last;
+      page.next = lastIsPrefix
+        ? { key: page.commonPrefixes[page.commonPrefixes.length - 1], skipPrefix: true }
+        : { key: page.contents[page.contents.length - 1].key, skipPrefix: false };
       break;
     }
     const at = delimiter ? e.key.indexOf(delimiter, prefix.length) : -1;
     if (at >= 0) {
       const cp = e.key.slice(0, at + delimiter.length);
       page.commonPrefixes.push(cp);
-      last = { key: cp, skipPrefix: true };
-      const skip = afterPredicate(last);
-      const past = ks.seek(skip);
+      lastIsPrefix = true;
+      const past = ks.seek(afterPredicate({ key: cp, skipPrefix: true }));
       // Never move backwards (seek restarts from 0, and `past` is at or after `c` by construction).
       c.f = Math.max(c.f, past.f);
       c.e = Math.max(c.e, past.e);
     } else {
       page.contents.push(e);
-      last = { key: e.key, skipPrefix: false };
+      lastIsPrefix = false;
       ks.advance(c, e);
     }
     count++;

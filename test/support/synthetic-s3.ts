@@ -14,7 +14,6 @@
 // prints {"port":N,"endpoint":"http://127.0.0.1:N"} on stdout once listening and serves until
 // SIGTERM/SIGINT. spawnSyntheticS3() does exactly that.
 import { spawn } from "node:child_process";
-import { hash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -83,6 +82,8 @@ interface Bucket {
    *  undefined if it cannot be encoded (then every formula key goes through the encoder, and fails). */
   prefixXml?: string;
   prefixUrl?: string;
+  /** UTF-8 bytes minus UTF-16 length of the prefix: a formula body's size is body.length plus this. */
+  formulaBytes: number;
 }
 
 /** The ListBucketResult XML of one page. Throws NotXml for a key XML cannot carry. */
@@ -123,10 +124,11 @@ function listXml(name: string, b: Bucket, q: URLSearchParams): string {
   for (const e of contents) {
     const body = b.ks.body(e);
     const pre = url ? b.prefixUrl : b.prefixXml;
-    const key = e.i >= 0 && pre !== undefined ? pre + b.ks.formulaTail(e.i) : enc(e.key);
+    // Formula keys are the bucket prefix plus plain ASCII: only the (pre-encoded) prefix may need encoding.
+    const key = e.i < 0 || pre === undefined ? enc(e.key) : pre === b.ks.prefix ? e.key : pre + e.key.slice(b.ks.prefix.length);
     parts.push(
-      `<Contents><Key>${key}</Key><LastModified>${b.ks.lastModified(e)}</LastModified><ETag>&quot;${hash("md5", body, "hex")}&quot;</ETag>` +
-        `<Size>${Buffer.byteLength(body)}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      `<Contents><Key>${key}</Key><LastModified>${b.ks.lastModified(e)}</LastModified><ETag>&quot;${b.ks.etag(body)}&quot;</ETag>` +
+        `<Size>${e.i < 0 ? Buffer.byteLength(body) : b.formulaBytes + body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
     );
   }
   for (const cp of page.commonPrefixes) parts.push(`<CommonPrefixes><Prefix>${enc(cp)}</Prefix></CommonPrefixes>`);
@@ -164,7 +166,7 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
         return undefined;
       }
     };
-    buckets.set(name, { ks, prefixXml: attempt(xmlEscape), prefixUrl: attempt(s3UrlEncode) });
+    buckets.set(name, { ks, prefixXml: attempt(xmlEscape), prefixUrl: attempt(s3UrlEncode), formulaBytes: Buffer.byteLength(ks.prefix) - ks.prefix.length });
   }
   const counts: Record<Kind, number> = { LIST: 0, GET: 0, HEAD: 0, OTHER: 0 };
   const delayMs = opts.delayMs ?? 0;
@@ -225,7 +227,7 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
     res.writeHead(200, {
       "Content-Type": "application/octet-stream",
       "Content-Length": body.length,
-      ETag: `"${hash("md5", body, "hex")}"`,
+      ETag: `"${b.ks.etag(b.ks.body(e))}"`,
       "Last-Modified": new Date(b.ks.lastModified(e)).toUTCString(),
       "Accept-Ranges": "bytes",
       "x-amz-request-id": "synthetic",

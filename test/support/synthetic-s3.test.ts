@@ -1,11 +1,13 @@
 // The synthetic S3 endpoint (formula-computed buckets) against the AWS SDK, a brute-force model of
 // S3's listing semantics, raw HTTP, rclone (when installed) and as a child process.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from "@aws-sdk/client-s3";
 import { compareUtf8, spawnSyntheticS3, startSyntheticS3, type SyntheticBucket, type SyntheticServer } from "./synthetic-s3.js";
 
+const execFileAsync = promisify(execFile);
 const md5 = (s: string): string => createHash("md5").update(s, "utf8").digest("hex");
 const utf8Cache = new Map<string, Buffer>();
 const bytes = (k: string): Buffer => {
@@ -315,29 +317,43 @@ describe("synthetic S3", () => {
       return false;
     }
   })();
-  it.skipIf(!hasRclone && !process.env.CI)("rclone lsf --recursive lists the same keys", () => {
+  it.skipIf(!hasRclone && !process.env.CI)("rclone lsf --recursive lists the same keys, with and without encoding-type=url", async () => {
     if (!hasRclone) throw new Error("rclone is not installed (required when CI is set)");
-    const bucket: SyntheticBucket = { keys: 1_500, deleteEvery: 3, extra: ["sp ace", "plus+sign", "per%cent", "😀 emoji", "\uFF21 wide", "d/e/f"] };
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      RCLONE_CONFIG_SYN_TYPE: "s3",
-      RCLONE_CONFIG_SYN_PROVIDER: "Other",
-      RCLONE_CONFIG_SYN_ACCESS_KEY_ID: "synthetic",
-      RCLONE_CONFIG_SYN_SECRET_ACCESS_KEY: "synthetic",
-      RCLONE_CONFIG_SYN_FORCE_PATH_STYLE: "true",
-      RCLONE_CONFIG_SYN_LIST_VERSION: "2",
-    };
-    delete env.AWS_CA_BUNDLE;
-    return startSyntheticS3({ buckets: { r: bucket } }).then(async (srv) => {
-      try {
-        env.RCLONE_CONFIG_SYN_ENDPOINT = srv.endpoint;
-        const out = execFileSync("rclone", ["lsf", "--recursive", "--files-only", "syn:r"], { env, encoding: "utf8" });
-        expect(out.split("\n").filter(Boolean).sort(byteOrder)).toEqual([...model(bucket).keys()].sort(byteOrder));
-        expect((await srv.counts()).LIST).toBeGreaterThanOrEqual(2);
-      } finally {
-        await srv.stop();
-      }
-    });
+    const plain: SyntheticBucket = { keys: 1_500, deleteEvery: 3, extra: ["sp ace", "plus+sign", "per%cent", "amp&<>", "😀 emoji", "\uFF21 wide", "d/e/f"] };
+    // rclone shows control characters as U+2400… (its "Ctl" name encoding): map them back.
+    const awkward: SyntheticBucket = { keys: 10, extra: ["a+b%c~d*e f", "ctl\u0001char", "😀/x", "amp&<>"] };
+    const srv = await startSyntheticS3({ buckets: { plain, awkward } });
+    try {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        RCLONE_CONFIG_SYN_TYPE: "s3",
+        RCLONE_CONFIG_SYN_PROVIDER: "Other",
+        RCLONE_CONFIG_SYN_ENDPOINT: srv.endpoint,
+        RCLONE_CONFIG_SYN_ACCESS_KEY_ID: "synthetic",
+        RCLONE_CONFIG_SYN_SECRET_ACCESS_KEY: "synthetic",
+        RCLONE_CONFIG_SYN_FORCE_PATH_STYLE: "true",
+        RCLONE_CONFIG_SYN_LIST_VERSION: "2",
+      };
+      delete env.AWS_CA_BUNDLE;
+      // Asynchronously: the server answers from this process's event loop.
+      const lsf = async (bucket: string, urlEncode: boolean): Promise<string[]> => {
+        const { stdout } = await execFileAsync("rclone", ["lsf", "--recursive", "--files-only", `syn:${bucket}`], {
+          env: { ...env, RCLONE_CONFIG_SYN_LIST_URL_ENCODE: String(urlEncode) },
+          encoding: "utf8",
+          timeout: 30_000,
+        });
+        return stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((k) => k.replace(/[\u2400-\u241F]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400)))
+          .sort(byteOrder);
+      };
+      expect(await lsf("plain", false)).toEqual([...model(plain).keys()].sort(byteOrder));
+      expect((await srv.counts()).LIST).toBe(2);
+      expect(await lsf("awkward", true)).toEqual([...model(awkward).keys()].sort(byteOrder));
+    } finally {
+      await srv.stop();
+    }
   });
 
   it("runs as a child process: announces its port, serves, reports and resets stats, stops on SIGTERM", async () => {

@@ -135,7 +135,7 @@ describe("synthetic S3", () => {
   it("compareUtf8 is Buffer.compare of the UTF-8 encodings", () => {
     const alphabet = ["a", "z", "/", "\u0001", "é", "\uE000", "\uFF21", "\uFFFD", "😀", "\u{10FFFF}", "𝄞"];
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 8) % n);
     for (let t = 0; t < 5000; t++) {
       const mk = () => Array.from({ length: rnd(4) }, () => alphabet[rnd(alphabet.length)]).join("");
       const [a, b] = [mk(), mk()];

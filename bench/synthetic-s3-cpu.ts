@@ -5,7 +5,8 @@
 // KEYS-key bucket (default 1,000,000) end to end with ListObjectsV2 (1000 keys a page,
 // continuation tokens, keep-alive). The server's CPU is its user+system time from
 // /proc/<pid>/stat (Linux, clock ticks) read before and after the listing, so it includes the
-// HTTP layer, XML building and the MD5 of every body.
+// HTTP layer, XML building and the MD5 of every body. Then as many one-key pages give the
+// per-request share (HTTP, parsing, seek), reported separately.
 import { readFileSync } from "node:fs";
 import { spawnSyntheticS3 } from "../test/support/synthetic-s3.js";
 
@@ -37,6 +38,10 @@ try {
   } while (token);
   const wallMs = performance.now() - t0;
   const serverUs = cpuUs(server.pid) - cpu0;
+  // The per-request share: as many one-key pages (same requests, ~no per-key work).
+  const cpu1 = cpuUs(server.pid);
+  for (let k = 0; k < pages; k++) await (await fetch(`${server.endpoint}/b?list-type=2&max-keys=1&start-after=data/000${k % 900}`)).text();
+  const perRequestUs = (cpuUs(server.pid) - cpu1) / pages;
   console.log(
     JSON.stringify({
       keys,
@@ -45,6 +50,8 @@ try {
       wallMs: Math.round(wallMs),
       serverCpuMs: Math.round(serverUs / 1000),
       serverCpuUsPerKey: Number((serverUs / listed).toFixed(3)),
+      serverCpuUsPerRequest: Math.round(perRequestUs),
+      serverCpuUsPerKeyWithoutRequests: Number(((serverUs - pages * perRequestUs) / listed).toFixed(3)),
       counts: await server.counts(),
     }),
   );

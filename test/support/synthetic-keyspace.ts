@@ -88,7 +88,7 @@ export class Keyspace {
       return v;
     };
     this.n = int(b.keys, "keys", 0);
-    if (this.n > 1e9) throw new Error("synthetic bucket: keys must be < 1e9 (pad9)");
+    if (this.n > 1e9) throw new Error("synthetic bucket: keys must be at most 1e9 (pad9)");
     this.prefix = b.prefix ?? "";
     this.unordered = b.unordered ?? false;
     this.changeEvery = int(b.changeEvery, "changeEvery", 1);
@@ -120,7 +120,7 @@ export class Keyspace {
 
   /** The first live formula index ≥ i (N if none). */
   private live(i: number): number {
-    if (this.deleteEvery === 1) return this.n; // every key deleted (offset 0; other offsets delete none)
+    if (this.deleteEvery === 1 && this.deleteOffset === 0) return this.n; // every key deleted
     while (i < this.n && this.deleted(i)) i++; // at most one step when deleteEvery ≥ 2
     return i;
   }

@@ -12,6 +12,7 @@
 // Elsewhere (AWS endpoints, virtual-hosted style) the SDK's ListObjectsV2Command does the request.
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { isAscii } from "node:buffer";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { SourceData } from "@smithy/types";
 import http from "node:http";
@@ -120,41 +121,66 @@ export function decodeUrlValue(s: string): string {
   }
 }
 
-function etagOf(raw: string): string {
-  // The common case, `&quot;<hex>&quot;`, without the general decoder.
-  if (raw.length >= 12 && raw.startsWith("&quot;") && raw.endsWith("&quot;") && raw.indexOf("&", 6) === raw.length - 6) return raw.slice(6, -6);
-  return stripEtag(decodeXmlText(raw));
+function digits(s: string, a: number, b: number): number {
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
-/** `2026-01-02T03:04:05.678Z` without Date.parse (which is slower); anything else through it. */
-function parseTime(s: string): number {
-  if (s.length === 24 && s.charCodeAt(23) === 90 /* Z */ && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46) {
-    const n = (a: number, b: number) => {
-      let v = 0;
-      for (let i = a; i < b; i++) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) return NaN;
-        v = v * 10 + d;
-      }
-      return v;
-    };
-    const t = Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 23));
+/** s[a, b) as a time: `2026-01-02T03:04:05.678Z` without Date.parse (which is slower), anything else through it. */
+function parseTime(s: string, a: number, b: number): number {
+  if (b - a === 24 && s.charCodeAt(a + 23) === 90 /* Z */ && s.charCodeAt(a + 10) === 84 /* T */ && s.charCodeAt(a + 19) === 46 /* . */) {
+    const t = Date.UTC(digits(s, a, a + 4), digits(s, a + 5, a + 7) - 1, digits(s, a + 8, a + 10), digits(s, a + 11, a + 13), digits(s, a + 14, a + 16), digits(s, a + 17, a + 19), digits(s, a + 20, a + 23));
     if (Number.isFinite(t)) return t;
   }
-  const t = Date.parse(s);
+  const t = Date.parse(s.slice(a, b).trim());
   return Number.isFinite(t) ? t : 0;
 }
 
-// ---------------------------------------------------------------- the XML scanner
+/** Does s continue with `lit` at `at`? (charCodeAt: cheaper than startsWith in the hot loop.) */
+function matchAt(s: string, at: number, lit: string): boolean {
+  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Is the tag name at s[at, at + len) exactly `lit`? */
+function isName(s: string, at: number, len: number, lit: string): boolean {
+  return len === lit.length && s.charCodeAt(at) === lit.charCodeAt(0) && matchAt(s, at, lit);
+}
+
+// What the innermost open element is (a small integer instead of its name).
+const T_OTHER = 0;
+const T_TRUNCATED = 1;
+const T_TOKEN = 2;
+const T_ENCODING = 3;
+const T_KEY = 4;
+const T_SIZE = 5;
+const T_ETAG = 6;
+const T_MTIME = 7;
+const T_PREFIX = 8;
+// Depth-2 containers.
+const C_OTHER = 0;
+const C_CONTENTS = 1;
+const C_PREFIXES = 2;
 
 /**
  * A ListObjectsV2 response body → one page. A single pass over the tags with indexOf (no regex,
- * no DOM): depth 2 holds the result's own fields, depth 3 the fields of one Contents or
- * CommonPrefixes. Keys and prefixes are collected raw and decoded at the end, because
+ * no DOM, no tag name copied): depth 2 holds the result's own fields, depth 3 the fields of one
+ * Contents or CommonPrefixes. Keys and prefixes are collected raw and decoded at the end, because
  * EncodingType may come after them.
+ *
+ * Strings kept in the result are copies, never slices of the body: V8 would otherwise keep each
+ * whole page body (about 200 bytes a key) alive for as long as any of its keys is.
  */
 export function parseListObjectsV2(body: Buffer | string): ListPage {
-  const s = typeof body === "string" ? body : body.toString("utf8");
+  // An ASCII body (every url-encoded listing, and raw ones with ASCII keys): string offsets are byte
+  // offsets, so kept strings are cut from the Buffer (fresh strings) instead of sliced.
+  const buf = typeof body === "string" ? undefined : isAscii(body) ? body : undefined;
+  const s = typeof body === "string" ? body : body.toString(buf ? "latin1" : "utf8");
   const rawKeys: string[] = [];
   const rawPrefixes: string[] = [];
   const objects: ListedObject[] = [];
@@ -164,11 +190,11 @@ export function parseListObjectsV2(body: Buffer | string): ListPage {
   let sawRoot = false;
 
   let depth = 0;
-  let d2 = ""; // the open element at depth 2 (a child of the root)
+  let container = C_OTHER; // the open element at depth 2 (a child of the root)
   let cur: ListedObject | undefined;
   let curKey: string | undefined;
   let textStart = -1; // where the text of the innermost open element starts (-1: it has children)
-  let openName = "";
+  let tag = T_OTHER;
   let i = 0;
   const n = s.length;
   while (i < n) {
@@ -193,83 +219,121 @@ export function parseListObjectsV2(body: Buffer | string): ListPage {
       }
       continue;
     }
-    const gt = s.indexOf(">", lt + 1);
-    if (gt < 0) break;
-    i = gt + 1;
-    if (c === 47 /* / */) {
-      // A closing tag. Text only matters for a leaf (an element without children).
-      if (textStart >= 0) {
-        const text = s.slice(textStart, lt);
-        leaf(depth, openName, text);
-      }
-      textStart = -1;
-      if (depth === 2) {
-        if (cur) {
-          if (curKey !== undefined) {
-            rawKeys.push(curKey);
-            objects.push(cur);
-          }
-          cur = undefined;
-          curKey = undefined;
-        }
-        d2 = "";
-      }
-      depth--;
-      continue;
-    }
-    // An opening tag: its name ends at whitespace, "/" or ">".
-    let e = lt + 1;
-    while (e < gt) {
-      const ch = s.charCodeAt(e);
-      if (ch === 32 || ch === 47 || ch === 9 || ch === 10 || ch === 13) break;
+    // The tag's name ends at whitespace, "/" or ">"; the tag at the next ">" (a short scan: no
+    // attributes but on the root element).
+    let e = lt + 2;
+    let ch = 0;
+    while (e < n) {
+      ch = s.charCodeAt(e);
+      if (ch === 62 || ch === 32 || ch === 47 || ch === 9 || ch === 10 || ch === 13) break;
       e++;
     }
-    const name = s.slice(lt + 1, e);
-    const selfClosing = s.charCodeAt(gt - 1) === 47;
-    depth++;
-    if (depth === 1) {
-      sawRoot = true;
-      if (name === "Error") throw new Error("an S3 error document, not a listing");
-    } else if (depth === 2) {
-      d2 = name;
-      if (name === "Contents") cur = { key: "", size: 0, etag: "", mtime: 0 };
-    }
-    if (selfClosing) {
-      leaf(depth, name, "");
-      if (depth === 2) {
-        if (name === "Contents") cur = undefined;
-        d2 = "";
-      }
-      depth--;
-      textStart = -1;
+    const gt = ch === 62 ? e : s.indexOf(">", e);
+    if (gt < 0) break;
+    i = gt + 1;
+    let selfClosing = false;
+    let text = -1;
+    let end = lt;
+    if (c === 47 /* / */) {
+      // A closing tag (of the innermost open element, in a well-formed document).
+      text = textStart;
     } else {
-      openName = name;
-      textStart = gt + 1;
+      const len = e - lt - 1;
+      selfClosing = s.charCodeAt(gt - 1) === 47;
+      depth++;
+      tag = T_OTHER;
+      if (depth === 3) {
+        if (container === C_CONTENTS) {
+          if (isName(s, lt + 1, len, "Key")) tag = T_KEY;
+          else if (isName(s, lt + 1, len, "Size")) tag = T_SIZE;
+          else if (isName(s, lt + 1, len, "ETag")) tag = T_ETAG;
+          else if (isName(s, lt + 1, len, "LastModified")) tag = T_MTIME;
+        } else if (container === C_PREFIXES && isName(s, lt + 1, len, "Prefix")) tag = T_PREFIX;
+      } else if (depth === 2) {
+        if (isName(s, lt + 1, len, "Contents")) {
+          container = C_CONTENTS;
+          cur = { key: "", size: 0, etag: "", mtime: 0 };
+        } else if (isName(s, lt + 1, len, "CommonPrefixes")) container = C_PREFIXES;
+        else {
+          container = C_OTHER;
+          if (isName(s, lt + 1, len, "IsTruncated")) tag = T_TRUNCATED;
+          else if (isName(s, lt + 1, len, "NextContinuationToken")) tag = T_TOKEN;
+          else if (isName(s, lt + 1, len, "EncodingType")) tag = T_ENCODING;
+        }
+      } else if (depth === 1) {
+        sawRoot = true;
+        if (isName(s, lt + 1, len, "Error")) throw new Error("an S3 error document, not a listing");
+      }
+      if (!selfClosing) {
+        textStart = gt + 1;
+        continue;
+      }
+      text = gt + 1; // an empty element: its text is ""
+      end = gt + 1;
     }
+    // The innermost element ends here: a leaf's text is s[text, end).
+    if (text >= 0 && tag !== T_OTHER) {
+      switch (tag) {
+        case T_KEY:
+          curKey = copyOut(buf, s, text, end);
+          break;
+        case T_SIZE: {
+          const v = end > text && end - text < 16 ? digits(s, text, end) : NaN;
+          cur!.size = Number.isNaN(v) ? Number(s.slice(text, end)) || 0 : v;
+          break;
+        }
+        case T_ETAG:
+          // The common case, `&quot;<hex>&quot;`, without the general decoder.
+          if (end - text >= 12 && matchAt(s, text, "&quot;") && matchAt(s, end - 6, "&quot;") && s.indexOf("&", text + 6) === end - 6) cur!.etag = copyOut(buf, s, text + 6, end - 6);
+          else cur!.etag = stripEtag(decodeXmlText(copyOut(buf, s, text, end)));
+          break;
+        case T_MTIME:
+          cur!.mtime = parseTime(s, text, end);
+          break;
+        case T_PREFIX:
+          rawPrefixes.push(copyOut(buf, s, text, end));
+          break;
+        case T_TRUNCATED:
+          isTruncated = s.slice(text, end).trim() === "true";
+          break;
+        case T_TOKEN:
+          token = decodeXmlText(copyOut(buf, s, text, end));
+          break;
+        case T_ENCODING:
+          encoding = s.slice(text, end).trim();
+          break;
+      }
+    }
+    textStart = -1;
+    tag = T_OTHER;
+    if (depth === 2) {
+      if (cur) {
+        if (curKey !== undefined) {
+          rawKeys.push(curKey);
+          objects.push(cur);
+        }
+        cur = undefined;
+        curKey = undefined;
+      }
+      container = C_OTHER;
+    }
+    depth--;
   }
   if (!sawRoot) throw Object.assign(new Error("not a ListObjectsV2 response: no XML document"), { name: "InvalidListResponse" });
 
-  function leaf(d: number, name: string, text: string): void {
-    if (d === 2) {
-      if (name === "IsTruncated") isTruncated = text.trim() === "true";
-      else if (name === "NextContinuationToken") token = decodeXmlText(text);
-      else if (name === "EncodingType") encoding = text.trim();
-    } else if (d === 3) {
-      if (d2 === "Contents" && cur) {
-        if (name === "Key") curKey = text;
-        else if (name === "Size") cur.size = Number(text) || 0;
-        else if (name === "ETag") cur.etag = etagOf(text);
-        else if (name === "LastModified") cur.mtime = parseTime(text.trim());
-      } else if (d2 === "CommonPrefixes" && name === "Prefix") rawPrefixes.push(text);
-    }
-  }
-
   const url = encoding.toLowerCase() === "url";
-  const decode = (raw: string) => (url ? decodeUrlValue(decodeXmlText(raw)) : decodeXmlText(raw));
-  for (let k = 0; k < objects.length; k++) objects[k].key = decode(rawKeys[k]);
-  const page: ListPage = { objects, commonPrefixes: rawPrefixes.map(decode), isTruncated };
+  for (let k = 0; k < objects.length; k++) objects[k].key = url ? decodeUrlValue(decodeXmlText(rawKeys[k])) : decodeXmlText(rawKeys[k]);
+  const commonPrefixes = rawPrefixes.map((p) => (url ? decodeUrlValue(decodeXmlText(p)) : decodeXmlText(p)));
+  const page: ListPage = { objects, commonPrefixes, isTruncated };
   if (token) page.nextContinuationToken = token;
   return page;
+}
+
+/** s[a, b) as a string that shares no storage with the body: cut from the Buffer when the body is
+ *  ASCII (offsets are bytes), else a slice re-made through UTF-8 (short slices are copies anyway). */
+function copyOut(buf: Buffer | undefined, s: string, a: number, b: number): string {
+  if (buf) return buf.toString("latin1", a, b);
+  return b - a < 13 ? s.slice(a, b) : Buffer.from(s.slice(a, b), "utf8").toString("utf8");
 }
 
 // ---------------------------------------------------------------- the direct path
@@ -334,6 +398,22 @@ export class DirectLister {
 
   /** One HTTP attempt (no retries: listPage wraps it in withRetry). */
   async list(bucket: string, params: ListParams): Promise<ListPage> {
+    const body = await this.fetch(bucket, params);
+    try {
+      return parseListObjectsV2(body);
+    } catch (e) {
+      // A 200 that is not a listing (a proxy's page, a cut-off body): shaped as a server fault, retried.
+      throw Object.assign(new Error(`${(e as Error).message} (${body.length} bytes: ${JSON.stringify(body.subarray(0, 120).toString("utf8"))})`), {
+        name: "InternalError",
+        Code: "InternalError",
+        $fault: "server",
+        $metadata: { httpStatusCode: 500 },
+      });
+    }
+  }
+
+  /** One signed LIST request: the response body of a 200, or the error shaped as the SDK's. */
+  async fetch(bucket: string, params: ListParams): Promise<Buffer> {
     const path = `${this.basePath}/${escapeUri(bucket)}`;
     const query = listQuery(params);
     let qs = "";
@@ -352,7 +432,7 @@ export class DirectLister {
     );
     const headers = signed.headers;
     this.o.count("LIST");
-    const body = await new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       const req = this.mod.request({ host: this.url.hostname, port: this.url.port || undefined, method: "GET", path: `${path}?${qs}`, headers, agent: this.agent });
       let settled = false;
       const fail = (e: Error) => {
@@ -392,17 +472,6 @@ export class DirectLister {
       });
       req.end();
     });
-    try {
-      return parseListObjectsV2(body);
-    } catch (e) {
-      // A 200 that is not a listing (a proxy's page, a cut-off body): shaped as a server fault, retried.
-      throw Object.assign(new Error(`${(e as Error).message} (${body.length} bytes: ${JSON.stringify(body.subarray(0, 120).toString("utf8"))})`), {
-        name: "InternalError",
-        Code: "InternalError",
-        $fault: "server",
-        $metadata: { httpStatusCode: 500 },
-      });
-    }
   }
 
   private noteSkew(e: Error & { Code?: string; $response?: { headers?: { date?: string } } }): void {
@@ -413,7 +482,8 @@ export class DirectLister {
 }
 
 const listers = new WeakMap<DirectClient, DirectLister>();
-function listerOf(d: DirectClient): DirectLister {
+/** The direct lister of an endpoint's direct client (one per client, made on first use). */
+export function listerOf(d: DirectClient): DirectLister {
   let l = listers.get(d);
   if (!l) listers.set(d, (l = new DirectLister(d.options)));
   return l;

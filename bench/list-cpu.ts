@@ -5,6 +5,7 @@
 //   sdk-old     the SDK's ListObjectsV2Command as listLocation sent it before listPage
 //   sdk-listPage listPage on an endpoint built with direct: false (SDK, EncodingType=url, decoding)
 //   direct      listPage on the endpoint's direct path (signed GET, hand-written scanner)
+//   transport   the direct path's signed GETs alone, bodies not parsed (Node's HTTP + signing)
 // and reports process.cpuUsage() (user + system) per listed key, plus a pure-parse microbench of
 // one 1,000-key page body (parseListObjectsV2, 1,000 times).
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -84,12 +85,27 @@ try {
     return n;
   };
 
+  // The transport alone: the same signed GETs, bodies not parsed (the token found with indexOf).
+  const fetchOnly = (ep: Endpoint): Lister => async () => {
+    const lister = listerOf(ep.direct!);
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const body = (await lister.fetch(BUCKET, { continuationToken: token })).toString("latin1");
+      const a = body.indexOf("<NextContinuationToken>");
+      token = a < 0 ? undefined : body.slice(a + 23, body.indexOf("<", a + 23));
+      n += Math.min(1000, total - n);
+    } while (token);
+    return n;
+  };
+
   const sdkEp = mk(false);
   const directEp = mk(true);
   const cases: [string, Lister, ReturnType<typeof mk>][] = [
     ["sdk-old (ListObjectsV2Command, as listLocation was)", oldPath(sdkEp.ep), sdkEp],
     ["sdk-listPage (listPage, direct: false)", viaListPage(sdkEp.ep), sdkEp],
     ["direct (listPage, signed GET + scanner)", viaListPage(directEp.ep), directEp],
+    ["  of which transport (signed GET, no parse)", fetchOnly(directEp.ep), directEp],
   ];
   console.log(`${total} objects, ${Math.ceil(total / 1000)} pages of 1,000 per listing, ${RUNS} listings per path (after one warm-up), node ${process.version}`);
   for (const [name, fn, { counts }] of cases) {

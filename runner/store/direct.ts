@@ -29,8 +29,8 @@ export interface DirectOptions {
   httpsAgent: https.Agent;
   requestTimeoutMs: number;
   userAgent: string;
-  /** Called once per HTTP attempt, with its kind. */
-  count: (kind: "GET" | "PUT") => void;
+  /** Called once per HTTP attempt, with its kind (LIST: runner/store/list.ts on the same options). */
+  count: (kind: "GET" | "PUT" | "LIST") => void;
 }
 
 /** The standard headers a copy carries over from the source object. */
@@ -120,7 +120,7 @@ export function signV4(
 }
 
 /** An S3 error response as the SDK would throw it. */
-function s3Error(status: number, xml: string, fallback: string, headers: http.IncomingHttpHeaders): Error {
+export function s3Error(status: number, xml: string, fallback: string, headers: http.IncomingHttpHeaders): Error {
   const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? fallback;
   const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? (xml.trim() ? xml.trim().slice(0, 200) : `HTTP ${status}`);
   return Object.assign(new Error(message), {
@@ -134,7 +134,7 @@ function s3Error(status: number, xml: string, fallback: string, headers: http.In
 
 const FALLBACK_CODES: Record<number, string> = { 301: "PermanentRedirect", 400: "BadRequest", 403: "AccessDenied", 404: "NotFound", 409: "Conflict", 412: "PreconditionFailed", 500: "InternalError", 501: "NotImplemented", 503: "ServiceUnavailable" };
 
-function readError(res: http.IncomingMessage): Promise<Error> {
+export function readError(res: http.IncomingMessage): Promise<Error> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let len = 0;
@@ -149,7 +149,7 @@ function readError(res: http.IncomingMessage): Promise<Error> {
   });
 }
 
-function timeoutError(ms: number): Error {
+export function timeoutError(ms: number): Error {
   return Object.assign(new Error(`request timed out: no data for ${ms} ms`), { name: "TimeoutError" });
 }
 
@@ -168,6 +168,12 @@ export class DirectClient {
     const tls = this.url.protocol === "https:";
     this.mod = tls ? https : http;
     this.agent = tls ? o.httpsAgent : o.httpAgent;
+  }
+
+  /** The options it was built with (the endpoint's agents, credentials, timeout): the direct LIST
+   *  of runner/store/list.ts uses the same. */
+  get options(): DirectOptions {
+    return this.o;
   }
 
   private async request(method: "GET" | "PUT", bucket: string, key: string, headers: Record<string, string>, body?: Readable): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {

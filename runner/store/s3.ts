@@ -9,7 +9,6 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCopyCommand,
@@ -26,6 +25,7 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
+import { listPage } from "./list.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
@@ -264,26 +264,21 @@ export function stripEtag(etag: string | undefined): string {
   return (etag ?? "").replace(/^W\//, "").replace(/^"+|"+$/g, "");
 }
 
-/** List every object under the location's prefix, keys made relative to it. Unsorted. */
+/** List every object under the location's prefix, keys made relative to it. Unsorted.
+ *  Pages come from listPage (runner/store/list.ts: url-encoded keys, the direct path where the
+ *  endpoint has one). */
 export async function listLocation(loc: Location, attempts: number, accept: (relKey: string) => boolean, onPage?: (n: number) => void): Promise<Entry[]> {
   const out: Entry[] = [];
   let token: string | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        loc.ep.client.send(
-          new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix || undefined, ContinuationToken: token, MaxKeys: 1000 }),
-        ),
-      attempts,
-    );
-    for (const o of page.Contents ?? []) {
-      if (o.Key === undefined) continue;
-      const rel = o.Key.slice(loc.prefix.length);
+    const page = await listPage(loc.ep, loc.bucket, { prefix: loc.prefix || undefined, continuationToken: token, maxKeys: 1000 }, attempts);
+    for (const o of page.objects) {
+      const rel = o.key.slice(loc.prefix.length);
       if (!accept(rel)) continue;
-      out.push({ key: rel, size: o.Size ?? 0, etag: stripEtag(o.ETag), mtime: o.LastModified ? o.LastModified.getTime() : 0 });
+      out.push({ key: rel, size: o.size, etag: o.etag, mtime: o.mtime });
     }
     onPage?.(out.length);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    token = page.isTruncated ? page.nextContinuationToken : undefined;
   } while (token);
   return out;
 }

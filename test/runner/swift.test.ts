@@ -1,0 +1,267 @@
+// The runner's main scenarios against a real OpenStack Swift (s3api + tempauth, SigV4 checked; see
+// test/support/swift.ts), through the BUILT runner exactly as the s3rver tests do. Two tempauth
+// accounts on one endpoint URL: "a" and "b" in the runner config, so copies between them are
+// streamed (GET + PUT) and copies within "a" are server-side (CopyObject / UploadPartCopy).
+//
+// Skipped (with the reason) on a machine without the Swift packages; under CI (.ci/run installs
+// them) a missing Swift fails instead.
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type PutObjectCommandInput,
+} from "@aws-sdk/client-s3";
+import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSwift, swiftUnavailable, type Swift, type SwiftAccount } from "../support/swift.js";
+import { get, put, runRunner } from "./harness.js";
+
+const MiB = 1024 * 1024;
+const unavailable = swiftUnavailable();
+const skip = !!unavailable && !process.env.CI;
+if (skip) console.warn(`test/runner/swift.test.ts skipped: ${unavailable}`);
+
+let swift: Swift;
+let dir: string;
+let A: S3Client;
+let B: S3Client;
+
+const BUCKETS_A = ["cp-src", "cp-src2", "sync-src", "bi-a", "tie-a", "mp-src", "mp-dst", "state", "utf8-src", "utf8-dst", "shared", "auth-src"];
+const BUCKETS_B = ["cp-dst", "cp-dst2", "sync-dst", "bi-b", "tie-b", "mp-dst", "utf8-dst", "shared", "auth-dst"];
+
+function client(acct: SwiftAccount): S3Client {
+  return new S3Client({
+    endpoint: swift.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  expect(unavailable, `${unavailable}; CI must install it (.ci/run: apt-get install swift-proxy swift-account swift-container swift-object python3-swift memcached)`).toBeUndefined();
+  swift = await startSwift();
+  console.log(`swift started in ${swift.startupMs} ms at ${swift.endpoint}`);
+  dir = mkdtempSync(join(tmpdir(), "runner-swift-"));
+  A = client(swift.accounts[0]);
+  B = client(swift.accounts[1]);
+  for (const b of BUCKETS_A) await A.send(new CreateBucketCommand({ Bucket: b }));
+  for (const b of BUCKETS_B) await B.send(new CreateBucketCommand({ Bucket: b }));
+}, 90_000);
+
+afterAll(async () => {
+  A?.destroy();
+  B?.destroy();
+  await swift?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function endpoints(extra: { a?: Record<string, unknown>; b?: Record<string, unknown> } = {}): Record<string, unknown> {
+  const ep = (acct: SwiftAccount) => ({ endpoint: swift.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey } });
+  return { a: { ...ep(swift.accounts[0]), ...extra.a }, b: { ...ep(swift.accounts[1]), ...extra.b } };
+}
+
+let n = 0;
+function config(cfg: Record<string, unknown>): string {
+  const p = join(dir, `config-${++n}.json`);
+  writeFileSync(p, JSON.stringify({ endpoints: endpoints(), state: { dir: join(dir, `state-${n}`) }, transfers: 4, ...cfg }, null, 2));
+  return p;
+}
+
+async function run(cfg: string, ...flags: string[]) {
+  const r = await runRunner(["run", "--config", cfg, "--json", ...flags], { timeoutMs: 90_000 });
+  return { ...r, s: r.summaries[0], all: r.stdout + r.stderr };
+}
+
+async function listKeys(c: S3Client, Bucket: string, Prefix = ""): Promise<string[]> {
+  const r = await c.send(new ListObjectsV2Command({ Bucket, Prefix: Prefix || undefined }));
+  return (r.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function bodies(c: S3Client, Bucket: string, Prefix = ""): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const k of await listKeys(c, Bucket, Prefix)) out[k] = (await get(c, Bucket, k)).text;
+  return out;
+}
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Swift's native API: PUT an object with headers given as raw UTF-8 (what S3 clients cannot send). */
+async function nativePut(acct: SwiftAccount, container: string, key: string, body: Buffer | string, headers: Record<string, string>): Promise<void> {
+  const { token, storageUrl } = await swift.nativeAuth(acct);
+  const u = new URL(`${storageUrl}/${container}/${key.split("/").map(encodeURIComponent).join("/")}`);
+  // Node sends header strings as latin1: the UTF-8 bytes of each value, one char per byte.
+  const raw = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("latin1")]));
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  await new Promise<void>((resolve, reject) => {
+    const req = http.request(u, { method: "PUT", headers: { ...raw, "X-Auth-Token": token, "Content-Length": String(buf.length) } }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 201 ? resolve() : reject(new Error(`native PUT ${key}: HTTP ${res.statusCode}`))));
+    });
+    req.on("error", reject);
+    req.end(buf);
+  });
+}
+
+/** A header value as the server sent it, decoded as UTF-8 (Node hands raw bytes over as latin1). */
+const utf8 = (v: string | undefined) => (v === undefined ? undefined : Buffer.from(v, "latin1").toString("utf8"));
+
+/** RFC 2047 B-encoding of a UTF-8 value (what the runner sends for values S3 cannot carry). */
+const rfc2047 = (v: string) => `=?UTF-8?B?${Buffer.from(v, "utf8").toString("base64")}?=`;
+
+const AWKWARD = ["plain.txt", "with space/a b.txt", "unicodé/日本語 ファイル.txt", "plus+sign+.txt", "percent%41%2F.txt", "tilde~eq=amp&.txt", "deep/er/still/x"];
+const HEADERS: Partial<PutObjectCommandInput> = {
+  ContentType: "text/x-test; charset=utf-8",
+  CacheControl: "max-age=60",
+  ContentDisposition: 'attachment; filename="report.txt"',
+  ContentLanguage: "de-CH",
+  Metadata: { owner: "team-x", "project-id": "42" },
+};
+
+describe.skipIf(skip)("runner against OpenStack Swift (s3api, SigV4 checked)", () => {
+  it.each([true, false])("copy between two accounts (streamed, directHttp %s): awkward keys, bytes and metadata", async (directHttp) => {
+    const src = directHttp ? "cp-src" : "cp-src2";
+    const dst = directHttp ? "cp-dst" : "cp-dst2";
+    for (const k of AWKWARD) await put(A, src, k, `body of ${k}`, HEADERS);
+    const r = await run(config({ directHttp, jobs: [{ name: `cp-${directHttp}`, mode: "copy", source: { endpoint: "a", bucket: src }, targets: [{ endpoint: "b", bucket: dst, prefix: "in/" }] }] }));
+    expect(r.code, r.all).toBe(0);
+    expect(r.s).toMatchObject({ copied: AWKWARD.length, errors: 0 });
+    expect(r.lines.filter((l) => l.type === "copy").every((l) => l.method === "stream")).toBe(true);
+    expect(await listKeys(B, dst)).toEqual(AWKWARD.map((k) => `in/${k}`).sort());
+    for (const k of AWKWARD) {
+      const g = await get(B, dst, `in/${k}`);
+      expect(g.text).toBe(`body of ${k}`);
+      expect(g.ContentType).toBe(HEADERS.ContentType);
+      expect(g.CacheControl).toBe(HEADERS.CacheControl);
+      expect(g.ContentDisposition).toBe(HEADERS.ContentDisposition);
+      expect(g.ContentLanguage).toBe(HEADERS.ContentLanguage);
+      expect(g.Metadata).toMatchObject(HEADERS.Metadata!);
+      expect(g.Metadata!.md5chksum).toBe(Buffer.from(createHash("md5").update(`body of ${k}`).digest()).toString("base64"));
+    }
+    const again = await run(config({ directHttp, jobs: [{ name: `cp-${directHttp}`, mode: "copy", source: { endpoint: "a", bucket: src }, targets: [{ endpoint: "b", bucket: dst, prefix: "in/" }] }] }));
+    expect(again.s).toMatchObject({ copied: 0, unchanged: AWKWARD.length });
+  });
+
+  it("sync between accounts: copies, then mirrors deletes", async () => {
+    for (const k of ["s/1", "s/2", "s/3"]) await put(A, "sync-src", k, `v-${k}`);
+    await put(B, "sync-dst", "s/extra", "not in source");
+    const cfg = config({ jobs: [{ name: "sync", mode: "sync", source: { endpoint: "a", bucket: "sync-src", prefix: "s/" }, targets: [{ endpoint: "b", bucket: "sync-dst", prefix: "s/" }], maxDeletePercent: 100 }] });
+    const r1 = await run(cfg);
+    expect(r1.code, r1.all).toBe(0);
+    expect(r1.s).toMatchObject({ copied: 3, deleted: 1, errors: 0 });
+    expect(await bodies(B, "sync-dst")).toEqual({ "s/1": "v-s/1", "s/2": "v-s/2", "s/3": "v-s/3" });
+    await A.send(new DeleteObjectCommand({ Bucket: "sync-src", Key: "s/2" }));
+    await put(A, "sync-src", "s/1", "v2");
+    const r2 = await run(cfg);
+    expect(r2.s).toMatchObject({ copied: 1, deleted: 1, errors: 0 });
+    expect(await bodies(B, "sync-dst")).toEqual({ "s/1": "v2", "s/3": "v-s/3" });
+  });
+
+  it("bisync between accounts: merge, a newer conflict (1-second LastModified), then an equal-second tie goes to the source", async () => {
+    const cfg = config({ jobs: [{ name: "bi", mode: "bisync", source: { endpoint: "a", bucket: "bi-a" }, targets: [{ endpoint: "b", bucket: "bi-b" }] }] });
+    await put(A, "bi-a", "onlyA", "from A");
+    await put(B, "bi-b", "onlyB", "from B");
+    await put(A, "bi-a", "doc", "A version");
+    await new Promise((r) => setTimeout(r, 1100));
+    await put(B, "bi-b", "doc", "B version (newer)");
+    const r1 = await run(cfg);
+    expect(r1.code, r1.all).toBe(0);
+    expect(r1.s).toMatchObject({ copied: 2, conflicts: 1, errors: 0, stateWritten: true });
+    const a = await bodies(A, "bi-a");
+    const b = await bodies(B, "bi-b");
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect(a.doc).toBe("B version (newer)");
+    expect(b.doc).toBe("B version (newer)");
+    const loser = Object.keys(b).filter((k) => k.startsWith("doc.conflict-"));
+    expect(loser).toHaveLength(1);
+    expect(b[loser[0]]).toBe("A version");
+    expect(a[loser[0]]).toBe("A version");
+    expect((await run(cfg)).s).toMatchObject({ copied: 0, deleted: 0, conflicts: 0 });
+
+    // Both sides change within one second: Swift's LastModified has 1-second resolution, so the
+    // two times are equal and the tie rule (source wins) decides, on both sides.
+    const tie = config({ jobs: [{ name: "tie", mode: "bisync", source: { endpoint: "a", bucket: "tie-a" }, targets: [{ endpoint: "b", bucket: "tie-b" }] }] });
+    let sameSecond = false;
+    for (let i = 0; i < 5 && !sameSecond; i++) {
+      while (Date.now() % 1000 > 300) await new Promise((r) => setTimeout(r, 20));
+      await put(A, "tie-a", "t", "A tie");
+      await put(B, "tie-b", "t", "B tie");
+      const [ha, hb] = await Promise.all([A.send(new HeadObjectCommand({ Bucket: "tie-a", Key: "t" })), B.send(new HeadObjectCommand({ Bucket: "tie-b", Key: "t" }))]);
+      sameSecond = ha.LastModified!.getTime() === hb.LastModified!.getTime();
+    }
+    expect(sameSecond).toBe(true);
+    const rt = await run(tie);
+    expect(rt.code, rt.all).toBe(0);
+    expect(rt.s).toMatchObject({ conflicts: 1, errors: 0 });
+    expect((await get(A, "tie-a", "t")).text).toBe("A tie");
+    expect((await get(B, "tie-b", "t")).text).toBe("A tie");
+    const kept = (await listKeys(B, "tie-b")).filter((k) => k.startsWith("t.conflict-"));
+    expect(kept).toHaveLength(1);
+    expect((await get(B, "tie-b", kept[0])).text).toBe("B tie");
+  });
+
+  it("multipart: streamed multipart upload between accounts, and a multipart server-side copy within one", async () => {
+    const big = randomBytes(7 * MiB);
+    await put(A, "mp-src", "streamed.bin", big, { ContentType: "application/x-big", Metadata: { owner: "team-x" } });
+    const bigger = randomBytes(12 * MiB);
+    await put(A, "mp-src", "copied.bin", bigger, { ContentType: "application/x-bigger", Metadata: { owner: "team-y" } });
+    const r = await run(
+      config({
+        multipartThresholdMiB: 5,
+        partSizeMiB: 5,
+        multipartCopyThresholdMiB: 5,
+        jobs: [
+          { name: "mp-stream", mode: "copy", source: { endpoint: "a", bucket: "mp-src", prefix: "streamed" }, targets: [{ endpoint: "b", bucket: "mp-dst", prefix: "streamed" }] },
+          { name: "mp-copy", mode: "copy", source: { endpoint: "a", bucket: "mp-src", prefix: "copied" }, targets: [{ endpoint: "a", bucket: "mp-dst", prefix: "copied" }] },
+        ],
+      }),
+    );
+    expect(r.code, r.all).toBe(0);
+    const got1 = await get(B, "mp-dst", "streamed.bin");
+    expect(sha(got1.body)).toBe(sha(big));
+    expect(got1.ContentType).toBe("application/x-big");
+    expect(got1.Metadata).toMatchObject({ owner: "team-x" });
+    const got2 = await get(A, "mp-dst", "copied.bin");
+    expect(sha(got2.body)).toBe(sha(bigger));
+    expect(got2.ContentType).toBe("application/x-bigger");
+    expect(got2.Metadata).toMatchObject({ owner: "team-y" });
+    const copyEvents = r.lines.filter((l) => l.type === "copy").map((l) => `${l.job}:${l.method}`).sort();
+    expect(copyEvents).toEqual(["mp-copy:multipart-copy", "mp-stream:multipart"]);
+  });
+
+  it("keeps state and lock in a bucket", async () => {
+    await put(A, "cp-src", "state-test/x", "x");
+    const cfg = config({ state: { endpoint: "a", bucket: "state", prefix: "runner/" }, jobs: [{ name: "st", mode: "copy", source: { endpoint: "a", bucket: "cp-src", prefix: "state-test/" }, targets: [{ endpoint: "b", bucket: "cp-dst", prefix: "state-test/" }] }] });
+    const r = await run(cfg);
+    expect(r.code, r.all).toBe(0);
+    expect(r.s).toMatchObject({ copied: 1, stateWritten: true });
+    expect(await listKeys(A, "state")).toEqual(["runner/st.state.gz"]);
+    const again = await run(cfg);
+    expect(again.s).toMatchObject({ copied: 0 });
+    expect(again.s.requests).toMatchObject({ GET: 0, PUT: 0 });
+  });
+
+  it.each([
+    ["wrong secret", { accessKeyId: "test2:tester2", secretAccessKey: "WrongSecretValue42" }],
+    ["unknown access key", { accessKeyId: "nobody:none", secretAccessKey: "WrongSecretValue42" }],
+  ])("%s: exit 1 naming the endpoint and its credentials, nothing written", async (_name, credentials) => {
+    await put(A, "auth-src", "k", "x");
+    await put(B, "auth-dst", "must-survive", "x");
+    const cfg = config({ endpoints: endpoints({ b: { credentials } }), jobs: [{ name: "auth", mode: "sync", source: { endpoint: "a", bucket: "auth-src" }, targets: [{ endpoint: "b", bucket: "auth-dst" }] }] });
+    const r = await run(cfg);
+    expect(r.code, r.all).toBe(1);
+    expect(r.all).toMatch(/endpoint \\?"b\\?" \(http:\/\/127\.0\.0\.1:\d+\).*access denied/);
+    expect(r.all).toContain("endpoints.b.credentials");
+    expect(r.all).not.toContain("WrongSecretValue42");
+    expect(await bodies(B, "auth-dst")).toEqual({ "must-survive": "x" });
+  });
+});

@@ -26,6 +26,7 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
+import { sendableHeaders } from "./headers.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
@@ -413,19 +414,30 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
   const head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
   const size = head.ContentLength ?? listed.size;
   const partSize = Math.max(opts.partSize, Math.min(COPY_PART_MIN, copyThreshold), Math.ceil(size / 9000));
-  const mpu = await c.send(
-    new CreateMultipartUploadCommand({
-      Bucket: dst.bucket,
-      Key: dstKey,
-      ContentType: head.ContentType,
-      CacheControl: head.CacheControl,
-      ContentDisposition: head.ContentDisposition,
-      ContentEncoding: head.ContentEncoding,
-      ContentLanguage: head.ContentLanguage,
-      Expires: head.Expires,
-      Metadata: rcloneMetadata(head.Metadata, head.LastModified?.getTime() ?? listed.mtime, stripEtag(head.ETag)),
-    }),
+  // The headers are sent again (CreateMultipartUpload), so they must be sendable like a streamed copy's.
+  const encoded: string[] = [];
+  const h = sendableObjectHeaders(
+    { ContentType: head.ContentType, CacheControl: head.CacheControl, ContentDisposition: head.ContentDisposition, ContentEncoding: head.ContentEncoding, ContentLanguage: head.ContentLanguage, metadata: head.Metadata },
+    ["ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage"],
+    encoded,
   );
+  const mpu = await c
+    .send(
+      new CreateMultipartUploadCommand({
+        Bucket: dst.bucket,
+        Key: dstKey,
+        ContentType: h.ContentType,
+        CacheControl: h.CacheControl,
+        ContentDisposition: h.ContentDisposition,
+        ContentEncoding: h.ContentEncoding,
+        ContentLanguage: h.ContentLanguage,
+        Expires: head.Expires,
+        Metadata: rcloneMetadata(h.metadata, head.LastModified?.getTime() ?? listed.mtime, stripEtag(head.ETag)),
+      }),
+    )
+    .catch((e: unknown) => {
+      throw headerSignatureError(e, encoded);
+    });
   try {
     const parts: { PartNumber: number; ETag: string }[] = [];
     const n = Math.ceil(size / partSize);
@@ -479,7 +491,41 @@ interface Fetched extends ObjectHeaders {
   metadata?: Record<string, string>;
 }
 
-async function fetchObject(src: Location, key: string): Promise<Fetched> {
+const WIRE_NAMES: Record<string, string> = { contentType: "content-type", cacheControl: "cache-control", contentDisposition: "content-disposition", contentEncoding: "content-encoding", contentLanguage: "content-language", expires: "expires", ContentType: "content-type", CacheControl: "cache-control", ContentDisposition: "content-disposition", ContentEncoding: "content-encoding", ContentLanguage: "content-language" };
+
+/**
+ * The source's headers as values that can be sent and signed (runner/store/headers.ts): printable
+ * ASCII unchanged, anything else RFC 2047-encoded. `encoded` collects the wire names re-encoded.
+ */
+export function sendableObjectHeaders<T extends { metadata?: Record<string, string> }>(f: T, fields: readonly (keyof T & string)[], encoded: string[]): T {
+  const std = sendableHeaders(Object.fromEntries(fields.map((k) => [k, typeof f[k] === "string" ? (f[k] as string) : undefined])), (k) => WIRE_NAMES[k] ?? k.toLowerCase(), encoded);
+  const out = { ...f } as Record<string, unknown>;
+  for (const k of fields) if (typeof f[k] === "string") out[k] = std[k];
+  if (f.metadata) out.metadata = sendableHeaders(f.metadata, (k) => `x-amz-meta-${k.toLowerCase()}`, encoded);
+  return out as T;
+}
+
+const FETCHED_FIELDS = ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage", "expires"] as const;
+
+/**
+ * A 403 SignatureDoesNotMatch on a request that carried re-encoded source headers: the data, not
+ * the credentials (which just worked for the listing and the GET), is the likely cause. Not an auth
+ * error (no 403 status, another code), so the message does not send the user to the credentials.
+ */
+export function headerSignatureError(e: unknown, encoded: readonly string[]): unknown {
+  if (encoded.length === 0 || errorCode(e) !== "SignatureDoesNotMatch") return e;
+  const msg = String((e as Error)?.message ?? e).split("\n")[0];
+  return Object.assign(
+    new Error(`the server rejected the signature of a request carrying the source object's header(s) ${[...new Set(encoded)].join(", ")}, whose values have non-ASCII bytes (sent RFC 2047-encoded, see docs/runner.md "Header values"); the data, not the endpoint's credentials, is the cause (SignatureDoesNotMatch: ${msg})`),
+    { name: "HeaderSignatureMismatch", Code: "HeaderSignatureMismatch", cause: e },
+  );
+}
+
+async function fetchObject(src: Location, key: string, encoded: string[] = []): Promise<Fetched> {
+  return sendableObjectHeaders(await fetchRaw(src, key), FETCHED_FIELDS, encoded);
+}
+
+async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   if (src.ep.direct) {
     const g = await src.ep.direct.get(src.bucket, key);
     return { body: g.body, size: g.contentLength, etag: stripEtag(g.etag), lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
@@ -503,7 +549,8 @@ async function fetchObject(src: Location, key: string): Promise<Fetched> {
 }
 
 async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
-  const got = await fetchObject(src, srcKey);
+  const encoded: string[] = [];
+  const got = await fetchObject(src, srcKey, encoded);
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
@@ -573,7 +620,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       body?.destroy();
       guard.abort(e as Error);
     }
-    throw bodyError ?? e;
+    throw headerSignatureError(bodyError ?? e, encoded);
   }
 }
 

@@ -392,26 +392,81 @@ export async function transferObject(src: Location, srcKey: string, listed: Entr
   return streamCopy(src, srcKey, dst, dstKey, opts);
 }
 
+function isPreconditionFailed(e: unknown): boolean {
+  return httpStatus(e) === 412 || errorCode(e) === "PreconditionFailed";
+}
+
+/**
+ * Whether the source still is the listed version: HEAD with If-Match (the listed ETag) answered
+ * with that ETag and the listed size; when the server answers 412 to that too, a plain HEAD whose
+ * ETag and size equal the listing's (servers whose If-Match compares another ETag than they list). Used after
+ * a 412 on a conditional server-side copy: Swift compares x-amz-copy-source-if-match with its own
+ * large-object ETag, not the S3 ETag it lists, so a multipart-uploaded object fails the condition
+ * although it is unchanged.
+ */
+export async function sourceUnchanged(src: Location, key: string, etag: string, size: number): Promise<boolean> {
+  const c = src.ep.bucketClient(src.bucket);
+  try {
+    const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key, IfMatch: `"${etag}"` }));
+    // The ETag is compared here too: a server that ignores If-Match on HEAD (s3rver) answers 200.
+    return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
+  } catch (e) {
+    if (!isPreconditionFailed(e)) {
+      if (httpStatus(e) === 404 || errorCode(e) === "NotFound" || errorCode(e) === "NoSuchKey") return false;
+      throw e;
+    }
+  }
+  const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key }));
+  return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
+}
+
+function sourceChangedError(src: Location, key: string): Error {
+  return Object.assign(new Error(`source ${src.bucket}/${key} changed while it was being copied server-side; the next run copies its new version`), { name: "SourceChanged", Code: "SourceChanged" });
+}
+
 async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
   const c = dst.ep.bucketClient(dst.bucket);
   const copyThreshold = Math.min(opts.multipartCopyThreshold ?? FIVE_GIB, FIVE_GIB);
   if (listed.size <= copyThreshold) {
-    const r = await c.send(
-      new CopyObjectCommand({
-        Bucket: dst.bucket,
-        Key: dstKey,
-        CopySource: encodeCopySource(src.bucket, srcKey),
-        MetadataDirective: "COPY",
-        ...(listed.etag ? { CopySourceIfMatch: `"${listed.etag}"` } : {}),
-      }),
-    );
+    const copy = (conditional: boolean) =>
+      c.send(
+        new CopyObjectCommand({
+          Bucket: dst.bucket,
+          Key: dstKey,
+          CopySource: encodeCopySource(src.bucket, srcKey),
+          MetadataDirective: "COPY",
+          ...(conditional && listed.etag ? { CopySourceIfMatch: `"${listed.etag}"` } : {}),
+        }),
+      );
+    let r;
+    try {
+      r = await copy(true);
+    } catch (e) {
+      // 412: verify the source, then copy without the condition. A source that really changed
+      // keeps the 412 (never copied as if it were the listed version); one that changes between
+      // the check and the copy is caught by a second check (the copy is then reported failed, so
+      // no state records it and the next run copies the new version).
+      if (!listed.etag || !isPreconditionFailed(e)) throw e;
+      if (!(await sourceUnchanged(src, srcKey, listed.etag, listed.size))) return verifiedStream(src, srcKey, listed, dst, dstKey, opts, e);
+      r = await copy(false);
+      if (!(await sourceUnchanged(src, srcKey, listed.etag, listed.size))) throw sourceChangedError(src, srcKey);
+    }
     opts.onBytes?.(listed.size);
     const dstEtag = stripEtag(r.CopyObjectResult?.ETag);
     return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
   }
   // Above 5 GiB (or multipartCopyThresholdMiB): multipart copy. One HEAD for the headers (rare: only objects this large).
   // Through the source bucket's client: a cached client must only ever address its own bucket.
-  const head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  let head;
+  try {
+    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  } catch (e) {
+    // Swift: an object server-side copied from a multipart one lists its content MD5 but HEAD
+    // answers (and If-Match compares) the multipart ETag it was copied with.
+    if (!listed.etag || !isPreconditionFailed(e)) throw e;
+    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey }));
+    if (stripEtag(head.ETag) !== listed.etag || head.ContentLength !== listed.size) return verifiedStream(src, srcKey, listed, dst, dstKey, opts, e);
+  }
   const size = head.ContentLength ?? listed.size;
   const partSize = Math.max(opts.partSize, Math.min(COPY_PART_MIN, copyThreshold), Math.ceil(size / 9000));
   // The headers are sent again (CreateMultipartUpload), so they must be sendable like a streamed copy's.
@@ -446,13 +501,17 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     // only after every part in flight has settled (a part finishing after the abort would be left
     // behind, still stored and billed, on some servers).
     let failed: { e: unknown } | undefined;
+    // After a 412 on a part whose source HEAD still matches (Swift: see sourceUnchanged), the parts
+    // go without the condition, and the source is checked again before the upload is completed.
+    let unconditional: Promise<boolean> | undefined;
+    const srcEtag = stripEtag(head.ETag);
     const worker = async () => {
       while (next < n && !failed) {
         const i = next++;
         const start = i * partSize;
         const end = Math.min(size, start + partSize) - 1;
-        try {
-          const r = await c.send(
+        const part = (conditional: boolean) =>
+          c.send(
             new UploadPartCopyCommand({
               Bucket: dst.bucket,
               Key: dstKey,
@@ -460,9 +519,22 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
               PartNumber: i + 1,
               CopySource: encodeCopySource(src.bucket, srcKey),
               CopySourceRange: `bytes=${start}-${end}`,
-              CopySourceIfMatch: head.ETag,
+              ...(conditional && head.ETag ? { CopySourceIfMatch: head.ETag } : {}),
             }),
           );
+        try {
+          let r;
+          if (unconditional && (await unconditional)) r = await part(false);
+          else {
+            try {
+              r = await part(true);
+            } catch (e) {
+              if (!srcEtag || !isPreconditionFailed(e)) throw e;
+              unconditional ??= sourceUnchanged(src, srcKey, srcEtag, size);
+              if (!(await unconditional)) throw e;
+              r = await part(false);
+            }
+          }
           parts[i] = { PartNumber: i + 1, ETag: r.CopyPartResult!.ETag! };
           opts.onBytes?.(end - start + 1);
         } catch (e) {
@@ -472,10 +544,28 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     };
     await Promise.all(Array.from({ length: Math.min(opts.partsInFlight, n) }, worker));
     if (failed) throw failed.e;
+    if (unconditional && !(await sourceUnchanged(src, srcKey, srcEtag, size))) throw sourceChangedError(src, srcKey);
     const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
     return { srcSize: size, srcEtag: stripEtag(head.ETag), srcMtime: head.LastModified?.getTime() ?? listed.mtime, dstSize: size, dstEtag: stripEtag(done.ETag), bytes: 0, method: "multipart-copy" };
   } catch (e) {
     await c.send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId })).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The last resort after a 412 whose HEAD cannot confirm the listed version (the server's HEAD ETag
+ * is not the one it lists): stream the object, its body MD5-verified against the listed ETag, so a
+ * source that changed is never copied as if it were the listed version (the upload is aborted and
+ * the copy fails with SourceChanged). A listed multipart ETag cannot be verified: the 412 stands.
+ */
+async function verifiedStream(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions, preconditionError: unknown): Promise<TransferResult> {
+  if (!isPlainMd5(listed.etag)) throw preconditionError;
+  try {
+    const r = await streamCopy(src, srcKey, dst, dstKey, opts, listed.etag);
+    return { ...r, srcEtag: listed.etag };
+  } catch (e) {
+    if (/MD5 does not match/.test(String((e as Error)?.message))) throw sourceChangedError(src, srcKey);
     throw e;
   }
 }
@@ -548,13 +638,14 @@ async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   };
 }
 
-async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+/** `expectMd5`: verify the body against this MD5 (hex) instead of the GET's ETag. */
+async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions, expectMd5?: string): Promise<TransferResult> {
   const encoded: string[] = [];
   const got = await fetchObject(src, srcKey, encoded);
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
-  const md5hex = isPlainMd5(srcEtag) ? srcEtag : undefined;
+  const md5hex = expectMd5 ?? (isPlainMd5(srcEtag) ? srcEtag : undefined);
   const guard = new BodyGuard(size, md5hex, opts.onBytes);
   let bodyError: unknown;
   const fail = (e: unknown) => {
@@ -568,7 +659,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     guard.on("error", fail);
     body.pipe(guard);
   } else guard.end();
-  const metadata = rcloneMetadata(got.metadata, got.lastModified, srcEtag);
+  const metadata = rcloneMetadata(got.metadata, got.lastModified, md5hex ?? srcEtag);
   const expiresDate = got.expires instanceof Date ? got.expires : got.expires !== undefined && Number.isFinite(Date.parse(got.expires)) ? new Date(got.expires) : undefined;
   const headers = {
     ContentType: got.contentType,

@@ -347,7 +347,18 @@ describe.skipIf(skip)("Swift quirks", () => {
     const loser = (await listKeys(A, "mpbi-b")).filter((k) => k.startsWith("doc.bin.conflict-"));
     expect(loser).toHaveLength(1);
     expect(sha((await get(A, "mpbi-b", loser[0])).body)).toBe(sha(other));
-    expect((await run(cfg)).s).toMatchObject({ copied: 0, conflicts: 0, errors: 0 });
+    // Swift lists the server-side copy of a multipart object with its content MD5 but HEAD answers
+    // the multipart ETag it was copied with (and If-Match compares that): the next run must not be
+    // stuck on it either (a 412, a HEAD that cannot confirm, then a stream MD5-verified against the
+    // listing). The state recorded the copy's ETag, not the one Swift lists, so that run copies the
+    // object once more (streamed); the one after it has nothing to do.
+    const b2 = await run(cfg);
+    expect(b2.code, b2.all).toBe(0);
+    expect(b2.s, b2.all).toMatchObject({ conflicts: 0, errors: 0 });
+    expect(b2.s.copied).toBeLessThanOrEqual(1);
+    expect(sha((await get(A, "mpbi-b", "doc.bin")).body)).toBe(sha(body));
+    const b3 = await run(cfg);
+    expect(b3.s, b3.all).toMatchObject({ copied: 0, conflicts: 0, errors: 0 });
   });
 
   it("the same bucket name under two accounts on one endpoint URL: validates and runs (bucket identity includes the account)", async () => {

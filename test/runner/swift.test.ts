@@ -57,7 +57,7 @@ beforeAll(async () => {
   B = client(swift.accounts[1]);
   for (const b of BUCKETS_A) await A.send(new CreateBucketCommand({ Bucket: b }));
   for (const b of BUCKETS_B) await B.send(new CreateBucketCommand({ Bucket: b }));
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   A?.destroy();

@@ -235,7 +235,7 @@ use = egg:swift#symlink
   try {
     launch("memcached", "memcached", ["-l", "127.0.0.1", "-p", String(memcachePort), "-U", "0", "-m", "16", ...(process.getuid?.() === 0 ? ["-u", "root"] : [])]);
     for (const s of ["account", "container", "object", "proxy"]) launch(s, `swift-${s}-server`, [join(dir, `${s}-server.conf`), "--verbose"]);
-    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
     for (const port of [accountPort, containerPort, objectPort, proxyPort]) await waitHealthy(`http://127.0.0.1:${port}/healthcheck`, deadline, procs, logs);
   } catch (e) {
     await stop();

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { CredentialsError, resolveCredentials, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
 import type { JobConfig, RunnerConfig } from "./config/types.js";
-import { ConfigError, validateConfig, validateCron } from "./config/validate.js";
+import { checkOverlaps, ConfigError, validateConfig, validateCron } from "./config/validate.js";
 import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
@@ -179,6 +179,9 @@ async function main(argv: string[]): Promise<number> {
       creds.set(name, c);
       out.addSecrets(secretsOf(c));
     }
+    // Bucket identity includes the account: check the overlaps again with the resolved access key
+    // IDs (two env/file credential sources may hold the same key, i.e. the same account).
+    checkOverlaps(cfg, new Map([...creds].map(([name, c]) => [name, c?.accessKeyId])));
     for (const name of used) {
       endpoints.set(name, makeEndpoint(name, cfg.endpoints[name], creds.get(name), { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts, direct: cfg.directHttp ?? true }));
     }

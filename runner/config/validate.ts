@@ -158,6 +158,30 @@ export function serverIdentity(ep: EndpointConfig): string {
   }
 }
 
+/**
+ * Which account's buckets a location names: on AWS bucket names are global ("aws"); on an endpoint
+ * URL a bucket belongs to an account (Swift, Ceph RGW with tenants, OCI, …: the same bucket name
+ * under two accounts is two buckets), so the identity is the server plus the access key ID when it
+ * is known (inline, or `resolvedAccessKeyId` once the runner has resolved env/file credentials),
+ * else the credential source (`env:PREFIX`, `file:path`, the default chain).
+ */
+export function bucketNamespace(ep: EndpointConfig, resolvedAccessKeyId?: string): string {
+  const server = serverIdentity(ep);
+  if (!ep.endpoint) return server;
+  const c = ep.credentials;
+  const account =
+    resolvedAccessKeyId !== undefined
+      ? `key:${resolvedAccessKeyId}`
+      : !c
+        ? "default-chain"
+        : "accessKeyId" in c
+          ? `key:${c.accessKeyId}`
+          : "env" in c
+            ? `env:${c.env}`
+            : `file:${c.file}`;
+  return `${server}|${account}`;
+}
+
 function validateCredentials(v: unknown, field: string): CredentialsConfig | undefined {
   if (v === undefined) return undefined;
   const o = obj(v, field, 'an object: inline {"accessKeyId","secretAccessKey"}, {"env":"PREFIX"} or {"file":"path"}');
@@ -338,7 +362,19 @@ function where(a: { bucket: string; prefix: string }): string {
   return `bucket "${a.bucket}" prefix "${a.prefix}"`;
 }
 
-function checkOverlaps(cfg: RunnerConfig): void {
+/**
+ * No two locations of a job overlap; no job deletes where another writes; the state is outside
+ * every job. Locations compare by server, account (bucketNamespace), bucket and prefix. Run by
+ * validateConfig with what the file says, and again by the runner with the access key IDs its
+ * env/file credentials resolved to (`accessKeyIds`: endpoint name → key ID; undefined entry: the
+ * default chain), so two credential sources holding the same key are still one account.
+ */
+export function checkOverlaps(cfg: RunnerConfig, accessKeyIds?: ReadonlyMap<string, string | undefined>): void {
+  const ns = (endpoint: string): string => {
+    const ep = cfg.endpoints[endpoint];
+    if (accessKeyIds?.has(endpoint)) return bucketNamespace({ ...ep, credentials: undefined }, accessKeyIds.get(endpoint));
+    return bucketNamespace(ep);
+  };
   const areas: Area[] = [];
   cfg.jobs.forEach((j, ji) => {
     const bisyncDeletes = j.mode === "bisync" && j.deletes !== false;
@@ -347,7 +383,7 @@ function checkOverlaps(cfg: RunnerConfig): void {
       ...j.targets.map((t, ti) => [t, `jobs[${ji}].targets[${ti}]`, j.mode === "sync" || bisyncDeletes, true] as [LocationConfig, string, boolean, boolean]),
     ];
     const mine: Area[] = locs.map(([l, field, deletes, writes]) => ({
-      server: serverIdentity(cfg.endpoints[l.endpoint]),
+      server: ns(l.endpoint),
       bucket: l.bucket,
       prefix: l.prefix ?? "",
       field,
@@ -382,7 +418,7 @@ function checkOverlaps(cfg: RunnerConfig): void {
   // The state location must not be inside any replicated area (the runner would replicate or delete its own state).
   const st = cfg.state as LocationConfig;
   if ("bucket" in cfg.state) {
-    const sa = { server: serverIdentity(cfg.endpoints[st.endpoint]), bucket: st.bucket, prefix: st.prefix ?? "" };
+    const sa = { server: ns(st.endpoint), bucket: st.bucket, prefix: st.prefix ?? "" };
     for (const a of areas) {
       if (overlaps(sa, a)) {
         throw new ConfigError("state.prefix", `state location (${where(sa)}) overlaps ${a.field} of job "${a.job}" (${where(a)}); keep state in its own bucket or a prefix outside every job`);

@@ -25,6 +25,7 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
+import { sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
@@ -386,41 +387,107 @@ export async function transferObject(src: Location, srcKey: string, listed: Entr
   return streamCopy(src, srcKey, dst, dstKey, opts);
 }
 
+function isPreconditionFailed(e: unknown): boolean {
+  return httpStatus(e) === 412 || errorCode(e) === "PreconditionFailed";
+}
+
+/**
+ * Whether the source still is the listed version: HEAD with If-Match (the listed ETag) answered
+ * with that ETag and the listed size; when the server answers 412 to that too, a plain HEAD whose
+ * ETag and size equal the listing's (servers whose If-Match compares another ETag than they list). Used after
+ * a 412 on a conditional server-side copy: Swift compares x-amz-copy-source-if-match with its own
+ * large-object ETag, not the S3 ETag it lists, so a multipart-uploaded object fails the condition
+ * although it is unchanged.
+ */
+export async function sourceUnchanged(src: Location, key: string, etag: string, size: number): Promise<boolean> {
+  const c = src.ep.bucketClient(src.bucket);
+  try {
+    const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key, IfMatch: `"${etag}"` }));
+    // The ETag is compared here too: a server that ignores If-Match on HEAD (s3rver) answers 200.
+    return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
+  } catch (e) {
+    if (!isPreconditionFailed(e)) {
+      if (httpStatus(e) === 404 || errorCode(e) === "NotFound" || errorCode(e) === "NoSuchKey") return false;
+      throw e;
+    }
+  }
+  const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key }));
+  return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
+}
+
+function sourceChangedError(src: Location, key: string): Error {
+  return Object.assign(new Error(`source ${src.bucket}/${key} changed while it was being copied server-side; the next run copies its new version`), { name: "SourceChanged", Code: "SourceChanged" });
+}
+
 async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
   const c = dst.ep.bucketClient(dst.bucket);
   const copyThreshold = Math.min(opts.multipartCopyThreshold ?? FIVE_GIB, FIVE_GIB);
   if (listed.size <= copyThreshold) {
-    const r = await c.send(
-      new CopyObjectCommand({
-        Bucket: dst.bucket,
-        Key: dstKey,
-        CopySource: encodeCopySource(src.bucket, srcKey),
-        MetadataDirective: "COPY",
-        ...(listed.etag ? { CopySourceIfMatch: `"${listed.etag}"` } : {}),
-      }),
-    );
+    const copy = (conditional: boolean) =>
+      c.send(
+        new CopyObjectCommand({
+          Bucket: dst.bucket,
+          Key: dstKey,
+          CopySource: encodeCopySource(src.bucket, srcKey),
+          MetadataDirective: "COPY",
+          ...(conditional && listed.etag ? { CopySourceIfMatch: `"${listed.etag}"` } : {}),
+        }),
+      );
+    let r;
+    try {
+      r = await copy(true);
+    } catch (e) {
+      // 412: verify the source, then copy without the condition. A source that really changed
+      // keeps the 412 (never copied as if it were the listed version); one that changes between
+      // the check and the copy is caught by a second check (the copy is then reported failed, so
+      // no state records it and the next run copies the new version).
+      if (!listed.etag || !isPreconditionFailed(e)) throw e;
+      if (!(await sourceUnchanged(src, srcKey, listed.etag, listed.size))) return verifiedStream(src, srcKey, listed, dst, dstKey, opts, e);
+      r = await copy(false);
+      if (!(await sourceUnchanged(src, srcKey, listed.etag, listed.size))) throw sourceChangedError(src, srcKey);
+    }
     opts.onBytes?.(listed.size);
     const dstEtag = stripEtag(r.CopyObjectResult?.ETag);
     return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
   }
   // Above 5 GiB (or multipartCopyThresholdMiB): multipart copy. One HEAD for the headers (rare: only objects this large).
   // Through the source bucket's client: a cached client must only ever address its own bucket.
-  const head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  let head;
+  try {
+    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+  } catch (e) {
+    // Swift: an object server-side copied from a multipart one lists its content MD5 but HEAD
+    // answers (and If-Match compares) the multipart ETag it was copied with.
+    if (!listed.etag || !isPreconditionFailed(e)) throw e;
+    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey }));
+    if (stripEtag(head.ETag) !== listed.etag || head.ContentLength !== listed.size) return verifiedStream(src, srcKey, listed, dst, dstKey, opts, e);
+  }
   const size = head.ContentLength ?? listed.size;
   const partSize = Math.max(opts.partSize, Math.min(COPY_PART_MIN, copyThreshold), Math.ceil(size / 9000));
-  const mpu = await c.send(
-    new CreateMultipartUploadCommand({
-      Bucket: dst.bucket,
-      Key: dstKey,
-      ContentType: head.ContentType,
-      CacheControl: head.CacheControl,
-      ContentDisposition: head.ContentDisposition,
-      ContentEncoding: head.ContentEncoding,
-      ContentLanguage: head.ContentLanguage,
-      Expires: head.Expires,
-      Metadata: rcloneMetadata(head.Metadata, head.LastModified?.getTime() ?? listed.mtime, stripEtag(head.ETag)),
-    }),
+  // The headers are sent again (CreateMultipartUpload), so they must be sendable like a streamed copy's.
+  const encoded: string[] = [];
+  const h = sendableObjectHeaders(
+    { ContentType: head.ContentType, CacheControl: head.CacheControl, ContentDisposition: head.ContentDisposition, ContentEncoding: head.ContentEncoding, ContentLanguage: head.ContentLanguage, metadata: head.Metadata },
+    ["ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage"],
+    encoded,
   );
+  const mpu = await c
+    .send(
+      new CreateMultipartUploadCommand({
+        Bucket: dst.bucket,
+        Key: dstKey,
+        ContentType: h.ContentType,
+        CacheControl: h.CacheControl,
+        ContentDisposition: h.ContentDisposition,
+        ContentEncoding: h.ContentEncoding,
+        ContentLanguage: h.ContentLanguage,
+        Expires: head.Expires,
+        Metadata: rcloneMetadata(h.metadata, head.LastModified?.getTime() ?? listed.mtime, stripEtag(head.ETag)),
+      }),
+    )
+    .catch((e: unknown) => {
+      throw headerSignatureError(e, encoded);
+    });
   try {
     const parts: { PartNumber: number; ETag: string }[] = [];
     const n = Math.ceil(size / partSize);
@@ -429,13 +496,17 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     // only after every part in flight has settled (a part finishing after the abort would be left
     // behind, still stored and billed, on some servers).
     let failed: { e: unknown } | undefined;
+    // After a 412 on a part whose source HEAD still matches (Swift: see sourceUnchanged), the parts
+    // go without the condition, and the source is checked again before the upload is completed.
+    let unconditional: Promise<boolean> | undefined;
+    const srcEtag = stripEtag(head.ETag);
     const worker = async () => {
       while (next < n && !failed) {
         const i = next++;
         const start = i * partSize;
         const end = Math.min(size, start + partSize) - 1;
-        try {
-          const r = await c.send(
+        const part = (conditional: boolean) =>
+          c.send(
             new UploadPartCopyCommand({
               Bucket: dst.bucket,
               Key: dstKey,
@@ -443,9 +514,22 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
               PartNumber: i + 1,
               CopySource: encodeCopySource(src.bucket, srcKey),
               CopySourceRange: `bytes=${start}-${end}`,
-              CopySourceIfMatch: head.ETag,
+              ...(conditional && head.ETag ? { CopySourceIfMatch: head.ETag } : {}),
             }),
           );
+        try {
+          let r;
+          if (unconditional && (await unconditional)) r = await part(false);
+          else {
+            try {
+              r = await part(true);
+            } catch (e) {
+              if (!srcEtag || !isPreconditionFailed(e)) throw e;
+              unconditional ??= sourceUnchanged(src, srcKey, srcEtag, size);
+              if (!(await unconditional)) throw e;
+              r = await part(false);
+            }
+          }
           parts[i] = { PartNumber: i + 1, ETag: r.CopyPartResult!.ETag! };
           opts.onBytes?.(end - start + 1);
         } catch (e) {
@@ -455,10 +539,28 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     };
     await Promise.all(Array.from({ length: Math.min(opts.partsInFlight, n) }, worker));
     if (failed) throw failed.e;
+    if (unconditional && !(await sourceUnchanged(src, srcKey, srcEtag, size))) throw sourceChangedError(src, srcKey);
     const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
     return { srcSize: size, srcEtag: stripEtag(head.ETag), srcMtime: head.LastModified?.getTime() ?? listed.mtime, dstSize: size, dstEtag: stripEtag(done.ETag), bytes: 0, method: "multipart-copy" };
   } catch (e) {
     await c.send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId })).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The last resort after a 412 whose HEAD cannot confirm the listed version (the server's HEAD ETag
+ * is not the one it lists): stream the object, its body MD5-verified against the listed ETag, so a
+ * source that changed is never copied as if it were the listed version (the upload is aborted and
+ * the copy fails with SourceChanged). A listed multipart ETag cannot be verified: the 412 stands.
+ */
+async function verifiedStream(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions, preconditionError: unknown): Promise<TransferResult> {
+  if (!isPlainMd5(listed.etag)) throw preconditionError;
+  try {
+    const r = await streamCopy(src, srcKey, dst, dstKey, opts, listed.etag);
+    return { ...r, srcEtag: listed.etag };
+  } catch (e) {
+    if (/MD5 does not match/.test(String((e as Error)?.message))) throw sourceChangedError(src, srcKey);
     throw e;
   }
 }
@@ -474,7 +576,41 @@ interface Fetched extends ObjectHeaders {
   metadata?: Record<string, string>;
 }
 
-async function fetchObject(src: Location, key: string): Promise<Fetched> {
+const WIRE_NAMES: Record<string, string> = { contentType: "content-type", cacheControl: "cache-control", contentDisposition: "content-disposition", contentEncoding: "content-encoding", contentLanguage: "content-language", expires: "expires", ContentType: "content-type", CacheControl: "cache-control", ContentDisposition: "content-disposition", ContentEncoding: "content-encoding", ContentLanguage: "content-language" };
+
+/**
+ * The source's headers as values that can be sent and signed (runner/store/headers.ts): printable
+ * ASCII unchanged, anything else RFC 2047-encoded. `encoded` collects the wire names re-encoded.
+ */
+export function sendableObjectHeaders<T extends { metadata?: Record<string, string> }>(f: T, fields: readonly (keyof T & string)[], encoded: string[]): T {
+  const std = sendableHeaders(Object.fromEntries(fields.map((k) => [k, typeof f[k] === "string" ? (f[k] as string) : undefined])), (k) => WIRE_NAMES[k] ?? k.toLowerCase(), encoded);
+  const out = { ...f } as Record<string, unknown>;
+  for (const k of fields) if (typeof f[k] === "string") out[k] = std[k];
+  if (f.metadata) out.metadata = sendableHeaders(f.metadata, (k) => `x-amz-meta-${k.toLowerCase()}`, encoded);
+  return out as T;
+}
+
+const FETCHED_FIELDS = ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage", "expires"] as const;
+
+/**
+ * A 403 SignatureDoesNotMatch on a request that carried re-encoded source headers: the data, not
+ * the credentials (which just worked for the listing and the GET), is the likely cause. Not an auth
+ * error (no 403 status, another code), so the message does not send the user to the credentials.
+ */
+export function headerSignatureError(e: unknown, encoded: readonly string[]): unknown {
+  if (encoded.length === 0 || errorCode(e) !== "SignatureDoesNotMatch") return e;
+  const msg = String((e as Error)?.message ?? e).split("\n")[0];
+  return Object.assign(
+    new Error(`the server rejected the signature of a request carrying the source object's header(s) ${[...new Set(encoded)].join(", ")}, whose values have non-ASCII bytes (sent RFC 2047-encoded, see docs/runner.md "Header values"); the data, not the endpoint's credentials, is the cause (SignatureDoesNotMatch: ${msg})`),
+    { name: "HeaderSignatureMismatch", Code: "HeaderSignatureMismatch", cause: e },
+  );
+}
+
+async function fetchObject(src: Location, key: string, encoded: string[] = []): Promise<Fetched> {
+  return sendableObjectHeaders(await fetchRaw(src, key), FETCHED_FIELDS, encoded);
+}
+
+async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   if (src.ep.direct) {
     const g = await src.ep.direct.get(src.bucket, key);
     return { body: g.body, size: g.contentLength, etag: stripEtag(g.etag), lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
@@ -497,12 +633,14 @@ async function fetchObject(src: Location, key: string): Promise<Fetched> {
   };
 }
 
-async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
-  const got = await fetchObject(src, srcKey);
+/** `expectMd5`: verify the body against this MD5 (hex) instead of the GET's ETag. */
+async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions, expectMd5?: string): Promise<TransferResult> {
+  const encoded: string[] = [];
+  const got = await fetchObject(src, srcKey, encoded);
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
-  const md5hex = isPlainMd5(srcEtag) ? srcEtag : undefined;
+  const md5hex = expectMd5 ?? (isPlainMd5(srcEtag) ? srcEtag : undefined);
   const guard = new BodyGuard(size, md5hex, opts.onBytes);
   let bodyError: unknown;
   const fail = (e: unknown) => {
@@ -516,7 +654,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     guard.on("error", fail);
     body.pipe(guard);
   } else guard.end();
-  const metadata = rcloneMetadata(got.metadata, got.lastModified, srcEtag);
+  const metadata = rcloneMetadata(got.metadata, got.lastModified, md5hex ?? srcEtag);
   const expiresDate = got.expires instanceof Date ? got.expires : got.expires !== undefined && Number.isFinite(Date.parse(got.expires)) ? new Date(got.expires) : undefined;
   const headers = {
     ContentType: got.contentType,
@@ -568,7 +706,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       body?.destroy();
       guard.abort(e as Error);
     }
-    throw bodyError ?? e;
+    throw headerSignatureError(bodyError ?? e, encoded);
   }
 }
 

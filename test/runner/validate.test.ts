@@ -184,3 +184,47 @@ describe("CLI usage and config errors (built runner)", () => {
     expect(readdirSync(d).filter((f) => f.startsWith("st"))).toEqual([]);
   });
 });
+
+describe("bucket identity includes the account (endpoint URL + credentials)", () => {
+  const twoAccounts = (credsB: unknown, url = "http://127.0.0.1:8080"): any => ({
+    endpoints: {
+      a: { endpoint: url, credentials: { accessKeyId: "test:tester", secretAccessKey: SECRET } },
+      b: { endpoint: url, credentials: credsB },
+    },
+    state: { dir: "/var/lib/replication" },
+    jobs: [{ name: "j", mode: "sync", source: { endpoint: "a", bucket: "shared" }, targets: [{ endpoint: "b", bucket: "shared" }] }],
+  });
+  it("the same bucket name under two access keys on one endpoint URL validates (two accounts, two buckets)", () => {
+    expect(() => validateConfig(twoAccounts({ accessKeyId: "test2:tester2", secretAccessKey: "other" }))).not.toThrow();
+    expect(() => validateConfig(twoAccounts({ env: "B" }))).not.toThrow();
+  });
+  it("the same access key is still one account: overlaps are rejected", () => {
+    expect(() => validateConfig(twoAccounts({ accessKeyId: "test:tester", secretAccessKey: "rotated" }))).toThrow(/jobs\[0\]\.targets\[0\]\.prefix: overlaps jobs\[0\]\.source/);
+    // The URL is normalized as before (case, default port).
+    const c = twoAccounts({ accessKeyId: "test:tester", secretAccessKey: SECRET }, "https://S3.example.com");
+    c.endpoints.b.endpoint = "https://s3.example.com:443/";
+    expect(() => validateConfig(c)).toThrow(/overlaps/);
+  });
+  it("AWS bucket names are global: different credentials still overlap", () => {
+    const c = twoAccounts({ accessKeyId: "AKIDOTHER", secretAccessKey: "x" });
+    for (const e of Object.values(c.endpoints) as any[]) {
+      delete e.endpoint;
+      e.region = "eu-west-1";
+    }
+    expect(() => validateConfig(c)).toThrow(/overlaps/);
+  });
+  it("the runner checks again with the resolved keys: two env prefixes holding the same key overlap (exit 2)", async () => {
+    const d = mkdtempSync(join(tmpdir(), "acct-"));
+    const cfg = twoAccounts({ env: "ACCT_B" });
+    cfg.endpoints.a.credentials = { env: "ACCT_A" };
+    cfg.state = { dir: join(d, "state") };
+    writeFileSync(join(d, "c.json"), JSON.stringify(cfg));
+    expect(() => validateConfig(cfg)).not.toThrow();
+    const keys = { ACCESS_KEY_ID: "test:tester", SECRET_ACCESS_KEY: SECRET };
+    const env = Object.fromEntries(["ACCT_A", "ACCT_B"].flatMap((p) => Object.entries(keys).map(([k, v]) => [`${p}_${k}`, v])));
+    const r = await runRunner(["run", "--config", join(d, "c.json")], { env });
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/jobs\[0\]\.targets\[0\]\.prefix: overlaps jobs\[0\]\.source/);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+});

@@ -17,6 +17,7 @@ import { S3RVER_CREDENTIALS } from "../local/sites.js";
 import type { Kind } from "../test/support/proxy.js";
 import { createBucket, emptyBucket, modify, REGION, seed, seedLarge, startEnv, verifySame, type BenchEnv, type SiteName, type VerifyResult } from "./lib/env.js";
 import { runMeasured, type Measured } from "./lib/measure.js";
+import { SCALE_FULL, SCALE_QUICK, scaleRows } from "./scale.js";
 import { renderReport, renderTable, TOOLS, type Machine, type Row, type Tool } from "./lib/report.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -40,7 +41,7 @@ interface Options {
   runnerExtra: Record<string, unknown>;
 }
 
-export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner"] as const;
+export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner", "scale"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function parseArgs(argv: string[]): Options {
@@ -556,6 +557,17 @@ async function main(): Promise<void> {
     if (selected("noop-bisync")) await b.noopBisync();
     if (selected("large") && sz.large > 0) await b.large();
     if (selected("planner")) await b.planner();
+    if (selected("scale") && !runnerProblem) {
+      const rcloneEnv = b.rcloneProblem
+        ? undefined
+        : (endpoint: string): NodeJS.ProcessEnv => {
+            const e: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: join(work, "rclone.conf") };
+            delete e.AWS_CA_BUNDLE;
+            Object.assign(e, { RCLONE_CONFIG_SYN_TYPE: "s3", RCLONE_CONFIG_SYN_PROVIDER: "Other", RCLONE_CONFIG_SYN_ENDPOINT: endpoint, RCLONE_CONFIG_SYN_ACCESS_KEY_ID: "synthetic", RCLONE_CONFIG_SYN_SECRET_ACCESS_KEY: "synthetic", RCLONE_CONFIG_SYN_FORCE_PATH_STYLE: "true", RCLONE_CONFIG_SYN_LIST_VERSION: "2", RCLONE_CONFIG_SYN_REGION: REGION });
+            return e;
+          };
+      b.rows.push(...(await scaleRows({ runner: RUNNER, work, log, rcloneEnv }, o.quick ? SCALE_QUICK : SCALE_FULL)));
+    }
     log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     await stop();

@@ -115,6 +115,18 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
     } else if (w.startsWith("large")) {
       add(w, "peak runner RSS ≤ 200 MB", `${fmt(r.maxRssKb / 1024, 0)} MB`, r.maxRssKb <= 200 * 1024);
       if (best) add(w, "throughput ≥ 0.9 × rclone best", `${fmt(best.wallMs / r.wallMs)}×`, best.wallMs / r.wallMs >= 0.9);
+    } else if (w.startsWith("scale-bisync-noop")) {
+      const mib = r.maxRssKb / 1024;
+      if (n <= 2_000_000) add(w, "peak RSS ≤ 256 MB", `${fmt(mib, 0)} MB`, mib <= 256);
+      else if (n <= 10_000_000) add(w, "peak RSS ≤ 384 MB", `${fmt(mib, 0)} MB`, mib <= 384);
+      const perM = r.wallMs / 1000 / (n / 1e6);
+      add(w, "≤ 10 s per million keys per side", `${fmt(perM, 1)} s`, perM <= 10);
+      add(w, "0 GET/HEAD/PUT/COPY", String(c(r, "GET") + c(r, "HEAD") + c(r, "PUT") + c(r, "COPY")), c(r, "GET") + c(r, "HEAD") + c(r, "PUT") + c(r, "COPY") === 0);
+    } else if (w.startsWith("scale-copy-noop")) {
+      if (best) add(w, "wall ≤ rclone best", `${fmt(r.wallMs / 1000)} s vs ${fmt(best.wallMs / 1000)} s`, r.wallMs <= best.wallMs);
+    } else if (w.startsWith("list-latency") && w.includes("listConcurrency 16")) {
+      const x = Number(/([\d.]+)× faster than it/.exec(r.note)?.[1] ?? NaN);
+      add(w, "≥ 8× faster than one stream's floor", `${fmt(x, 1)}×`, x >= 8);
     } else if (w.startsWith("planner")) {
       add(w, "decision ≤ 10 s", `${fmt(r.wallMs / 1000)} s`, r.wallMs <= 10_000);
       add(w, "peak RSS ≤ 1.5 GB", `${fmt(r.maxRssKb / 1024, 0)} MB`, r.maxRssKb <= 1.5 * 1024 * 1024);

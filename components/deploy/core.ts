@@ -69,6 +69,9 @@ export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: Planned
     planRunnerConfig(ctx.args, ctx.plan, {
       state: { dir: "/var/lib/bucket-replication" },
       stateBucket: { spec: stateBucket, prefix: STATE_PREFIX },
+      // Listing pages ahead, decisions and the next state spool here: the state directory is on
+      // the instance's disk (the unit's PrivateTmp may be tmpfs, i.e. memory).
+      spoolDir: "/var/lib/bucket-replication/spool",
       transfers: spec.transfers,
       staticKeys,
       edges: (e) => served_.has(e),

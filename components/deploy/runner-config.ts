@@ -17,6 +17,8 @@ export const CREDENTIALS_DIR = "/run/bucket-replication/credentials";
 
 export interface RunnerConfigOptions {
   state: StateConfig;
+  /** The runner's directory for temporary files (on disk, not tmpfs). */
+  spoolDir?: string;
   transfers?: number;
   schedule?: string;
   /** How the runner reaches a bucket's endpoint; default derives it from the BucketSpec
@@ -362,6 +364,7 @@ export function planRunnerConfig(
   const config: RunnerConfig = { endpoints, state, jobs };
   if (opts.transfers !== undefined) config.transfers = opts.transfers;
   if (opts.schedule !== undefined) config.schedule = opts.schedule;
+  if (opts.spoolDir !== undefined) config.spoolDir = opts.spoolDir;
   return {
     config,
     endpointOf,

@@ -55,8 +55,9 @@ export interface SideCount {
 
 /** One pass over a copy/sync job's inputs; returns the object counts of each side. */
 export async function copyPass(inp: CopyInputs, deletes: boolean, sink: CopySink): Promise<{ src: SideCount; tgts: SideCount[]; priors: number[] }> {
-  const cs = new Cursor(inp.src, inp.labels.src);
-  const ct = inp.tgts.map((t, i) => new Cursor(t, inp.labels.tgts[i]));
+  // Listings are checked page by page where they are listed (runner/list/lister.ts).
+  const cs = new Cursor(inp.src, inp.labels.src, false);
+  const ct = inp.tgts.map((t, i) => new Cursor(t, inp.labels.tgts[i], false));
   const cst = inp.states.map((s, i) => (s ? new Cursor(s, inp.labels.states[i]) : undefined));
   const cj = inp.journals.map((s, i) => (s ? new Cursor(s, inp.labels.journals[i]) : undefined));
   const all = ([cs, ...ct, ...cst, ...cj] as (Cursor<Keyed> | undefined)[]).filter((c): c is Cursor<Keyed> => c !== undefined);
@@ -114,8 +115,8 @@ export interface BisyncInputs {
 
 /** One pass over a bisync job's inputs. `firstRun`: no usable state (merge only, never delete). */
 export async function bisyncPass(inp: BisyncInputs, opts: BisyncOptions, firstRun: boolean, sink: BisyncSink): Promise<{ a: SideCount; b: SideCount; prior: number }> {
-  const ca = new Cursor(inp.a, inp.labels.a);
-  const cb = new Cursor(inp.b, inp.labels.b);
+  const ca = new Cursor(inp.a, inp.labels.a, false);
+  const cb = new Cursor(inp.b, inp.labels.b, false);
   const cst = inp.state ? new Cursor(inp.state, inp.labels.state) : undefined;
   const cj = inp.journal ? new Cursor(inp.journal, inp.labels.journal) : undefined;
   const all = ([ca, cb, cst, cj] as (Cursor<Keyed> | undefined)[]).filter((c): c is Cursor<Keyed> => c !== undefined);

@@ -61,9 +61,11 @@ const DISCOVERY_PAGES = 8;
 /** A listing the previous run saw this large is listed in ranges from its boundaries. */
 const PARALLEL_MIN_KEYS = 20_000;
 /** About this many keys per range (a few pages each: the boundary page is the overhead). */
-const KEYS_PER_RANGE = 4_000;
+const KEYS_PER_RANGE = 8_000;
 /** A first run's single stream is cut into ranges once this many pages came back truncated. */
 const GROW_AFTER_PAGES = 3;
+/** A range is split for an idle stream only after it listed this many pages. */
+const SPLIT_AFTER_PAGES = 4;
 
 export class RangeLister implements BatchSource<Entry> {
   private head: Range | undefined;
@@ -218,10 +220,12 @@ export class RangeLister implements BatchSource<Entry> {
 
   /** Cuts the unlisted part of the busiest range in two; returns the new range, if any. */
   private async split(): Promise<Range | undefined> {
-    if (!this.parallel) return undefined;
+    // Each split costs about one LIST (the page that runs past the new bound): only a bounded
+    // number, and only of ranges that have proved long.
+    if (!this.parallel || this.stats.splits >= this.o.concurrency * 2) return undefined;
     let best: Range | undefined;
     for (let r = this.head; r; r = r.next) {
-      if (r.state === "listing" && r.listedPages >= 2 && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;
+      if (r.state === "listing" && r.listedPages >= SPLIT_AFTER_PAGES && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;
     }
     if (!best) return undefined;
     const r = best;
@@ -267,7 +271,11 @@ export class RangeLister implements BatchSource<Entry> {
           }
           if (!this.o.unordered) r.pos = o.key;
           const rel = o.key.slice(prefixLen);
-          if (rel !== "" && this.o.accept(rel)) out.push({ key: rel, size: o.size, etag: o.etag, mtime: o.mtime });
+          if (rel !== "" && this.o.accept(rel)) {
+            // The page's object becomes the entry (same fields): no second object per key.
+            (o as Entry).key = rel;
+            out.push(o);
+          }
         }
         this.stats.listed += out.length;
         if (out.length) this.push(r, out);

@@ -4,6 +4,7 @@
 // delimiter discovery (CommonPrefixes) on a first run, and from splitting a long range while it
 // is being listed.
 import { compareKeys } from "../decide/types.js";
+import { ownString } from "../store/list.js";
 
 /** Picks at most `n - 1` boundaries (n ranges) spread evenly over sorted, distinct candidates. */
 export function spread(candidates: readonly string[], n: number): string[] {
@@ -60,7 +61,7 @@ export class BoundarySampler {
   constructor(private readonly max = 1024) {}
   add(key: string): void {
     if (this.n++ % this.stride !== 0) return;
-    this.keys.push(key);
+    this.keys.push(ownString(key)); // kept all run: never a slice of a listing page
     if (this.keys.length >= this.max) {
       let j = 0;
       for (let i = 0; i < this.keys.length; i += 2) this.keys[j++] = this.keys[i];

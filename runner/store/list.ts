@@ -133,9 +133,16 @@ function digits(s: string, a: number, b: number): number {
 }
 
 /** s[a, b) as a time: `2026-01-02T03:04:05.678Z` without Date.parse (which is slower), anything else through it. */
+let lastDay = "";
+let lastDayMs = NaN;
 function parseTime(s: string, a: number, b: number): number {
   if (b - a === 24 && s.charCodeAt(a + 23) === 90 /* Z */ && s.charCodeAt(a + 10) === 84 /* T */ && s.charCodeAt(a + 19) === 46 /* . */) {
-    const t = Date.UTC(digits(s, a, a + 4), digits(s, a + 5, a + 7) - 1, digits(s, a + 8, a + 10), digits(s, a + 11, a + 13), digits(s, a + 14, a + 16), digits(s, a + 17, a + 19), digits(s, a + 20, a + 23));
+    // Neighbouring keys mostly share a day: its midnight is computed once.
+    if (!(s.startsWith(lastDay, a) && lastDay.length === 10)) {
+      lastDay = s.slice(a, a + 10);
+      lastDayMs = Date.UTC(digits(s, a, a + 4), digits(s, a + 5, a + 7) - 1, digits(s, a + 8, a + 10));
+    }
+    const t = lastDayMs + ((digits(s, a + 11, a + 13) * 60 + digits(s, a + 14, a + 16)) * 60 + digits(s, a + 17, a + 19)) * 1000 + digits(s, a + 20, a + 23);
     if (Number.isFinite(t)) return t;
   }
   const t = Date.parse(s.slice(a, b).trim());
@@ -178,6 +185,8 @@ const C_PREFIXES = 2;
  * whole page body (about 200 bytes a key) alive for as long as any of its keys is.
  */
 export function parseListObjectsV2(body: Buffer | string): ListPage {
+  const fast = parseListFast(typeof body === "string" ? body : body.toString(isAscii(body) ? "latin1" : "utf8"));
+  if (fast) return fast;
   // An ASCII body (every url-encoded listing, and raw ones with ASCII keys): string offsets are byte
   // offsets, so kept strings are cut from the Buffer (fresh strings) instead of sliced.
   const buf = typeof body === "string" ? undefined : isAscii(body) ? body : undefined;
@@ -328,6 +337,83 @@ export function parseListObjectsV2(body: Buffer | string): ListPage {
   const page: ListPage = { objects, commonPrefixes, isTruncated };
   if (token) page.nextContinuationToken = token;
   return page;
+}
+
+/** s[a, b) through the XML (and, for url-encoded listings, URL) decoding, only where needed. */
+function textOf(s: string, a: number, b: number, url: boolean): string {
+  let t = s.slice(a, b);
+  if (t.indexOf("&") >= 0) t = decodeXmlText(t);
+  return url ? decodeUrlValue(t) : t;
+}
+
+/** Index just after `<tag>` at or after `from` and before `end`, or -1. */
+function after(s: string, tag: string, from: number, end: number): number {
+  const i = s.indexOf(tag, from);
+  return i < 0 || i >= end ? -1 : i + tag.length;
+}
+
+/**
+ * The hot path: a listing as every S3 server writes it (elements without attributes inside
+ * Contents, no comments or CDATA), read with String.prototype.indexOf over the body decoded once.
+ * Anything unusual returns undefined and the general scanner below reads the page.
+ *
+ * Kept strings are slices of the page's string. That is what makes this cheap, and it is safe in
+ * the streaming engine, where a listed entry lives only until the merge has decided its key;
+ * whatever keeps a key longer (transfer results, range boundaries) copies it (`ownString`).
+ */
+function parseListFast(s: string): ListPage | undefined {
+  if (s.indexOf("<![CDATA[") >= 0 || s.indexOf("<!--") >= 0) return undefined;
+  const root = s.indexOf("<ListBucketResult");
+  if (root < 0) return undefined;
+  const enc = after(s, "<EncodingType>", root, s.length);
+  const url = enc >= 0 && s.startsWith("url<", enc);
+  const objects: ListedObject[] = [];
+  const commonPrefixes: string[] = [];
+  let p = root;
+  for (;;) {
+    const c = s.indexOf("<Contents>", p);
+    if (c < 0) break;
+    const end = s.indexOf("</Contents>", c);
+    if (end < 0) return undefined;
+    const k = after(s, "<Key>", c, end);
+    if (k < 0) return undefined;
+    const ke = s.indexOf("</Key>", k);
+    const z = after(s, "<Size>", c, end);
+    const sizeEnd = z < 0 ? -1 : s.indexOf("</Size>", z);
+    const size = z < 0 ? 0 : digits(s, z, sizeEnd);
+    if (!Number.isFinite(size)) return undefined;
+    const t = after(s, "<LastModified>", c, end);
+    const mtime = t < 0 ? 0 : parseTime(s, t, s.indexOf("</LastModified>", t));
+    const e = after(s, "<ETag>", c, end);
+    let etag = "";
+    if (e >= 0) {
+      const ee = s.indexOf("</ETag>", e);
+      etag = ee - e >= 12 && s.startsWith("&quot;", e) && s.startsWith("&quot;", ee - 6) ? s.slice(e + 6, ee - 6) : stripEtag(decodeXmlText(s.slice(e, ee)));
+      if (etag.indexOf("&") >= 0) return undefined;
+    }
+    objects.push({ key: textOf(s, k, ke, url), size, etag, mtime });
+    p = end + 11;
+  }
+  for (p = root; ; ) {
+    const c = s.indexOf("<CommonPrefixes>", p);
+    if (c < 0) break;
+    const end = s.indexOf("</CommonPrefixes>", c);
+    const k = after(s, "<Prefix>", c, end);
+    if (end < 0 || k < 0) return undefined;
+    commonPrefixes.push(textOf(s, k, s.indexOf("</Prefix>", k), url));
+    p = end + 17;
+  }
+  const tr = after(s, "<IsTruncated>", root, s.length);
+  const isTruncated = tr >= 0 && s.startsWith("true", tr);
+  const page: ListPage = { objects, commonPrefixes, isTruncated };
+  const tk = after(s, "<NextContinuationToken>", root, s.length);
+  if (tk >= 0) page.nextContinuationToken = decodeXmlText(s.slice(tk, s.indexOf("</NextContinuationToken>", tk)));
+  return page;
+}
+
+/** A copy of `s` that shares no storage with a page body (for keys kept beyond their page). */
+export function ownString(s: string): string {
+  return Buffer.from(s, "utf8").toString("utf8");
 }
 
 /** s[a, b) as a string that shares no storage with the body: cut from the Buffer when the body is

@@ -5,7 +5,7 @@
 // random small sizes) and through decideCopy/decideBisync/mergeJournal, and must give identical
 // decisions. Variants: the state and journal through a real file (encodeState → StateFileSource,
 // one section per target), and a listing that arrives shuffled and is sorted by ExternalSorter.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,8 +13,9 @@ import { decideBisync, type BisyncAction, type BisyncOptions } from "../../runne
 import { decideCopy } from "../../runner/decide/copy.js";
 import { informative, mergeJournal } from "../../runner/decide/journal.js";
 import { compareKeys, record, sortEntries, type Entry, type StateRecord } from "../../runner/decide/types.js";
+import { SectionBuilder, writeJournal, writeState } from "../../runner/engine/commit.js";
 import { bisyncPass, copyPass } from "../../runner/engine/merge.js";
-import { encodeState, StateFileSource } from "../../runner/state/codec.js";
+import { decodeState, encodeState, StateFileSource } from "../../runner/state/codec.js";
 import { entryCodec, recordCodec } from "../../runner/stream/blocks.js";
 import { arraySource, type BatchSource } from "../../runner/stream/cursor.js";
 import { ExternalSorter } from "../../runner/stream/extsort.js";
@@ -360,6 +361,56 @@ describe("streaming engine = in-memory decision tables (random inputs)", () => {
         sorter.close();
         tsorter.close();
         ssorter.close();
+      }
+    }
+  });
+
+  it("the commit stage: next state (carry + transfer results) and journal (kept pairs + fresh pairs) written as files = sorted union / mergeJournal", async () => {
+    for (let seed = 1; seed <= 80; seed++) {
+      const c = copyCase(130_000 + seed);
+      const rng = seededRng(seed * 31);
+      const dir = join(work, `commit-${seed}`);
+      mkdirSync(dir);
+      const targets = c.tgts.map((_, i) => `zurich/b${i}/`);
+      const sections = targets.map((t, i) => new SectionBuilder(t, dir, i));
+      // Transfers complete in any order; some fail (not in the results).
+      const fresh: StateRecord[][] = c.tgts.map(() => []);
+      await copyPass(
+        { ...arrayInputs(rng, c), labels: { src: "source", tgts: targets, states: targets.map(() => "state"), journals: targets.map(() => "ETag pair journal") } },
+        c.deletes,
+        {
+          copy: (ti, entry) => {
+            if (rng() < 0.8) fresh[ti].push(record(entry.key, entry, rng() < 0.5 ? entry : { ...entry, etag: `t${int(rng, 3)}`, mtime: 5000 }));
+          },
+          extra: () => undefined,
+          same: (ti, r) => sections[ti].carry.add(r),
+          keepPair: (ti, p) => sections[ti].pairs.add(p),
+        },
+      );
+      for (const s of sections) s.endCarry();
+      for (let ti = 0; ti < fresh.length; ti++) {
+        const shuffled = fresh[ti].slice().sort(() => rng() - 0.5);
+        for (const r of shuffled) sections[ti].results.add(r);
+      }
+      const meta = { job: "j", mode: "copy", source: "london/a/", written: "2026-01-01T00:00:00.000Z" };
+      try {
+        const want = expectedCopy(c);
+        const nRecords = await writeState(join(dir, "next.state.gz"), meta, sections);
+        const next = decodeState(readFileSync(join(dir, "next.state.gz")));
+        expect(next.meta).toEqual(meta);
+        expect(next.sections.map((s) => s.target)).toEqual(targets);
+        next.sections.forEach((s, ti) => expect(s.records, `seed ${seed} target ${ti}`).toEqual(sortEntries([...want[ti].same, ...fresh[ti]])));
+        expect(nRecords).toBe(next.sections.reduce((n, s) => n + s.records.length, 0));
+
+        const nPairs = await writeJournal(join(dir, "next.pairs.gz"), meta, sections);
+        const j = decodeState(readFileSync(join(dir, "next.pairs.gz")));
+        const wantPairs = c.tgts.map((t, ti) => mergeJournal(c.journals[ti], fresh[ti], c.src, t));
+        // A section only where there is a pair.
+        expect(j.sections.map((s) => s.target)).toEqual(targets.filter((_, ti) => wantPairs[ti].length > 0));
+        for (const s of j.sections) expect(s.records, `seed ${seed} ${s.target}`).toEqual(wantPairs[targets.indexOf(s.target)]);
+        expect(nPairs).toBe(wantPairs.reduce((n, p) => n + p.length, 0));
+      } finally {
+        for (const s of sections) s.close();
       }
     }
   });

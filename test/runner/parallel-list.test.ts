@@ -42,9 +42,12 @@ const EXTRA = [
   "\u{10ffff}end",
 ];
 const BASE_SECONDS = 1_700_000_000;
+/** A location prefix with a non-BMP character, and keys just outside it on both sides. */
+const PREFIX = "p😀/";
+const PRE_EXTRA = ["p😀", "p😀.", "p😀0", "p\uffff/x", "p/", "q", `${PREFIX}`, `${PREFIX}\ue000`, `${PREFIX}zz/😀`, `${PREFIX}data/000007/obj-000007123 `, `${PREFIX}data/\u{10ffff}`];
 
 /** The bucket's listing computed from the formula (independently of the server), in UTF-8 order. */
-function formula(): Entry[] {
+function formula(n = N, prefix = "", extra = EXTRA): Entry[] {
   const p6 = (n: number) => String(n).padStart(6, "0");
   const p9 = (n: number) => String(n).padStart(9, "0");
   const out: Entry[] = [];
@@ -52,8 +55,8 @@ function formula(): Entry[] {
     const body = `${key}\n0\n`;
     out.push({ key, size: Buffer.byteLength(body), etag: createHash("md5").update(body).digest("hex"), mtime: (BASE_SECONDS + Math.max(i, 0)) * 1000 });
   };
-  for (let i = 0; i < N; i++) add(`data/${p6(Math.floor(i / 1000))}/obj-${p9(i)}`, i);
-  for (const k of EXTRA) add(k, -1);
+  for (let i = 0; i < n; i++) add(`${prefix}data/${p6(Math.floor(i / 1000))}/obj-${p9(i)}`, i);
+  for (const k of extra) add(k, -1);
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
 }
 
@@ -101,7 +104,7 @@ const work = mkdtempSync(join(tmpdir(), "parallel-list-"));
 
 beforeAll(async () => {
   const buckets = { big: { keys: N, extra: EXTRA } };
-  fast = await startSyntheticS3({ buckets });
+  fast = await startSyntheticS3({ buckets: { ...buckets, pre: { keys: 30_000, prefix: PREFIX, extra: PRE_EXTRA } } });
   // In a child process: its CPU (MD5 and XML of every page) stays out of the lister's event loop,
   // so the timing compares latency hidden by parallel ranges, not one thread's CPU.
   slow = await spawnSyntheticS3({ buckets, delayMs: 20 });
@@ -117,15 +120,15 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function location(url: string): Location {
+function location(url: string, bucket = "big", prefix = ""): Location {
   const ep = makeEndpoint("synth", { endpoint: url, region: "us-east-1", forcePathStyle: true }, { accessKeyId: "AKIDSYNTH", secretAccessKey: "synthetic-secret" }, { maxSockets: 32, requestTimeoutMs: 20_000, counts: zeroCounts(), direct: true });
-  return { ep, bucket: "big", prefix: "" };
+  return { ep, bucket, prefix };
 }
 
-async function list(server: SyntheticServer | string, o: Partial<ListOptions>, slowConsumer = false) {
+async function list(server: SyntheticServer | string, o: Partial<ListOptions>, slowConsumer = false, where: [string, string] = ["big", ""]) {
   const url = typeof server === "string" ? server : server.endpoint;
   if (typeof server !== "string") await server.resetCounts();
-  const lister = new RangeLister(location(url), { concurrency: 1, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/", ...o });
+  const lister = new RangeLister(location(url, ...where), { concurrency: 1, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/", ...o });
   const t0 = performance.now();
   const out: Entry[] = [];
   try {
@@ -195,5 +198,21 @@ describe("RangeLister: parallel range listing", () => {
     expect(inFlight).toBeGreaterThanOrEqual(4);
     expect(inFlight).toBeLessThanOrEqual(8);
     expect(one.ms / par.ms).toBeGreaterThanOrEqual(1.5);
+  });
+
+  it("a location prefix with a non-BMP character (keys just outside it on both sides), and a filter: relative keys, identical in every mode", async () => {
+    const accept = (rel: string) => !rel.endsWith("7");
+    const inPrefix = formula(30_000, PREFIX, PRE_EXTRA)
+      .filter((e) => e.key.startsWith(PREFIX) && e.key !== PREFIX)
+      .map((e) => ({ ...e, key: e.key.slice(PREFIX.length) }))
+      .filter((e) => accept(e.key));
+    const bounds = inPrefix.filter((_, i) => i % 1000 === 0).map((e) => e.key);
+    const modes: Partial<ListOptions>[] = [{ concurrency: 1 }, { concurrency: 8 }, { concurrency: 8, boundaries: bounds, expectedKeys: 30_000 }, { concurrency: 8, memEntries: 1500 }];
+    for (const o of modes) {
+      const r = await list(fast, { accept, ...o }, o.memEntries !== undefined, ["pre", PREFIX]);
+      expect(r.out.length, JSON.stringify(o)).toBe(inPrefix.length);
+      expect(r.out, JSON.stringify(o)).toEqual(inPrefix);
+      if (o.concurrency === 8 && !o.memEntries) expect(r.stats.ranges).toBeGreaterThan(1);
+    }
   });
 });

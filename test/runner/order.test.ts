@@ -181,6 +181,8 @@ describe("a server that lists out of order (built runner)", () => {
     const again = await runRunner(["run", "--config", cfg, "--json"]);
     expect(again.code, again.stdout.slice(-2000)).toBe(0);
     expect(again.summaries[0]).toMatchObject({ copied: 0, unchanged: want.length });
+    // The state remembers the unordered listing: the next run sorts it from the start, no warning.
+    expect(warnings(again)).toEqual([]);
   });
 });
 

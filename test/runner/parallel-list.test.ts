@@ -184,7 +184,7 @@ describe("RangeLister: parallel range listing", () => {
 
   // The server (one process) spends about 10–15 ms of CPU per 1,000-key page, which bounds how much
   // of the 20 ms delay parallel ranges can hide: the in-flight count is the real assertion, the wall
-  // time ratio (measured 2.0–2.3×) only a lenient one.
+  // time ratio (measured 1.9–3.6×, lower when the machine is busy) only a lenient one.
   it("with 20 ms per LIST, ranges are listed at once: several LISTs in flight, and faster than one stream", async () => {
     proxy.reset();
     const one = await list(proxy.endpoint, { concurrency: 1, boundaries, expectedKeys: want.length });
@@ -197,7 +197,7 @@ describe("RangeLister: parallel range listing", () => {
     console.log(`[parallel-list] 20 ms per LIST: one stream ${one.ms.toFixed(0)} ms, concurrency 8 ${par.ms.toFixed(0)} ms (${(one.ms / par.ms).toFixed(1)}×), up to ${inFlight} LISTs in flight`);
     expect(inFlight).toBeGreaterThanOrEqual(4);
     expect(inFlight).toBeLessThanOrEqual(8);
-    expect(one.ms / par.ms).toBeGreaterThanOrEqual(1.5);
+    expect(one.ms / par.ms).toBeGreaterThanOrEqual(1.3);
   });
 
   it("a location prefix with a non-BMP character (keys just outside it on both sides), and a filter: relative keys, identical in every mode", async () => {

@@ -112,6 +112,7 @@ export class RangeLister implements BatchSource<Entry> {
   private async discover(pos: string): Promise<string[]> {
     const want = this.o.concurrency * 4;
     let level = this.loc.prefix;
+    const cuts: string[] = [];
     for (let depth = 0; depth < DISCOVERY_DEPTH; depth++) {
       const found: string[] = [];
       let token: string | undefined;
@@ -122,14 +123,15 @@ export class RangeLister implements BatchSource<Entry> {
         token = pg.isTruncated ? pg.nextContinuationToken : undefined;
         if (!token) break;
       }
-      if (found.length === 1 && pos.startsWith(found[0])) {
-        level = found[0]; // one directory holds the rest: look inside it
-        continue;
-      }
       this.discoveryPrefix = level;
-      return found.filter((cp) => compareKeys(cp, pos) > 0).sort(compareKeys);
+      for (const cp of found) if (compareKeys(cp, pos) > 0) cuts.push(cp);
+      // The directory the position is in holds (part of) the rest: with too few cuts so far,
+      // look inside it too (its children are finer boundaries in the same order).
+      const holder = found.find((cp) => pos.startsWith(cp));
+      if (!holder || cuts.length >= want) break;
+      level = holder;
     }
-    return [];
+    return [...new Set(cuts)].sort(compareKeys);
   }
 
   private async start(): Promise<void> {
@@ -230,12 +232,15 @@ export class RangeLister implements BatchSource<Entry> {
     if (!best) return undefined;
     const r = best;
     let cuts: string[] = [];
-    if (r.hi === undefined && this.discoveryPrefix !== undefined && r.pos!.startsWith(this.discoveryPrefix)) {
-      // Open-ended: the next CommonPrefixes after the position are real boundaries.
+    const hi0 = r.hi;
+    if (this.discoveryPrefix !== undefined && r.pos!.startsWith(this.discoveryPrefix)) {
+      // The next CommonPrefixes after the position (and before the range's end) are real
+      // boundaries, where a character midpoint may fall where no key is.
       this.stats.discoveryRequests++;
       const pg = await this.page({ prefix: this.discoveryPrefix, delimiter: "/", startAfter: r.pos });
-      if (r.state !== "listing" || r.hi !== undefined) return undefined;
-      cuts = spread(pg.commonPrefixes.filter((cp) => compareKeys(cp, r.pos!) > 0), Math.max(2, this.o.concurrency));
+      if (r.state !== "listing" || r.hi !== hi0) return undefined;
+      const inside = pg.commonPrefixes.filter((cp) => compareKeys(cp, r.pos!) > 0 && (hi0 === undefined || compareKeys(cp, hi0) < 0));
+      cuts = spread(inside, Math.max(2, this.o.concurrency));
     }
     if (!cuts.length) {
       const m = midpoint(r.pos!, r.hi);

@@ -418,7 +418,7 @@ export class SwiftClient {
     const h = res.headers;
     const metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(h)) {
-      if (name.startsWith("x-object-meta-") && value !== undefined) metadata[name.slice(14)] = headerText(one(value)!);
+      if (name.startsWith("x-object-meta-") && value !== undefined) metadata[name.slice(14)] = metaText(one(value)!);
     }
     const slo = /^true$/i.test(one(h["x-static-large-object"]) ?? "");
     const dlo = !slo && h["x-object-manifest"] !== undefined;
@@ -587,6 +587,21 @@ export class SwiftClient {
     }
     return (r["Number Deleted"] ?? 0) > 0;
   }
+}
+
+/**
+ * An X-Object-Meta-* value as text. Observed on Swift 2.30 (Python 3): a metadata value PUT as raw
+ * UTF-8 bytes is served back by the native API UTF-8-encoded once more (each original byte as one
+ * latin1 character, encoded as UTF-8: "ü" C3 BC comes back as C3 83 C2 BC), while Content-Disposition
+ * comes back verbatim. So: decode the received bytes as UTF-8 (headerText), and when the result is
+ * again only latin1 characters whose bytes are valid UTF-8, decode that layer too. Plain ASCII is
+ * unchanged; a genuine value that itself looks like double-encoded UTF-8 would be decoded once too much.
+ */
+export function metaText(received: string): string {
+  const once = headerText(received);
+  if (once === received || /[^\x00-\xff]/.test(once) || /^[\x00-\x7f]*$/.test(once)) return once;
+  const twice = headerText(once);
+  return twice;
 }
 
 /** A header value for the wire: UTF-8 bytes as one latin1 character each (Node sends them verbatim; Swift stores bytes). */

@@ -43,7 +43,9 @@
 //
 // Not done here (yet): replacing an SLO by a new object leaves the old segments behind (rclone
 // deletes them after the upload); server-side copy of an SLO copies its content into one object
-// (so it is limited to max_file_size), it does not share segments.
+// (so it is limited to max_file_size), it does not share segments. A server-side copy FROM a name with
+// a "." or ".." path segment ("a/b/../c") is answered 404 by Swift 2.30 (X-Copy-From is normalized),
+// although PUT/GET/HEAD/DELETE of that name work: such names need a streamed copy.
 //
 // Errors are shaped like the S3 layer's (name/Code, $metadata.httpStatusCode) so withRetry,
 // isRetryable and isAuthError (runner/store/s3.ts) apply; 401 after one re-authentication and 403

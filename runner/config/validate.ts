@@ -4,8 +4,10 @@
 import { Cron } from "croner";
 import picomatch from "picomatch";
 import type {
+  AnyEndpointConfig,
   CredentialsConfig,
   EndpointConfig,
+  SwiftEndpointConfig,
   JobConfig,
   LocationConfig,
   RunnerConfig,
@@ -38,7 +40,12 @@ const TOP_KEYS = [
   "listConcurrency",
   "spoolDir",
 ];
-const ENDPOINT_KEYS = ["endpoint", "region", "forcePathStyle", "credentials", "insecure"];
+const ENDPOINT_KEYS = ["type", "endpoint", "region", "forcePathStyle", "credentials", "insecure"];
+const SWIFT_V1_KEYS = ["user", "key"];
+const SWIFT_V3_KEYS = ["username", "password", "userDomainName", "projectName", "projectDomainName", "applicationCredentialId", "applicationCredentialSecret", "region", "interface"];
+const SWIFT_KEYS = ["type", "authUrl", "authVersion", ...SWIFT_V1_KEYS, ...SWIFT_V3_KEYS, "credentials", "insecure", "segmentContainer"];
+const ENDPOINT_TYPES = ["s3", "swift"] as const;
+const SWIFT_INTERFACES = ["public", "internal", "admin"] as const;
 const JOB_KEYS = [
   "name",
   "mode",
@@ -147,14 +154,23 @@ function num(
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 /** A string identifying the server an endpoint talks to (for overlap checks). */
-export function serverIdentity(ep: EndpointConfig): string {
+export function serverIdentity(ep: AnyEndpointConfig): string {
+  if (ep.type === "swift") return `swift:${urlIdentity(ep.authUrl)}`;
   if (!ep.endpoint) return "aws"; // AWS bucket names are global
   try {
-    const u = new URL(ep.endpoint);
+    return urlIdentity(ep.endpoint);
+  } catch {
+    return ep.endpoint;
+  }
+}
+
+function urlIdentity(url: string): string {
+  try {
+    const u = new URL(url);
     const port = u.port || (u.protocol === "https:" ? "443" : "80");
     return `${u.protocol}//${u.hostname.toLowerCase()}:${port}${u.pathname.replace(/\/+$/, "")}`;
   } catch {
-    return ep.endpoint;
+    return url;
   }
 }
 
@@ -165,8 +181,27 @@ export function serverIdentity(ep: EndpointConfig): string {
  * is known (inline, or `resolvedAccessKeyId` once the runner has resolved env/file credentials),
  * else the credential source (`env:PREFIX`, `file:path`, the default chain).
  */
-export function bucketNamespace(ep: EndpointConfig, resolvedAccessKeyId?: string): string {
+export function bucketNamespace(ep: AnyEndpointConfig, resolvedAccessKeyId?: string): string {
   const server = serverIdentity(ep);
+  if (ep.type === "swift") {
+    // A Swift account is the v1 user's, the v3 project's or the application credential's.
+    const c = ep.credentials;
+    const who =
+      resolvedAccessKeyId !== undefined
+        ? `key:${resolvedAccessKeyId}`
+        : ep.user !== undefined
+          ? `user:${ep.user}`
+          : ep.applicationCredentialId !== undefined
+            ? `appcred:${ep.applicationCredentialId}`
+            : ep.projectName !== undefined
+              ? `project:${ep.projectDomainName ?? "Default"}/${ep.projectName}`
+              : !c
+                ? "unknown"
+                : "env" in c
+                  ? `env:${c.env}`
+                  : `file:${c.file}`;
+    return `${server}|${who}`;
+  }
   if (!ep.endpoint) return server;
   const c = ep.credentials;
   const account =
@@ -218,10 +253,133 @@ function validateCredentials(v: unknown, field: string): CredentialsConfig | und
   };
 }
 
-function validateEndpoint(v: unknown, field: string): EndpointConfig {
+function validateHttpUrl(url: string, field: string, insecure: boolean | undefined, example: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(field, `is not a valid URL (${JSON.stringify(url)}); write it like ${example}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(field, `must be an http(s) URL, got protocol ${u.protocol}`);
+  if (u.username || u.password) throw new ConfigError(field, "must not contain credentials; put them in the endpoint's credential fields");
+  if (u.protocol === "http:" && !LOOPBACK.test(u.hostname) && insecure !== true) {
+    throw new ConfigError(field, `uses plain http to non-loopback host ${u.hostname}; use https, or set "insecure": true if you accept unencrypted traffic`);
+  }
+}
+
+/** A secret given inline: a non-empty string; its value is never echoed. */
+function secret(v: unknown, field: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") throw new ConfigError(field, "must be a non-empty string");
+  return v;
+}
+
+function validateSwiftEndpoint(o: Record<string, unknown>, field: string): SwiftEndpointConfig {
+  for (const k of Object.keys(o)) {
+    if (!SWIFT_KEYS.includes(k)) {
+      const hint = k === "endpoint" ? 'a swift endpoint has "authUrl" (its auth URL) instead of "endpoint"' : k === "forcePathStyle" ? "applies to S3 endpoints only; remove it" : didYouMean(k, SWIFT_KEYS);
+      throw new ConfigError(`${field}.${k}`, `unknown field for a swift endpoint; ${hint}`);
+    }
+  }
+  const insecure = bool(o.insecure, `${field}.insecure`);
+  const authUrl = str(o.authUrl, `${field}.authUrl`, { optional: true });
+  if (authUrl === undefined) throw new ConfigError(`${field}.authUrl`, 'is required for a swift endpoint: the v1 auth URL (e.g. "https://swift.example.com/auth/v1.0") or the Keystone URL (e.g. "https://keystone.example.com:5000/v3")');
+  validateHttpUrl(authUrl, `${field}.authUrl`, insecure, "https://keystone.example.com:5000/v3");
+  if (o.authVersion === undefined) throw new ConfigError(`${field}.authVersion`, "is required for a swift endpoint: 1 (X-Auth-User/X-Auth-Key) or 3 (Keystone v3)");
+  if (o.authVersion !== 1 && o.authVersion !== 3) throw new ConfigError(`${field}.authVersion`, `must be 1 or 3 (a number), got ${describe(o.authVersion)}`);
+  const version = o.authVersion;
+  const out: SwiftEndpointConfig = { type: "swift", authUrl, authVersion: version };
+  let credentials: SwiftEndpointConfig["credentials"];
+  if (o.credentials !== undefined) {
+    const c = obj(o.credentials, `${field}.credentials`, '{"env":"PREFIX"} or {"file":"path"}');
+    if ("env" in c) {
+      noUnknownKeys(c, ["env"], `${field}.credentials`);
+      const env = str(c.env, `${field}.credentials.env`)!;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) {
+        throw new ConfigError(`${field}.credentials.env`, `must be an environment variable prefix like SWIFT (letters, digits, _); the runner reads ${version === 1 ? "PREFIX_USER and PREFIX_KEY" : "PREFIX_PASSWORD (and PREFIX_USERNAME) or PREFIX_APPLICATION_CREDENTIAL_ID and PREFIX_APPLICATION_CREDENTIAL_SECRET"}`);
+      }
+      credentials = { env };
+    } else if ("file" in c) {
+      noUnknownKeys(c, ["file"], `${field}.credentials`);
+      credentials = { file: str(c.file, `${field}.credentials.file`)! };
+    } else {
+      throw new ConfigError(`${field}.credentials`, `must be {"env":"PREFIX"} or {"file":"path"} for a swift endpoint; inline secrets go in the endpoint itself (${version === 1 ? '"user", "key"' : '"username", "password" or "applicationCredentialId", "applicationCredentialSecret"'})`);
+    }
+    out.credentials = credentials;
+  }
+  if (version === 1) {
+    for (const k of SWIFT_V3_KEYS) if (o[k] !== undefined) throw new ConfigError(`${field}.${k}`, `applies to authVersion 3 (Keystone) only; remove it, or set "authVersion": 3`);
+    const user = str(o.user, `${field}.user`, { optional: true });
+    const key = secret(o.key, `${field}.key`);
+    if (credentials) {
+      if (key !== undefined) throw new ConfigError(`${field}.key`, "is set together with credentials; give the key in one place only");
+    } else {
+      if (user === undefined) throw new ConfigError(`${field}.user`, 'is required with authVersion 1 (e.g. "account:user"), unless credentials {env}/{file} supply it');
+      if (key === undefined) throw new ConfigError(`${field}.key`, 'is required with authVersion 1, or use credentials {"env":"PREFIX"} (PREFIX_KEY) / {"file":"path"}');
+    }
+    if (user !== undefined) out.user = user;
+    if (key !== undefined) out.key = key;
+  } else {
+    for (const k of SWIFT_V1_KEYS) if (o[k] !== undefined) throw new ConfigError(`${field}.${k}`, `applies to authVersion 1 only; with Keystone v3 use ${k === "user" ? '"username"' : '"password"'}, or set "authVersion": 1`);
+    const username = str(o.username, `${field}.username`, { optional: true });
+    const password = secret(o.password, `${field}.password`);
+    const appId = str(o.applicationCredentialId, `${field}.applicationCredentialId`, { optional: true });
+    const appSecret = secret(o.applicationCredentialSecret, `${field}.applicationCredentialSecret`);
+    const projectName = str(o.projectName, `${field}.projectName`, { optional: true });
+    const userDomainName = str(o.userDomainName, `${field}.userDomainName`, { optional: true });
+    const projectDomainName = str(o.projectDomainName, `${field}.projectDomainName`, { optional: true });
+    const app = appId !== undefined || appSecret !== undefined;
+    const pw = username !== undefined || password !== undefined || projectName !== undefined || userDomainName !== undefined || projectDomainName !== undefined;
+    if (app && pw) {
+      const which = ["username", "password", "projectName", "userDomainName", "projectDomainName"].find((k) => o[k] !== undefined)!;
+      throw new ConfigError(`${field}.${which}`, "cannot be combined with an application credential (it is already scoped to its project); use either applicationCredentialId/applicationCredentialSecret or username/password/projectName");
+    }
+    if (app) {
+      if (appId === undefined) throw new ConfigError(`${field}.applicationCredentialId`, "is required with applicationCredentialSecret");
+      if (appSecret === undefined && !credentials) throw new ConfigError(`${field}.applicationCredentialSecret`, 'is required with applicationCredentialId, or use credentials {"env":"PREFIX"} (PREFIX_APPLICATION_CREDENTIAL_SECRET) / {"file":"path"}');
+      if (appSecret !== undefined && credentials) throw new ConfigError(`${field}.applicationCredentialSecret`, "is set together with credentials; give the secret in one place only");
+      out.applicationCredentialId = appId;
+      if (appSecret !== undefined) out.applicationCredentialSecret = appSecret;
+    } else if (!credentials) {
+      if (username === undefined) throw new ConfigError(`${field}.username`, 'is required with authVersion 3 (or applicationCredentialId/applicationCredentialSecret, or credentials {"env"}/{"file"})');
+      if (password === undefined) throw new ConfigError(`${field}.password`, 'is required with username, or use credentials {"env":"PREFIX"} (PREFIX_PASSWORD) / {"file":"path"}');
+    } else if (password !== undefined) {
+      throw new ConfigError(`${field}.password`, "is set together with credentials; give the password in one place only");
+    }
+    if (!app) {
+      if (projectName === undefined && !credentials) throw new ConfigError(`${field}.projectName`, "is required with username/password: the Keystone project whose Swift account to use");
+      if (username !== undefined) out.username = username;
+      if (password !== undefined) out.password = password;
+      if (userDomainName !== undefined) out.userDomainName = userDomainName;
+      if (projectName !== undefined) out.projectName = projectName;
+      if (projectDomainName !== undefined) out.projectDomainName = projectDomainName;
+    }
+    const region = str(o.region, `${field}.region`, { optional: true });
+    if (region !== undefined) out.region = region;
+    const iface = str(o.interface, `${field}.interface`, { optional: true });
+    if (iface !== undefined) {
+      if (!(SWIFT_INTERFACES as readonly string[]).includes(iface)) throw new ConfigError(`${field}.interface`, `must be "public", "internal" or "admin" (the service catalog interface), got ${JSON.stringify(iface)}`);
+      out.interface = iface as SwiftEndpointConfig["interface"];
+    }
+  }
+  const seg = str(o.segmentContainer, `${field}.segmentContainer`, { optional: true });
+  if (seg !== undefined) {
+    if (seg.includes("/")) throw new ConfigError(`${field}.segmentContainer`, `must be a container name without "/", got ${JSON.stringify(seg)}`);
+    out.segmentContainer = seg;
+  }
+  if (insecure !== undefined) out.insecure = insecure;
+  return out;
+}
+
+function validateEndpoint(v: unknown, field: string): AnyEndpointConfig {
   const o = obj(v, field, "an object with endpoint, region, forcePathStyle, credentials");
+  if (o.type !== undefined) {
+    const t = str(o.type, `${field}.type`)!;
+    if (!(ENDPOINT_TYPES as readonly string[]).includes(t)) throw new ConfigError(`${field}.type`, `must be "s3" (the default) or "swift", got ${JSON.stringify(t)}; ${didYouMean(t, ENDPOINT_TYPES)}`);
+    if (t === "swift") return validateSwiftEndpoint(o, field);
+  }
   noUnknownKeys(o, ENDPOINT_KEYS, field);
-  const out: EndpointConfig = {};
+  const out: EndpointConfig = o.type === "s3" ? { type: "s3" } : {};
   const url = str(o.endpoint, `${field}.endpoint`, { optional: true });
   const insecure = bool(o.insecure, `${field}.insecure`);
   if (url !== undefined) {
@@ -255,7 +413,7 @@ function validateEndpoint(v: unknown, field: string): EndpointConfig {
   return out;
 }
 
-function validateLocation(v: unknown, field: string, endpoints: Record<string, EndpointConfig>): LocationConfig {
+function validateLocation(v: unknown, field: string, endpoints: Record<string, AnyEndpointConfig>): LocationConfig {
   const o = obj(v, field, 'an object {"endpoint","bucket","prefix"}');
   noUnknownKeys(o, LOCATION_KEYS, field);
   const endpoint = str(o.endpoint, `${field}.endpoint`)!;
@@ -296,7 +454,7 @@ export function validateCron(expr: string, field: string): void {
   }
 }
 
-function validateJob(v: unknown, field: string, endpoints: Record<string, EndpointConfig>): JobConfig {
+function validateJob(v: unknown, field: string, endpoints: Record<string, AnyEndpointConfig>): JobConfig {
   const o = obj(v, field, "an object with name, mode, source, targets");
   noUnknownKeys(o, JOB_KEYS, field);
   const name = str(o.name, `${field}.name`)!;
@@ -427,7 +585,7 @@ export function checkOverlaps(cfg: RunnerConfig, accessKeyIds?: ReadonlyMap<stri
   }
 }
 
-function validateState(v: unknown, endpoints: Record<string, EndpointConfig>): StateConfig {
+function validateState(v: unknown, endpoints: Record<string, AnyEndpointConfig>): StateConfig {
   const o = obj(v, "state", 'an object: {"dir": "/var/lib/replication"} or {"endpoint","bucket","prefix"}');
   if ("dir" in o) {
     noUnknownKeys(o, ["dir"], "state");
@@ -447,7 +605,7 @@ export function validateConfig(raw: unknown): RunnerConfig {
   if (o.endpoints === undefined) throw new ConfigError("endpoints", "is required: an object of named S3 endpoints");
   const eps = obj(o.endpoints, "endpoints", "an object of named endpoints");
   if (Object.keys(eps).length === 0) throw new ConfigError("endpoints", "must define at least one endpoint");
-  const endpoints: Record<string, EndpointConfig> = {};
+  const endpoints: Record<string, AnyEndpointConfig> = {};
   for (const [name, ep] of Object.entries(eps)) {
     if (name.trim() === "") throw new ConfigError("endpoints", "endpoint names must not be empty");
     endpoints[name] = validateEndpoint(ep, `endpoints.${name}`);

@@ -2,6 +2,7 @@
 // safety checks on the totals → transfers from the spool → deletes → next state committed only
 // after a fully successful run. Memory is bounded by transfers, parts and pages in flight, not by
 // the number of keys (runner/engine/, runner/list/, runner/stream/).
+import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import picomatch from "picomatch";
 import type { JobConfig, LocationConfig, RunnerConfig } from "./config/types.js";
@@ -229,6 +230,11 @@ async function openStored(ctx: RunContext, job: JobConfig, dir: string, withStat
   return out;
 }
 
+/** A new directory under `dir` for one attempt of a decide pass (a repeated pass starts clean). */
+function freshDir(dir: string, name: string): string {
+  return mkdtempSync(join(dir, `${name}-`));
+}
+
 /** Whether a state/journal file describes this job's source (and mode, where required). */
 function describes(f: { meta: StateMeta } | undefined, job: JobConfig, requireMode?: string): boolean {
   return !!f && f.meta.source === locId(job.source) && (!requireMode || f.meta.mode === requireMode);
@@ -454,8 +460,7 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
       job,
       stored.unordered,
       async (sorted, dropped) => {
-        const attemptDir = join(dir, `pass-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
-        (await import("node:fs")).mkdirSync(attemptDir);
+        const attemptDir = freshDir(dir, "pass");
         const out: CopyDecided = {
           tasks: new Spool(join(attemptDir, "tasks.spool"), copyTaskCodec),
           deletes: job.targets.map((_, i) => new Spool(join(attemptDir, `deletes-${i}.spool`), deleteCodec)),
@@ -604,8 +609,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
       job,
       stored.unordered,
       async (sorted, dropped) => {
-        const attemptDir = join(dir, `pass-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
-        (await import("node:fs")).mkdirSync(attemptDir);
+        const attemptDir = freshDir(dir, "pass");
         const out: BisyncDecided = {
           transfers: new Spool(join(attemptDir, "transfers.spool"), bisyncActionCodec),
           deletes: { a: new Spool(join(attemptDir, "deletes-a.spool"), deleteCodec), b: new Spool(join(attemptDir, "deletes-b.spool"), deleteCodec) },
@@ -843,7 +847,7 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
       job,
       stored.unordered,
       async (sorted, dropped) => {
-        diffs = new Spool(join(dir.path, `diffs-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.spool`), diffCodec);
+        diffs = new Spool(join(freshDir(dir.path, "pass"), "diffs.spool"), diffCodec);
         const out = diffs;
         const ts: CheckTarget[] = job.targets.map((t) => ({ location: locId(t), objects: 0, bytes: 0, missing: 0, different: 0, extra: 0, missingKeys: [], differentKeys: [], extraKeys: [] }));
         const note = (ti: number, entry: Entry, reason: CheckDiff["reason"]) => {

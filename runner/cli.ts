@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { CredentialsError, resolveCredentials, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
 import type { EndpointConfig, JobConfig, RunnerConfig } from "./config/types.js";
 import { checkOverlaps, ConfigError, validateConfig, validateCron } from "./config/validate.js";
+import { removeRunDirs } from "./engine/inputs.js";
 import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
@@ -232,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const onSignal = (sig: NodeJS.Signals) => {
     for (const l of heldLocks) l.releaseSync();
+    removeRunDirs();
     out.error(`interrupted by ${sig}; state not written for unfinished jobs`);
     process.exit(sig === "SIGINT" ? 130 : 143);
   };

@@ -2,7 +2,7 @@
 // the prior state and the ETag pair journal, as sorted streams. An input that breaks the order is
 // sorted on disk on the next attempt of the decide pass; a state or journal that cannot be read
 // is left out (as an unreadable state always was: a first run).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Entry, StateRecord } from "../decide/types.js";
 import { RangeLister } from "../list/lister.js";
@@ -12,20 +12,48 @@ import { OrderError, type BatchSource } from "../stream/cursor.js";
 import { ExternalSorter } from "../stream/extsort.js";
 import type { Location } from "../store/s3.js";
 
-/** A per-run directory for spool files, removed when the run ends. */
+/** Run directories alive in this process: removed on SIGINT/SIGTERM too (see cli.ts). */
+const liveRunDirs = new Set<string>();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A per-run directory for spool files (`replication-<job>-<pid>-XXXXXX`), removed when the run
+ * ends. A run that was killed leaves its directory behind; the next run removes every directory
+ * of a dead pid, so a crash loop cannot fill the disk.
+ */
 export class RunDir {
   readonly path: string;
   constructor(base: string, job: string) {
     try {
       mkdirSync(base, { recursive: true, mode: 0o700 });
-      this.path = mkdtempSync(join(base, `replication-${job}-`));
+      for (const name of readdirSync(base)) {
+        const m = /^replication-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+        if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
+      }
+      this.path = mkdtempSync(join(base, `replication-${job}-${process.pid}-`));
     } catch (e) {
       throw new Error(`cannot create a temporary directory under ${base} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set spoolDir in the runner config to a writable directory on disk`);
     }
+    liveRunDirs.add(this.path);
   }
   remove(): void {
+    liveRunDirs.delete(this.path);
     rmSync(this.path, { recursive: true, force: true });
   }
+}
+
+/** Removes every live run directory (synchronous: for signal handlers that exit right after). */
+export function removeRunDirs(): void {
+  for (const d of liveRunDirs) rmSync(d, { recursive: true, force: true });
+  liveRunDirs.clear();
 }
 
 /** A listing failed for a reason other than order: the message names the location. */

@@ -27,7 +27,7 @@ export interface ScaleSizes {
 }
 
 export const SCALE_FULL: ScaleSizes = { bisync: [100_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000], copy: [200_000, 1_000_000], latencyKeys: 100_000, latencyMs: 50 };
-export const SCALE_QUICK: ScaleSizes = { bisync: [20_000], copy: [20_000], latencyKeys: 5_000, latencyMs: 20 };
+export const SCALE_QUICK: ScaleSizes = { bisync: [10_000], copy: [5_000], latencyKeys: 3_000, latencyMs: 20 };
 
 const n = (x: number) => x.toLocaleString("en-US");
 const NODE_FLAGS = [`--max-old-space-size=${RUNNER_HEAP_MB}`];

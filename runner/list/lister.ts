@@ -142,7 +142,7 @@ export class RangeLister implements BatchSource<Entry> {
     // Ranges only where they pay: each boundary costs about one extra LIST, so a listing the last
     // run saw as small stays one stream (exactly ceil(N/1000) pages).
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
-      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b), Math.min(n * 4, Math.ceil(expected / KEYS_PER_RANGE)));
+      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
     }
     // Nothing known (first run): one stream, cut into ranges once it has proved long.
@@ -164,7 +164,9 @@ export class RangeLister implements BatchSource<Entry> {
   /** The single stream of a first run has listed GROW_AFTER_PAGES and goes on: cut the rest. */
   private async grow(r: Range): Promise<void> {
     try {
-      const cuts = spread(await this.discover(r.pos!), this.o.concurrency * 4);
+      // Twice as many ranges as streams: enough to balance, few enough that the page each range
+      // lists past its end (the cost of a boundary) stays small.
+      const cuts = spread(await this.discover(r.pos!), this.o.concurrency * 2);
       if (!cuts.length || r.state === "done" || r.hi !== undefined) return;
       const valid = cuts.filter((c) => compareKeys(c, r.pos!) > 0);
       if (valid.length) {
@@ -224,7 +226,7 @@ export class RangeLister implements BatchSource<Entry> {
   private async split(): Promise<Range | undefined> {
     // Each split costs about one LIST (the page that runs past the new bound): only a bounded
     // number, and only of ranges that have proved long.
-    if (!this.parallel || this.stats.splits >= this.o.concurrency * 2) return undefined;
+    if (!this.parallel || this.stats.splits >= this.o.concurrency) return undefined;
     let best: Range | undefined;
     for (let r = this.head; r; r = r.next) {
       if (r.state === "listing" && r.listedPages >= SPLIT_AFTER_PAGES && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;

@@ -1,6 +1,7 @@
 // OpenStack Swift's native object API (not its S3 layer): listing, HEAD/GET/PUT/COPY/DELETE of
 // objects, static large objects (SLO) for big PUTs. node:http/https only, keep-alive agents.
-// Authentication (v1 and Keystone v3) is in ./swift-auth.ts. Not yet wired into the engine.
+// Authentication (v1 and Keystone v3) is in ./swift-auth.ts. The engine uses it through
+// runner/store/swift-endpoint.ts (Endpoint.swift) and the dispatch in s3.ts / list.ts.
 //
 // Listing: `GET <storageUrl>/<container>?format=json&prefix=&delimiter=&marker=&limit=` served as the
 // S3 layer's ListPage (runner/store/list.ts). Swift has no truncation flag and no continuation token:

@@ -25,7 +25,7 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
-import { sendableHeaders } from "./headers.js";
+import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
 import type { SwiftClient } from "./swift.js";
 
@@ -673,11 +673,23 @@ async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   };
 }
 
+/** Header values as received from an S3 server (bytes as latin1 characters) → their text (headerText). */
+function asText(f: Fetched): Fetched {
+  const out: Fetched = { ...f };
+  for (const k of ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage"] as const) {
+    const v = f[k];
+    if (typeof v === "string") out[k] = headerText(v);
+  }
+  if (f.metadata) out.metadata = Object.fromEntries(Object.entries(f.metadata).map(([k, v]) => [k, headerText(v)]));
+  return out;
+}
+
 /** `expectMd5`: verify the body against this MD5 (hex) instead of the GET's ETag. */
 async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions, expectMd5?: string): Promise<TransferResult> {
   const encoded: string[] = [];
-  // A Swift destination takes UTF-8 header values as they are (runner/store/swift.ts): no RFC 2047.
-  const got = dst.ep.swift ? await fetchRaw(src, srcKey) : await fetchObject(src, srcKey, encoded);
+  // A Swift destination takes header values as text (sent as UTF-8, runner/store/swift.ts): no
+  // RFC 2047; an S3 source's raw bytes (latin1 characters) are decoded to text first.
+  const got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;

@@ -27,7 +27,7 @@ let sw: SwiftClient; // account a, native
 let swB: SwiftClient; // account b, native
 let S3A: S3Client; // account a, through Swift's s3api
 
-const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy"];
+const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy", "e-slo", "e-slo_segments", "e-slo-dst"];
 const CONTAINERS_B = ["e-b"];
 const AWKWARD = ["plain.txt", "with space/a b.txt", "unicodé/日本語 ファイル.txt", "plus+sign+.txt", "percent%41%2F.txt", "deep/er/x"];
 
@@ -139,12 +139,13 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
 
   it("copy S3→Swift: bytes, content type, user metadata, rclone mtime, seen natively and through s3api; second run no-op", async () => {
     const s3 = env.clients.s3;
-    await put(s3, "to-sw", "doc.txt", "hello from s3", { ContentType: "text/x-s3", CacheControl: "max-age=60", Metadata: { owner: "bob" } });
+    await put(s3, "to-sw", "doc.txt", "hello from s3", { ContentType: "text/x-s3", CacheControl: "max-age=60", Metadata: { owner: "bob", note: "Ünïcode ok" } });
     for (const k of AWKWARD) await put(s3, "to-sw", k, `s3 body of ${k}`);
+    await put(s3, "to-sw", "folder/", "");
     const cfg = config([{ name: "s32sw", mode: "copy", source: { endpoint: "s3", bucket: "to-sw" }, targets: [{ endpoint: "sw", bucket: "e-dst", prefix: "in/" }] }]);
     const r1 = await run(cfg);
     expect(r1.code, r1.all).toBe(0);
-    expect(r1.s).toMatchObject({ copied: AWKWARD.length + 1, errors: 0 });
+    expect(r1.s).toMatchObject({ copied: AWKWARD.length + 2, errors: 0 });
     expect(r1.lines.filter((l) => l.type === "copy").every((l) => l.method === "stream")).toBe(true);
     const src = await contents(s3, "to-sw");
     const dst = await swContents(sw, "e-dst");
@@ -154,6 +155,8 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     expect(h.contentType).toBe("text/x-s3");
     expect(h.cacheControl).toBe("max-age=60");
     expect(h.metadata.owner).toBe("bob");
+    expect(h.metadata.note).toBe("Ünïcode ok");
+    expect((await sw.head("e-dst", "in/folder/")).size).toBe(0);
     expect(h.mtime).toBe(srcHead.LastModified!.getTime());
     // The same objects through Swift's S3 layer.
     for (const k of ["doc.txt", ...AWKWARD]) expect((await get(S3A, "e-dst", `in/${k}`)).text).toBe(src[k]);
@@ -221,6 +224,34 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     expect(r3.s).toMatchObject({ copied: 0, deleted: 0, conflicts: 0, errors: 0 });
     expect(r3.s.requests.GET).toBe(0);
     expect(r3.s.requests.PUT).toBe(0);
+  });
+
+  it("an SLO source (ETag \"…-slo\", not an MD5) is streamed to S3 and to Swift; the next run is a no-op by the state's pairs", async () => {
+    const small = new SwiftClient({ auth: { version: 1, ...authOf(swift.accounts[0]) }, largeObjectThreshold: 100 * 1024, segmentSize: 64 * 1024 });
+    const big = Buffer.alloc(300 * 1024, 7);
+    big.write("start");
+    await small.put("e-slo", "big.bin", Readable.from([big]), big.length, { contentType: "application/x-big" });
+    small.destroy();
+    const listed = (await sw.listPage("e-slo", {})).objects.find((o) => o.key === "big.bin")!;
+    expect(listed.etag).toMatch(/-slo$/);
+    const cfg = config([
+      { name: "slo-s3", mode: "copy", source: { endpoint: "sw", bucket: "e-slo" }, targets: [{ endpoint: "s3", bucket: "from-sw", prefix: "slo/" }] },
+      { name: "slo-sw", mode: "copy", source: { endpoint: "sw", bucket: "e-slo" }, targets: [{ endpoint: "sw2", bucket: "e-slo-dst", prefix: "slo/" }] },
+    ]);
+    const r1 = await run(cfg);
+    expect(r1.code, r1.all).toBe(0);
+    expect(r1.summaries.map((x) => x.copied)).toEqual([1, 1]);
+    // Same account, but an SLO is not server-side copied (it would become one object): streamed.
+    expect(r1.lines.filter((l) => l.type === "copy").every((l) => l.method === "stream")).toBe(true);
+    expect((await get(env.clients.s3, "from-sw", "slo/big.bin")).body.equals(big)).toBe(true);
+    expect((await sw.head("e-slo-dst", "slo/big.bin")).size).toBe(big.length);
+    expect(await swText(sw, "e-slo-dst", "slo/big.bin")).toBe(big.toString("utf8"));
+    const r2 = await run(cfg);
+    expect(r2.code, r2.all).toBe(0);
+    expect(r2.summaries.map((x) => [x.copied, x.requests.GET, x.requests.PUT])).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 
   it("Swift→Swift: server-side copy in one account, streamed to another account", async () => {

@@ -778,9 +778,12 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
 
 // ---------------------------------------------------------------- deletes
 
-/** Delete keys (absolute) in batches of 1000. Returns per-key failures. */
-export async function deleteKeys(loc: Location, keys: string[], attempts: number, onDeleted?: (n: number) => void): Promise<{ key: string; message: string }[]> {
-  if (loc.ep.swift) return swiftDeleteKeys(loc.ep.swift, loc.bucket, keys, attempts, onDeleted);
+/**
+ * Delete keys (absolute) in batches of 1000. Returns per-key failures. `largeObjects`: the keys
+ * listed as Swift SLOs (ETag "…-slo"), deleted with their segments on a Swift endpoint.
+ */
+export async function deleteKeys(loc: Location, keys: string[], attempts: number, onDeleted?: (n: number) => void, largeObjects?: ReadonlySet<string>): Promise<{ key: string; message: string }[]> {
+  if (loc.ep.swift) return swiftDeleteKeys(loc.ep.swift, loc.bucket, keys, attempts, onDeleted, largeObjects);
   const failures: { key: string; message: string }[] = [];
   let batchUnsupported = false;
   for (let i = 0; i < keys.length; i += 1000) {
@@ -817,15 +820,16 @@ export async function deleteKeys(loc: Location, keys: string[], attempts: number
 }
 
 /** Swift has no batch delete on the native API (bulk delete is optional middleware): one DELETE per
- *  key, 16 at a time, each with retries. A missing object counts as deleted. */
-async function swiftDeleteKeys(sw: SwiftClient, container: string, keys: string[], attempts: number, onDeleted?: (n: number) => void): Promise<{ key: string; message: string }[]> {
+ *  key, 16 at a time, each with retries. A missing object counts as deleted. An SLO is deleted
+ *  with its segments (`?multipart-manifest=delete`). */
+async function swiftDeleteKeys(sw: SwiftClient, container: string, keys: string[], attempts: number, onDeleted?: (n: number) => void, largeObjects?: ReadonlySet<string>): Promise<{ key: string; message: string }[]> {
   const failures: { key: string; message: string }[] = [];
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const key = keys[next++];
       try {
-        await withRetry(() => sw.delete(container, key), attempts);
+        await withRetry(() => sw.delete(container, key, largeObjects?.has(key) ? { largeObject: "slo" } : {}), attempts);
         onDeleted?.(1);
       } catch (e) {
         failures.push({ key, message: `${errorCode(e)}: ${(e as Error).message}` });

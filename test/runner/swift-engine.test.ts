@@ -27,7 +27,7 @@ let sw: SwiftClient; // account a, native
 let swB: SwiftClient; // account b, native
 let S3A: S3Client; // account a, through Swift's s3api
 
-const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy", "e-slo", "e-slo_segments", "e-slo-dst"];
+const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy", "e-slo", "e-slo_segments", "e-slo-dst", "e-slo-del", "e-slo-del_segments"];
 const CONTAINERS_B = ["e-b"];
 const AWKWARD = ["plain.txt", "with space/a b.txt", "unicodé/日本語 ファイル.txt", "plus+sign+.txt", "percent%41%2F.txt", "deep/er/x"];
 
@@ -231,6 +231,7 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     const big = Buffer.alloc(300 * 1024, 7);
     big.write("start");
     await small.put("e-slo", "big.bin", Readable.from([big]), big.length, { contentType: "application/x-big" });
+    await small.put("e-slo-del", "extra big.bin", Readable.from([big]), big.length);
     small.destroy();
     const listed = (await sw.listPage("e-slo", {})).objects.find((o) => o.key === "big.bin")!;
     expect(listed.etag).toMatch(/-slo$/);
@@ -252,6 +253,13 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
       [0, 0, 0],
       [0, 0, 0],
     ]);
+    // sync deletes an extra SLO on a Swift target together with its segments.
+    expect((await swKeys(sw, "e-slo-del_segments")).length).toBe(5);
+    const r3 = await run(config([{ name: "slo-del", mode: "sync", source: { endpoint: "sw", bucket: "e-src" }, targets: [{ endpoint: "sw2", bucket: "e-slo-del" }] }]), "--force");
+    expect(r3.code, r3.all).toBe(0);
+    expect(r3.s).toMatchObject({ deleted: 1, errors: 0 });
+    expect(await swKeys(sw, "e-slo-del")).toEqual(await swKeys(sw, "e-src"));
+    expect(await swKeys(sw, "e-slo-del_segments")).toEqual([]);
   });
 
   it("Swift→Swift: server-side copy in one account, streamed to another account", async () => {

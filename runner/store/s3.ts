@@ -649,7 +649,7 @@ async function fetchObject(src: Location, key: string, encoded: string[] = []): 
 async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   if (src.ep.swift) {
     const g = await src.ep.swift.get(src.bucket, key);
-    return { body: g.body, size: g.size, etag: g.etag, lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, metadata: g.metadata };
+    return { body: g.body, size: g.size, etag: g.etag, lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
   }
   if (src.ep.direct) {
     const g = await src.ep.direct.get(src.bucket, key);
@@ -729,6 +729,8 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
         cacheControl: got.cacheControl,
         contentDisposition: got.contentDisposition,
         contentEncoding: got.contentEncoding,
+        contentLanguage: got.contentLanguage,
+        expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
         metadata,
       });
       if (bodyError) throw bodyError;

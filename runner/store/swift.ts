@@ -97,6 +97,9 @@ export interface SwiftObjectHeaders {
   contentDisposition?: string;
   contentEncoding?: string;
   cacheControl?: string;
+  /** Kept by Swift's object server (its default allowed_headers), as Cache-Control. */
+  contentLanguage?: string;
+  expires?: string;
 }
 
 export interface SwiftHead extends SwiftObjectHeaders {
@@ -438,7 +441,7 @@ export class SwiftClient {
     else if (dlo) out.largeObject = "dlo";
     const ct = one(h["content-type"]);
     if (ct !== undefined) out.contentType = ct;
-    for (const [field, name] of [["contentDisposition", "content-disposition"], ["contentEncoding", "content-encoding"], ["cacheControl", "cache-control"]] as const) {
+    for (const [field, name] of [["contentDisposition", "content-disposition"], ["contentEncoding", "content-encoding"], ["cacheControl", "cache-control"], ["contentLanguage", "content-language"], ["expires", "expires"]] as const) {
       const v = one(h[name]);
       if (v !== undefined) out[field] = headerText(v);
     }
@@ -466,6 +469,8 @@ export class SwiftClient {
     if (p.contentDisposition !== undefined) h["content-disposition"] = wire(p.contentDisposition);
     if (p.contentEncoding !== undefined) h["content-encoding"] = wire(p.contentEncoding);
     if (p.cacheControl !== undefined) h["cache-control"] = wire(p.cacheControl);
+    if (p.contentLanguage !== undefined) h["content-language"] = wire(p.contentLanguage);
+    if (p.expires !== undefined) h["expires"] = wire(p.expires);
     for (const [k, v] of Object.entries(p.metadata ?? {})) h[`x-object-meta-${k.toLowerCase()}`] = wire(v);
     if (p.mtime !== undefined && p.mtime > 0) h["x-object-meta-mtime"] = formatMtimeMeta(p.mtime);
     return h;

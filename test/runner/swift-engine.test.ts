@@ -115,7 +115,7 @@ const MTIME = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 
 describe.skipIf(skip)("engine on native Swift endpoints", () => {
   it("copy Swift→S3: bytes, content type, user metadata, rclone mtime; a second run is a no-op", async () => {
-    await swPut(sw, "e-src", "doc.txt", "hello from swift", { contentType: "text/x-swift; charset=utf-8", metadata: { owner: "alice" }, mtime: MTIME });
+    await swPut(sw, "e-src", "doc.txt", "hello from swift", { contentType: "text/x-swift; charset=utf-8", contentLanguage: "fr-CH", metadata: { owner: "alice" }, mtime: MTIME });
     for (const k of AWKWARD) await swPut(sw, "e-src", k, `body of ${k}`, { contentType: "text/plain" });
     const cfg = config([{ name: "sw2s3", mode: "copy", source: { endpoint: "sw", bucket: "e-src" }, targets: [{ endpoint: "s3", bucket: "from-sw" }] }]);
     const r1 = await run(cfg);
@@ -124,6 +124,7 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     expect(await contents(env.clients.s3, "from-sw")).toEqual(await swContents(sw, "e-src"));
     const g = await get(env.clients.s3, "from-sw", "doc.txt");
     expect(g.ContentType).toBe("text/x-swift; charset=utf-8");
+    expect(g.ContentLanguage).toBe("fr-CH");
     expect(g.Metadata?.owner).toBe("alice");
     expect(g.Metadata?.mtime).toBe("1704164645.678"); // the Swift object's rclone mtime, kept
     const h = await sw.head("e-src", "plain.txt");
@@ -139,7 +140,7 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
 
   it("copy S3→Swift: bytes, content type, user metadata, rclone mtime, seen natively and through s3api; second run no-op", async () => {
     const s3 = env.clients.s3;
-    await put(s3, "to-sw", "doc.txt", "hello from s3", { ContentType: "text/x-s3", CacheControl: "max-age=60", Metadata: { owner: "bob", note: "Ünïcode ok" } });
+    await put(s3, "to-sw", "doc.txt", "hello from s3", { ContentType: "text/x-s3", CacheControl: "max-age=60", ContentLanguage: "de-CH", Expires: new Date("2030-01-02T03:04:05Z"), Metadata: { owner: "bob", note: "Ünïcode ok" } });
     for (const k of AWKWARD) await put(s3, "to-sw", k, `s3 body of ${k}`);
     await put(s3, "to-sw", "folder/", "");
     const cfg = config([{ name: "s32sw", mode: "copy", source: { endpoint: "s3", bucket: "to-sw" }, targets: [{ endpoint: "sw", bucket: "e-dst", prefix: "in/" }] }]);
@@ -154,6 +155,8 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     const h = await sw.head("e-dst", "in/doc.txt");
     expect(h.contentType).toBe("text/x-s3");
     expect(h.cacheControl).toBe("max-age=60");
+    expect(h.contentLanguage).toBe("de-CH");
+    expect(h.expires).toBe("Wed, 02 Jan 2030 03:04:05 GMT");
     expect(h.metadata.owner).toBe("bob");
     expect(h.metadata.note).toBe("Ünïcode ok");
     expect((await sw.head("e-dst", "in/folder/")).size).toBe(0);

@@ -136,6 +136,10 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     expect(r2.s).toMatchObject({ copied: 0, errors: 0 });
     expect(r2.s.requests.GET).toBe(0);
     expect(r2.s.requests.PUT).toBe(0);
+    // check (listings only) agrees: in sync.
+    const c = await runRunner(["check", "--config", cfg, "--json"]);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    expect(c.summaries[0]).toMatchObject({ inSync: true });
   });
 
   it("copy S3→Swift: bytes, content type, user metadata, rclone mtime, seen natively and through s3api; second run no-op", async () => {

@@ -5,8 +5,8 @@
 import { Cron } from "croner";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { CredentialsError, resolveCredentials, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
-import type { EndpointConfig, JobConfig, RunnerConfig } from "./config/types.js";
+import { CredentialsError, resolveCredentials, resolveSwiftAuth, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
+import { isSwiftEndpoint, type EndpointConfig, type JobConfig, type RunnerConfig } from "./config/types.js";
 import { checkOverlaps, ConfigError, validateConfig, validateCron } from "./config/validate.js";
 import { removeRunDirs } from "./engine/inputs.js";
 import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
@@ -18,6 +18,8 @@ function fmtSeconds(sec: number): string {
   return sec < 10 ? `${sec.toFixed(2)}s` : `${sec.toFixed(1)}s`;
 }
 import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./store/s3.js";
+import { secretsOfSwiftAuth, swiftPrincipal, type SwiftAuthConfig } from "./store/swift-auth.js";
+import { makeSwiftEndpoint } from "./store/swift-endpoint.js";
 
 const USAGE = `usage:
   replication-runner run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
@@ -174,25 +176,32 @@ async function main(argv: string[]): Promise<number> {
     for (const j of jobs) for (const l of [j.source, ...j.targets]) used.add(l.endpoint);
     if ("bucket" in cfg.state) used.add(cfg.state.endpoint);
     const transfers = cfg.transfers ?? 16;
-    // Swift endpoints validate (their native layer is runner/store/swift.ts) but the engine does
-    // not use them yet: refuse them before anything runs.
-    for (const name of used) {
-      if (cfg.endpoints[name].type === "swift") {
-        throw new ConfigError(`endpoints.${name}.type`, 'swift endpoints are not yet supported by the replication engine (the native Swift layer is not wired in); meanwhile use Swift\'s S3 API (s3api) as an S3 endpoint with "endpoint" and EC2-style credentials');
-      }
-    }
     const s3cfg = (name: string) => cfg.endpoints[name] as EndpointConfig;
     const creds = new Map<string, ResolvedCredentials | undefined>();
+    const swiftAuth = new Map<string, SwiftAuthConfig>();
+    // Who each endpoint's resolved credentials are (an S3 access key ID, a Swift principal).
+    const accounts = new Map<string, string | undefined>();
     for (const name of used) {
+      const e = cfg.endpoints[name];
+      if (isSwiftEndpoint(e)) {
+        const a = resolveSwiftAuth(name, e);
+        swiftAuth.set(name, a);
+        out.addSecrets(secretsOfSwiftAuth(a));
+        accounts.set(name, swiftPrincipal(a));
+        continue;
+      }
       const c = resolveCredentials(name, s3cfg(name).credentials);
       creds.set(name, c);
       out.addSecrets(secretsOf(c));
+      accounts.set(name, c?.accessKeyId);
     }
     // Bucket identity includes the account: check the overlaps again with the resolved access key
     // IDs (two env/file credential sources may hold the same key, i.e. the same account).
-    checkOverlaps(cfg, new Map([...creds].map(([name, c]) => [name, c?.accessKeyId])));
+    checkOverlaps(cfg, accounts);
     for (const name of used) {
-      endpoints.set(name, makeEndpoint(name, s3cfg(name), creds.get(name), { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts, direct: cfg.directHttp ?? true }));
+      const o = { maxSockets: transfers * 2 + 4, requestTimeoutMs: (cfg.requestTimeoutSeconds ?? 120) * 1000, counts, direct: cfg.directHttp ?? true };
+      const e = cfg.endpoints[name];
+      endpoints.set(name, isSwiftEndpoint(e) ? makeSwiftEndpoint(name, e, swiftAuth.get(name)!, o) : makeEndpoint(name, s3cfg(name), creds.get(name), o));
     }
     if ("bucket" in cfg.state) {
       // State I/O is counted apart from replication requests.

@@ -419,7 +419,8 @@ async function finish(ctx: RunContext, job: JobConfig, sum: JobSummary, sections
 async function applyDeletes(ctx: RunContext, sum: JobSummary, job: JobConfig, loc: Location, spool: Spool<DeleteTask>): Promise<void> {
   const src = spool.source();
   for (let b = await src.next(); b !== undefined; b = await src.next()) {
-    const failures = await deleteKeys(loc, b.map((d) => loc.prefix + d.entry.key), ctx.attempts, (n) => (sum.deleted += n));
+    const slo = new Set(b.filter((d) => d.entry.etag.endsWith("-slo")).map((d) => loc.prefix + d.entry.key));
+    const failures = await deleteKeys(loc, b.map((d) => loc.prefix + d.entry.key), ctx.attempts, (n) => (sum.deleted += n), slo);
     for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(loc)}`, message: f.message });
     const failed = new Set(failures.map((f) => f.key));
     for (const d of b) if (!failed.has(loc.prefix + d.entry.key)) ctx.out.event({ type: "delete", job: job.name, key: d.entry.key, side: describeLocation(loc), ...(job.mode === "bisync" ? { reason: d.reason } : {}) });
@@ -769,7 +770,8 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           ]);
           // Both versions are now safe under their new names on both sides: remove the original key.
           for (const s of ["a", "b"] as Side[]) {
-            const f = await deleteKeys(sideLoc[s], [sideLoc[s].prefix + x.key], ctx.attempts);
+            const k = sideLoc[s].prefix + x.key;
+            const f = await deleteKeys(sideLoc[s], [k], ctx.attempts, undefined, x[s].etag.endsWith("-slo") ? new Set([k]) : undefined);
             if (f.length) throw new Error(f[0].message);
           }
           results.add(put(ckA, aa, ab));

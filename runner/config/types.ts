@@ -29,7 +29,7 @@ export type SwiftCredentialsConfig = { env: string } | { file: string };
 
 /**
  * An OpenStack Swift endpoint on its native API (runner/store/swift.ts). Buckets are containers.
- * NOT YET USABLE BY JOBS: the engine is not wired to it (the runner refuses such an endpoint at start).
+ * Usable as a job source or target (not as `state.endpoint`: the state store is S3 or a directory).
  */
 export interface SwiftEndpointConfig {
   type: "swift";

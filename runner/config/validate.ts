@@ -595,7 +595,11 @@ function validateState(v: unknown, endpoints: Record<string, AnyEndpointConfig>)
     noUnknownKeys(o, ["dir", ...LOCATION_KEYS], "state");
     throw new ConfigError("state", 'must be {"dir": "/path"} or {"endpoint","bucket","prefix"}');
   }
-  return validateLocation(o, "state", endpoints);
+  const loc = validateLocation(o, "state", endpoints);
+  if (endpoints[loc.endpoint]?.type === "swift") {
+    throw new ConfigError("state.endpoint", `names the swift endpoint "${loc.endpoint}"; the state cannot be kept in a Swift container (yet): use a directory ({"dir": "/var/lib/replication"}) or an S3 endpoint (Swift's s3api works, as an S3 endpoint with "endpoint" and EC2-style credentials)`);
+  }
+  return loc;
 }
 
 /** Validate a parsed config file; returns a normalized copy (prefixes default to ""). */

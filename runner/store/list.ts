@@ -49,6 +49,9 @@ export interface ListPage {
 
 /** One page, with the runner's retries (`attempts`). Counts one LIST per HTTP attempt in the endpoint's counts. */
 export function listPage(ep: Endpoint, bucket: string, params: ListParams, attempts: number): Promise<ListPage> {
+  // Swift's native listing, served as the same ListPage (runner/store/swift.ts).
+  const swift = ep.swift;
+  if (swift) return withRetry(() => swift.listPage(bucket, params), attempts);
   const direct = ep.direct;
   if (direct) {
     const lister = listerOf(direct);

@@ -25,8 +25,9 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
-import { sendableHeaders } from "./headers.js";
+import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
+import type { SwiftClient } from "./swift.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
@@ -69,7 +70,13 @@ export interface ClientOptions {
   direct?: boolean;
 }
 
-/** A configured endpoint: its client and the identity used to detect "same server, same keys". */
+/**
+ * A configured endpoint: its client and the identity used to detect "same server, same keys".
+ * Either S3 (`client`, `bucketClient`, `direct`) or OpenStack Swift's native API (`swift` set,
+ * runner/store/swift-endpoint.ts): on a Swift endpoint `client`/`bucketClient` throw, and the
+ * storage operations of this module and list.ts (listPage, transferObject, deleteKeys) dispatch on
+ * `swift` instead.
+ */
 export interface Endpoint {
   name: string;
   client: S3Client;
@@ -86,6 +93,8 @@ export interface Endpoint {
   url: string;
   /** GetObject/PutObject without the SDK, for streamed copies (undefined: use the SDK). */
   direct?: DirectClient;
+  /** Set on a Swift endpoint: its native client (buckets are containers). */
+  swift?: SwiftClient;
 }
 
 export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedCredentials | undefined, opts: ClientOptions): Endpoint {
@@ -383,8 +392,35 @@ const COPY_PART_MIN = 64 * 1024 ** 2;
 
 /** Copy one object. Same server and keys: server-side; otherwise GET streamed into PUT/multipart. */
 export async function transferObject(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  if (src.ep.swift || dst.ep.swift) {
+    if (src.ep.swift && dst.ep.swift && src.ep.copyIdentity === dst.ep.copyIdentity && swiftCopyable(srcKey, listed)) return swiftServerCopy(src, srcKey, listed, dst, dstKey, opts);
+    return streamCopy(src, srcKey, dst, dstKey, opts);
+  }
   if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts);
   return streamCopy(src, srcKey, dst, dstKey, opts);
+}
+
+/**
+ * Whether a Swift→Swift copy in one account can be server-side (X-Copy-From): only for a listed
+ * plain MD5 (an SLO would be copied into one object, limited to max_file_size, and its result's
+ * ETag could not be checked against the listing), and not from names with "." / ".." segments
+ * (Swift normalizes X-Copy-From: 404). The rest is streamed.
+ */
+function swiftCopyable(srcKey: string, listed: Entry): boolean {
+  return isPlainMd5(listed.etag) && !srcKey.split("/").some((s) => s === "." || s === "..");
+}
+
+/**
+ * Swift server-side copy. Swift's copy has no source condition: the copy's ETag (the MD5 of what
+ * was copied) is compared with the listed one instead, and a source that changed meanwhile fails
+ * with SourceChanged (nothing is recorded; the next run copies the new version). The source's
+ * metadata (rclone's mtime included) is kept by Swift.
+ */
+async function swiftServerCopy(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  const dstEtag = await dst.ep.swift!.copy(src.bucket, srcKey, dst.bucket, dstKey);
+  if (dstEtag !== listed.etag) throw sourceChangedError(src, srcKey);
+  opts.onBytes?.(listed.size);
+  return { srcSize: listed.size, srcEtag: listed.etag, srcMtime: listed.mtime, dstSize: listed.size, dstEtag, bytes: 0, method: "copy" };
 }
 
 function isPreconditionFailed(e: unknown): boolean {
@@ -611,6 +647,10 @@ async function fetchObject(src: Location, key: string, encoded: string[] = []): 
 }
 
 async function fetchRaw(src: Location, key: string): Promise<Fetched> {
+  if (src.ep.swift) {
+    const g = await src.ep.swift.get(src.bucket, key);
+    return { body: g.body, size: g.size, etag: g.etag, lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
+  }
   if (src.ep.direct) {
     const g = await src.ep.direct.get(src.bucket, key);
     return { body: g.body, size: g.contentLength, etag: stripEtag(g.etag), lastModified: g.lastModified, contentType: g.contentType, cacheControl: g.cacheControl, contentDisposition: g.contentDisposition, contentEncoding: g.contentEncoding, contentLanguage: g.contentLanguage, expires: g.expires, metadata: g.metadata };
@@ -633,10 +673,23 @@ async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   };
 }
 
+/** Header values as received from an S3 server (bytes as latin1 characters) → their text (headerText). */
+function asText(f: Fetched): Fetched {
+  const out: Fetched = { ...f };
+  for (const k of ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage"] as const) {
+    const v = f[k];
+    if (typeof v === "string") out[k] = headerText(v);
+  }
+  if (f.metadata) out.metadata = Object.fromEntries(Object.entries(f.metadata).map(([k, v]) => [k, headerText(v)]));
+  return out;
+}
+
 /** `expectMd5`: verify the body against this MD5 (hex) instead of the GET's ETag. */
 async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: string, opts: TransferOptions, expectMd5?: string): Promise<TransferResult> {
   const encoded: string[] = [];
-  const got = await fetchObject(src, srcKey, encoded);
+  // A Swift destination takes header values as text (sent as UTF-8, runner/store/swift.ts): no
+  // RFC 2047; an S3 source's raw bytes (latin1 characters) are decoded to text first.
+  const got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
@@ -668,6 +721,21 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
   const srcMtime = got.lastModified;
   const contentMd5 = md5hex ? Buffer.from(md5hex, "hex").toString("base64") : undefined;
   try {
+    if (dst.ep.swift) {
+      // One PUT, or an SLO above the client's large-object threshold (it segments the stream).
+      const r = await dst.ep.swift.put(dst.bucket, dstKey, guard, size, {
+        ...(md5hex ? { md5: md5hex } : {}),
+        contentType: got.contentType,
+        cacheControl: got.cacheControl,
+        contentDisposition: got.contentDisposition,
+        contentEncoding: got.contentEncoding,
+        contentLanguage: got.contentLanguage,
+        expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
+        metadata,
+      });
+      if (bodyError) throw bodyError;
+      return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag: r.etag, bytes: size, method: r.largeObject ? "multipart" : "stream" };
+    }
     if (size < opts.multipartThreshold) {
       let dstEtag: string;
       if (dst.ep.direct) {
@@ -712,8 +780,12 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
 
 // ---------------------------------------------------------------- deletes
 
-/** Delete keys (absolute) in batches of 1000. Returns per-key failures. */
-export async function deleteKeys(loc: Location, keys: string[], attempts: number, onDeleted?: (n: number) => void): Promise<{ key: string; message: string }[]> {
+/**
+ * Delete keys (absolute) in batches of 1000. Returns per-key failures. `largeObjects`: the keys
+ * listed as Swift SLOs (ETag "…-slo"), deleted with their segments on a Swift endpoint.
+ */
+export async function deleteKeys(loc: Location, keys: string[], attempts: number, onDeleted?: (n: number) => void, largeObjects?: ReadonlySet<string>): Promise<{ key: string; message: string }[]> {
+  if (loc.ep.swift) return swiftDeleteKeys(loc.ep.swift, loc.bucket, keys, attempts, onDeleted, largeObjects);
   const failures: { key: string; message: string }[] = [];
   let batchUnsupported = false;
   for (let i = 0; i < keys.length; i += 1000) {
@@ -746,5 +818,26 @@ export async function deleteKeys(loc: Location, keys: string[], attempts: number
       }
     }
   }
+  return failures;
+}
+
+/** Swift has no batch delete on the native API (bulk delete is optional middleware): one DELETE per
+ *  key, 16 at a time, each with retries. A missing object counts as deleted. An SLO is deleted
+ *  with its segments (`?multipart-manifest=delete`). */
+async function swiftDeleteKeys(sw: SwiftClient, container: string, keys: string[], attempts: number, onDeleted?: (n: number) => void, largeObjects?: ReadonlySet<string>): Promise<{ key: string; message: string }[]> {
+  const failures: { key: string; message: string }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++];
+      try {
+        await withRetry(() => sw.delete(container, key, largeObjects?.has(key) ? { largeObject: "slo" } : {}), attempts);
+        onDeleted?.(1);
+      } catch (e) {
+        failures.push({ key, message: `${errorCode(e)}: ${(e as Error).message}` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker));
   return failures;
 }

@@ -1,6 +1,7 @@
 // OpenStack Swift's native object API (not its S3 layer): listing, HEAD/GET/PUT/COPY/DELETE of
 // objects, static large objects (SLO) for big PUTs. node:http/https only, keep-alive agents.
-// Authentication (v1 and Keystone v3) is in ./swift-auth.ts. Not yet wired into the engine.
+// Authentication (v1 and Keystone v3) is in ./swift-auth.ts. The engine uses it through
+// runner/store/swift-endpoint.ts (Endpoint.swift) and the dispatch in s3.ts / list.ts.
 //
 // Listing: `GET <storageUrl>/<container>?format=json&prefix=&delimiter=&marker=&limit=` served as the
 // S3 layer's ListPage (runner/store/list.ts). Swift has no truncation flag and no continuation token:
@@ -96,6 +97,9 @@ export interface SwiftObjectHeaders {
   contentDisposition?: string;
   contentEncoding?: string;
   cacheControl?: string;
+  /** Kept by Swift's object server (its default allowed_headers), as Cache-Control. */
+  contentLanguage?: string;
+  expires?: string;
 }
 
 export interface SwiftHead extends SwiftObjectHeaders {
@@ -437,7 +441,7 @@ export class SwiftClient {
     else if (dlo) out.largeObject = "dlo";
     const ct = one(h["content-type"]);
     if (ct !== undefined) out.contentType = ct;
-    for (const [field, name] of [["contentDisposition", "content-disposition"], ["contentEncoding", "content-encoding"], ["cacheControl", "cache-control"]] as const) {
+    for (const [field, name] of [["contentDisposition", "content-disposition"], ["contentEncoding", "content-encoding"], ["cacheControl", "cache-control"], ["contentLanguage", "content-language"], ["expires", "expires"]] as const) {
       const v = one(h[name]);
       if (v !== undefined) out[field] = headerText(v);
     }
@@ -465,6 +469,8 @@ export class SwiftClient {
     if (p.contentDisposition !== undefined) h["content-disposition"] = wire(p.contentDisposition);
     if (p.contentEncoding !== undefined) h["content-encoding"] = wire(p.contentEncoding);
     if (p.cacheControl !== undefined) h["cache-control"] = wire(p.cacheControl);
+    if (p.contentLanguage !== undefined) h["content-language"] = wire(p.contentLanguage);
+    if (p.expires !== undefined) h["expires"] = wire(p.expires);
     for (const [k, v] of Object.entries(p.metadata ?? {})) h[`x-object-meta-${k.toLowerCase()}`] = wire(v);
     if (p.mtime !== undefined && p.mtime > 0) h["x-object-meta-mtime"] = formatMtimeMeta(p.mtime);
     return h;

@@ -336,15 +336,35 @@ describe("swift endpoints (type: \"swift\")", () => {
     }
   });
 
-  it("the runner refuses a swift endpoint used by a job (not wired into the engine yet), exit 2", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
+  it("the state cannot be in a swift container: ConfigError on state.endpoint naming the fix; the runner exits 2", async () => {
     const c = cfg(v1());
+    c.state = { endpoint: "sw", bucket: "state" };
+    let err: unknown;
+    try {
+      validateConfig(c);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe("state.endpoint");
+    expect((err as ConfigError).message).toMatch(/swift endpoint "sw".*use a directory.*or an S3 endpoint/);
+    const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
+    const p = join(dir, "config.json");
+    writeFileSync(p, JSON.stringify(c));
+    const r = await runRunner(["run", "--config", p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/state\.endpoint: names the swift endpoint "sw"/);
+    expect(r.stderr + r.stdout).not.toContain(SECRET);
+  });
+
+  it("the runner resolves a swift endpoint's credentials at start: a missing env variable is exit 2 naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
+    const c = cfg({ type: "swift", authUrl: "https://s/auth/v1.0", authVersion: 1, credentials: { env: "NO_SUCH_SWIFT_PREFIX" } });
     c.jobs[0].targets[0] = { endpoint: "sw", bucket: "c1" };
     const p = join(dir, "config.json");
     writeFileSync(p, JSON.stringify(c));
     const r = await runRunner(["run", "--config", p]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/endpoints\.sw\.type: swift endpoints are not yet supported by the replication engine/);
-    expect(r.stderr + r.stdout).not.toContain(SECRET);
+    expect(r.stderr).toMatch(/NO_SUCH_SWIFT_PREFIX_USER is not set/);
   });
 });

@@ -96,7 +96,7 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
         const { m, s, c } = await runRunner(ctx, cfg, server);
         const ok = m.code === 0 && s?.unchanged === N && s?.copied === 0 && s?.deleted === 0 && s?.stateWritten === true;
         const label = `scale-bisync-${phase} (${n(N)} keys per side)`;
-        const note = `${ok ? "ok" : "FAILED"}: unchanged ${n(s?.unchanged ?? 0)}; ${(m.wallMs / 1000 / (N / 1e6)).toFixed(1)} s per million keys per side; heap flag ${NODE_FLAGS.join(" ")}`;
+        const note = `${ok ? "" : "FAILED: "}unchanged ${n(s?.unchanged ?? 0)}; ${(m.wallMs / 1000 / (N / 1e6)).toFixed(1)} s per million keys per side; heap flag ${NODE_FLAGS.join(" ")}`;
         rows.push(row(label, "runner", N, m, c, ok, note));
         ctx.log(`${label}: ${(m.wallMs / 1000).toFixed(2)} s, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB, LIST ${c.LIST}`);
       }
@@ -110,14 +110,14 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
       const { m, s, c } = await runRunner(ctx, cfg, server);
       const label = `scale-copy-noop (${n(N)} keys per side)`;
       const ok = m.code === 0 && s?.unchanged === N && s?.copied === 0;
-      rows.push(row(label, "runner", N, m, c, ok, `${ok ? "ok" : "FAILED"}: unchanged ${n(s?.unchanged ?? 0)}`));
+      rows.push(row(label, "runner", N, m, c, ok, `${ok ? "" : "FAILED: "}unchanged ${n(s?.unchanged ?? 0)}`));
       ctx.log(`${label} · runner: ${(m.wallMs / 1000).toFixed(2)} s`);
       if (ctx.rcloneEnv) {
         await server.resetCounts();
         const r = await runMeasured("rclone", ["copy", "SYN:a", "SYN:b", "--checksum", "--transfers", "16", "--checkers", "16", "--dry-run"], { env: ctx.rcloneEnv(endpoint), timeoutMs: 60 * 60_000 });
         const rc = counts(await server.counts());
         const rok = r.code === 0 && rc.GET === 0 && rc.HEAD === 0;
-        rows.push(row(label, "rclone-best", N, r, rc, rok, `${rok ? "ok" : `FAILED: exit ${r.code}; ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`}; rclone copy --checksum (--dry-run: the target is read-only)`));
+        rows.push(row(label, "rclone-best", N, r, rc, rok, `${rok ? "" : `FAILED: exit ${r.code}; ${r.stderr.trim().split("\n").slice(-2).join(" | ")}; `}rclone copy --checksum (--dry-run: the target is read-only)`));
         ctx.log(`${label} · rclone: ${(r.wallMs / 1000).toFixed(2)} s`);
       }
     });
@@ -132,7 +132,7 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
         const { m, s, c } = await runRunner(ctx, cfg, server);
         const label = `list-latency (${n(N)} keys, ${sz.latencyMs} ms per LIST, listConcurrency ${lc}, ${phase})`;
         const ok = m.code === 0 && s?.unchanged === N;
-        rows.push(row(label, "runner", N, m, c, ok, `${ok ? "ok" : "FAILED"}; one stream's floor ${(floorMs / 1000).toFixed(2)} s; ${(floorMs / m.wallMs).toFixed(1)}× faster than it`));
+        rows.push(row(label, "runner", N, m, c, ok, `${ok ? "" : "FAILED; "}one stream's floor ${(floorMs / 1000).toFixed(2)} s; ${(floorMs / m.wallMs).toFixed(1)}× faster than it`));
         ctx.log(`${label}: ${(m.wallMs / 1000).toFixed(2)} s (floor ${(floorMs / 1000).toFixed(2)} s), LIST ${c.LIST}`);
       }
     });

@@ -53,6 +53,8 @@ export function midpoint(lo: string, hi: string | undefined): string | undefined
  * key, the stride doubling (and every other sample dropped) whenever the sample is full. The next
  * run lists with these as range boundaries.
  */
+const MAX_BOUNDARY_LENGTH = 256;
+
 export class BoundarySampler {
   private stride = 1000;
   /** Keys seen. */
@@ -60,7 +62,8 @@ export class BoundarySampler {
   readonly keys: string[] = [];
   constructor(private readonly max = 1024) {}
   add(key: string): void {
-    if (this.n++ % this.stride !== 0) return;
+    // A very long key would only bloat the state's meta line (≤ 1,024 boundaries): skip its turn.
+    if (this.n++ % this.stride !== 0 || key.length > MAX_BOUNDARY_LENGTH) return;
     this.keys.push(ownString(key)); // kept all run: never a slice of a listing page
     if (this.keys.length >= this.max) {
       let j = 0;

@@ -460,7 +460,8 @@ export async function readStateMeta(path: string): Promise<StateMeta> {
       text = Buffer.concat([text, chunk as Buffer]);
       const first = text.indexOf(LF);
       const second = first < 0 ? -1 : text.indexOf(LF, first + 1);
-      if (second >= 0 || text.length > 1 << 20) break;
+      // The meta line holds at most 1,024 range boundaries of ≤ 256 characters (≤ 1 MiB).
+      if (second >= 0 || text.length > 4 << 20) break;
     }
   } catch (e) {
     throw new StateFormatError(`state file is not gzip (${(e as Error).message})`);

@@ -153,35 +153,39 @@ export function timeoutError(ms: number): Error {
   return Object.assign(new Error(`request timed out: no data for ${ms} ms`), { name: "TimeoutError" });
 }
 
-export class DirectClient {
-  private readonly url: URL;
-  private readonly basePath: string;
+/**
+ * One endpoint URL on its keep-alive agents: the request plumbing shared by the direct GET/PUT
+ * path and the direct LIST (runner/store/list.ts), and the server's clock offset learned from an
+ * error that says our clock is off (as the SDK does).
+ */
+export class HttpTarget {
+  readonly url: URL;
+  /** The endpoint URL's own path (usually empty), prepended to every request path. */
+  readonly basePath: string;
   private readonly mod: typeof http | typeof https;
   private readonly agent: http.Agent;
-  private readonly keyCache = { key: "", value: Buffer.alloc(0) };
-  /** Server clock minus ours, learned from a RequestTimeTooSkewed answer (as the SDK does). */
   private clockOffsetMs = 0;
 
-  constructor(private readonly o: DirectOptions) {
-    this.url = new URL(o.endpoint);
+  constructor(
+    endpoint: string,
+    httpAgent: http.Agent,
+    httpsAgent: https.Agent,
+    private readonly timeoutMs: number,
+  ) {
+    this.url = new URL(endpoint);
     this.basePath = this.url.pathname.replace(/\/+$/, "");
     const tls = this.url.protocol === "https:";
     this.mod = tls ? https : http;
-    this.agent = tls ? o.httpsAgent : o.httpAgent;
+    this.agent = tls ? httpsAgent : httpAgent;
   }
 
-  /** The options it was built with (the endpoint's agents, credentials, timeout): the direct LIST
-   *  of runner/store/list.ts uses the same. */
-  get options(): DirectOptions {
-    return this.o;
+  /** Now, on the server's clock (for signing). */
+  now(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
   }
 
-  private async request(method: "GET" | "PUT", bucket: string, key: string, headers: Record<string, string>, body?: Readable): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
-    const path = this.basePath + objectPath(bucket, key);
-    const creds = await this.o.credentials();
-    headers["user-agent"] = this.o.userAgent;
-    signV4(method, this.url.host, path, headers, creds, this.o.region, new Date(Date.now() + this.clockOffsetMs), this.keyCache);
-    this.o.count(method);
+  /** Sends one request (path with its query string); resolves at the response's head. */
+  send(method: string, path: string, headers: Record<string, string>, body?: Readable): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       const req = this.mod.request({ host: this.url.hostname, port: this.url.port || undefined, method, path, headers, agent: this.agent });
       let settled = false;
@@ -190,7 +194,7 @@ export class DirectClient {
         settled = true;
         reject(e);
       };
-      req.setTimeout(this.o.requestTimeoutMs, () => req.destroy(timeoutError(this.o.requestTimeoutMs)));
+      req.setTimeout(this.timeoutMs, () => req.destroy(timeoutError(this.timeoutMs)));
       req.on("error", fail);
       req.on("response", (res) => {
         if (settled) {
@@ -205,20 +209,43 @@ export class DirectClient {
     });
   }
 
-  /** Learn the server's clock from an error response's Date header when it says our clock is off. */
-  private noteSkew(e: Error & { Code?: string; $response?: { headers?: { date?: string } } }): void {
-    if (e.Code !== "RequestTimeTooSkewed" && e.Code !== "RequestExpired" && e.Code !== "InvalidSignatureException") return;
-    const date = Date.parse(e.$response?.headers?.date ?? "");
-    if (Number.isFinite(date)) this.clockOffsetMs = date - Date.now();
+  /** The error of a non-2xx response, shaped as the SDK's; learns the clock offset from it. */
+  async error(res: http.IncomingMessage): Promise<Error> {
+    const e = (await readError(res)) as Error & { Code?: string; $response?: { headers?: { date?: string } } };
+    if (e.Code === "RequestTimeTooSkewed" || e.Code === "RequestExpired" || e.Code === "InvalidSignatureException") {
+      const date = Date.parse(e.$response?.headers?.date ?? "");
+      if (Number.isFinite(date)) this.clockOffsetMs = date - Date.now();
+    }
+    return e;
+  }
+}
+
+export class DirectClient {
+  private readonly http: HttpTarget;
+  private readonly keyCache = { key: "", value: Buffer.alloc(0) };
+
+  constructor(private readonly o: DirectOptions) {
+    this.http = new HttpTarget(o.endpoint, o.httpAgent, o.httpsAgent, o.requestTimeoutMs);
+  }
+
+  /** The options it was built with (the endpoint's agents, credentials, timeout): the direct LIST
+   *  of runner/store/list.ts uses the same. */
+  get options(): DirectOptions {
+    return this.o;
+  }
+
+  private async request(method: "GET" | "PUT", bucket: string, key: string, headers: Record<string, string>, body?: Readable): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
+    const path = this.http.basePath + objectPath(bucket, key);
+    const creds = await this.o.credentials();
+    headers["user-agent"] = this.o.userAgent;
+    signV4(method, this.http.url.host, path, headers, creds, this.o.region, this.http.now(), this.keyCache);
+    this.o.count(method);
+    return this.http.send(method, path, headers, body);
   }
 
   async get(bucket: string, key: string): Promise<DirectGet> {
     const { res } = await this.request("GET", bucket, key, {});
-    if (res.statusCode !== 200) {
-      const e = await readError(res);
-      this.noteSkew(e);
-      throw e;
-    }
+    if (res.statusCode !== 200) throw await this.http.error(res);
     const h = res.headers;
     const metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(h)) {
@@ -255,11 +282,7 @@ export class DirectClient {
     for (const [k, v] of Object.entries(p.metadata ?? {})) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
     const { res } = await this.request("PUT", bucket, key, headers, body);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) {
-      const e = await readError(res);
-      this.noteSkew(e);
-      throw e;
-    }
+    if (status < 200 || status >= 300) throw await this.http.error(res);
     res.resume();
     const etag = res.headers["etag"];
     return Array.isArray(etag) ? etag[0] : etag ?? "";

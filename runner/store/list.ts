@@ -16,9 +16,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { isAscii } from "node:buffer";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { SourceData } from "@smithy/types";
-import http from "node:http";
-import https from "node:https";
-import { readError, timeoutError, type DirectClient, type DirectOptions } from "./direct.js";
+import { HttpTarget, type DirectClient, type DirectOptions } from "./direct.js";
 import { stripEtag, withRetry, type Endpoint } from "./s3.js";
 
 export interface ListParams {
@@ -469,20 +467,11 @@ export function listQuery(params: ListParams): Record<string, string> {
 }
 
 export class DirectLister {
-  private readonly url: URL;
-  private readonly basePath: string;
-  private readonly mod: typeof http | typeof https;
-  private readonly agent: http.Agent;
+  private readonly http: HttpTarget;
   private readonly signer: SignatureV4;
-  /** Server clock minus ours, learned from a RequestTimeTooSkewed answer (as direct.ts does). */
-  private clockOffsetMs = 0;
 
   constructor(private readonly o: DirectOptions) {
-    this.url = new URL(o.endpoint);
-    this.basePath = this.url.pathname.replace(/\/+$/, "");
-    const tls = this.url.protocol === "https:";
-    this.mod = tls ? https : http;
-    this.agent = tls ? o.httpsAgent : o.httpAgent;
+    this.http = new HttpTarget(o.endpoint, o.httpAgent, o.httpsAgent, o.requestTimeoutMs);
     this.signer = new SignatureV4({ service: "s3", region: o.region, credentials: o.credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
   }
 
@@ -504,70 +493,50 @@ export class DirectLister {
 
   /** One signed LIST request: the response body of a 200, or the error shaped as the SDK's. */
   async fetch(bucket: string, params: ListParams): Promise<Buffer> {
-    const path = `${this.basePath}/${escapeUri(bucket)}`;
+    const url = this.http.url;
+    const path = `${this.http.basePath}/${escapeUri(bucket)}`;
     const query = listQuery(params);
     let qs = "";
     for (const k in query) qs += `${qs ? "&" : ""}${k}=${escapeUri(query[k])}`;
     const signed = await this.signer.sign(
       {
         method: "GET",
-        protocol: this.url.protocol,
-        hostname: this.url.hostname,
-        port: this.url.port ? Number(this.url.port) : undefined,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
         path,
         query,
-        headers: { host: this.url.host, "x-amz-content-sha256": EMPTY_SHA256, "user-agent": this.o.userAgent },
+        headers: { host: url.host, "x-amz-content-sha256": EMPTY_SHA256, "user-agent": this.o.userAgent },
       },
-      { signingDate: new Date(Date.now() + this.clockOffsetMs) },
+      { signingDate: this.http.now() },
     );
-    const headers = signed.headers;
     this.o.count("LIST");
+    const { req, res } = await this.http.send("GET", `${path}?${qs}`, signed.headers);
+    if (res.statusCode !== 200) throw await this.http.error(res);
     return new Promise<Buffer>((resolve, reject) => {
-      const req = this.mod.request({ host: this.url.hostname, port: this.url.port || undefined, method: "GET", path: `${path}?${qs}`, headers, agent: this.agent });
       let settled = false;
       const fail = (e: Error) => {
         if (settled) return;
         settled = true;
         reject(e);
       };
-      req.setTimeout(this.o.requestTimeoutMs, () => req.destroy(timeoutError(this.o.requestTimeoutMs)));
-      req.on("error", fail);
-      req.on("response", (res) => {
-        if (settled) {
-          res.resume();
-          return;
-        }
-        if (res.statusCode !== 200) {
-          readError(res).then((e) => {
-            this.noteSkew(e);
-            fail(e);
-          });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let len = 0;
-        res.on("data", (c: Buffer) => {
-          len += c.length;
-          if (len > MAX_BODY) req.destroy(Object.assign(new Error(`listing response larger than ${MAX_BODY} bytes`), { name: "InvalidListResponse" }));
-          else chunks.push(c);
-        });
-        res.on("error", fail);
-        res.on("aborted", () => fail(Object.assign(new Error("listing response aborted (socket hang up)"), { name: "ECONNRESET" })));
-        res.on("end", () => {
-          if (res.complete === false) return fail(Object.assign(new Error("listing response truncated"), { name: "TruncatedBody" }));
-          if (settled) return;
-          settled = true;
-          resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, len));
-        });
+      req.on("error", fail); // a socket error while the body streams
+      const chunks: Buffer[] = [];
+      let len = 0;
+      res.on("data", (c: Buffer) => {
+        len += c.length;
+        if (len > MAX_BODY) req.destroy(Object.assign(new Error(`listing response larger than ${MAX_BODY} bytes`), { name: "InvalidListResponse" }));
+        else chunks.push(c);
       });
-      req.end();
+      res.on("error", fail);
+      res.on("aborted", () => fail(Object.assign(new Error("listing response aborted (socket hang up)"), { name: "ECONNRESET" })));
+      res.on("end", () => {
+        if (res.complete === false) return fail(Object.assign(new Error("listing response truncated"), { name: "TruncatedBody" }));
+        if (settled) return;
+        settled = true;
+        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, len));
+      });
     });
-  }
-
-  private noteSkew(e: Error & { Code?: string; $response?: { headers?: { date?: string } } }): void {
-    if (e.Code !== "RequestTimeTooSkewed" && e.Code !== "RequestExpired" && e.Code !== "InvalidSignatureException") return;
-    const date = Date.parse(e.$response?.headers?.date ?? "");
-    if (Number.isFinite(date)) this.clockOffsetMs = date - Date.now();
   }
 }
 

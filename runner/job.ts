@@ -9,7 +9,7 @@ import type { JobConfig, LocationConfig, RunnerConfig } from "./config/types.js"
 import type { BisyncAction, Side } from "./decide/bisync.js";
 import { conflictKey, safetyAbort } from "./decide/safety.js";
 import { record, sameContent, type Entry, type StateRecord } from "./decide/types.js";
-import { bisyncActionCodec, copyTaskCodec, deleteCodec, type CopyTask, type DeleteTask } from "./engine/codecs.js";
+import { bisyncActionCodec, checkDiffCodec, copyTaskCodec, deleteCodec, type CheckDiff, type CopyTask, type DeleteTask } from "./engine/codecs.js";
 import { SectionBuilder, writeJournal, writeState } from "./engine/commit.js";
 import { InputFormatError, ListingError, listingSource, recordSource, RunDir } from "./engine/inputs.js";
 import { bisyncPass, copyPass } from "./engine/merge.js";
@@ -17,7 +17,7 @@ import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
 import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
 import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
-import { entryCodec as entryCodecOf, Spool } from "./stream/blocks.js";
+import { Spool } from "./stream/blocks.js";
 import { OrderError, type BatchSource } from "./stream/cursor.js";
 import {
   deleteKeys,
@@ -803,12 +803,6 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
 
 // ------------------------------------------------------------------------------ check
 
-interface CheckDiff {
-  ti: number;
-  entry: Entry;
-  reason: "missing" | "different" | "extra";
-}
-
 export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSummary> {
   const t0 = Date.now();
   const before = { ...ctx.counts };
@@ -835,21 +829,12 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
     const srcLoc = loc(ctx, job.source);
     const tgtLocs = job.targets.map((t) => loc(ctx, t));
     const accept = makeFilter(job);
-    const reasons = ["missing", "different", "extra"] as const;
-    const diffCodec = {
-      write: (w: Parameters<typeof copyTaskCodec.write>[0], x: CheckDiff) => {
-        w.num(x.ti);
-        w.u8(reasons.indexOf(x.reason));
-        entryCodecOf.write(w, x.entry);
-      },
-      read: (r: Parameters<typeof copyTaskCodec.read>[0]): CheckDiff => ({ ti: r.num(), reason: reasons[r.u8()], entry: entryCodecOf.read(r) }),
-    };
     const targets: CheckTarget[] = await decideWithRetries(
       ctx,
       job,
       stored.unordered,
       async (sorted, dropped) => {
-        diffs = new Spool(join(freshDir(dir.path, "pass"), "diffs.spool"), diffCodec);
+        diffs = new Spool(join(freshDir(dir.path, "pass"), "diffs.spool"), checkDiffCodec);
         const out = diffs;
         const ts: CheckTarget[] = job.targets.map((t) => ({ location: locId(t), objects: 0, bytes: 0, missing: 0, different: 0, extra: 0, missingKeys: [], differentKeys: [], extraKeys: [] }));
         const note = (ti: number, entry: Entry, reason: CheckDiff["reason"]) => {

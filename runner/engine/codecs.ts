@@ -80,3 +80,25 @@ export const bisyncActionCodec: Codec<BisyncAction> = {
     return { kind: "delete", side: unside(s), key: entry.key, entry, reason: r.str() };
   },
 };
+
+/** A key that differs between the source and one target (`check`). */
+export interface CheckDiff {
+  ti: number;
+  entry: Entry;
+  reason: "missing" | "different" | "extra";
+}
+
+const CHECK_REASONS = ["missing", "different", "extra"] as const;
+
+export const checkDiffCodec: Codec<CheckDiff> = {
+  write(w, x) {
+    w.num(x.ti);
+    w.u8(CHECK_REASONS.indexOf(x.reason));
+    entryCodec.write(w, x.entry);
+  },
+  read(r) {
+    const ti = r.num();
+    const reason = CHECK_REASONS[r.u8()];
+    return { ti, reason, entry: entryCodec.read(r) };
+  },
+};

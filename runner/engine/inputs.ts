@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Entry, StateRecord } from "../decide/types.js";
 import { RangeLister } from "../list/lister.js";
 import { StateFileSource, StateFormatError } from "../state/codec.js";
+import { pidAlive } from "../state/store.js";
 import { entryCodec, recordCodec, type Codec } from "../stream/blocks.js";
 import { OrderError, type BatchSource } from "../stream/cursor.js";
 import { ExternalSorter } from "../stream/extsort.js";
@@ -14,15 +15,6 @@ import type { Location } from "../store/s3.js";
 
 /** Run directories alive in this process: removed on SIGINT/SIGTERM too (see cli.ts). */
 const liveRunDirs = new Set<string>();
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * A per-run directory for spool files (`replication-<job>-<pid>-XXXXXX`), removed when the run

@@ -59,7 +59,8 @@ export type StateKind = "state.gz" | "pairs.gz";
 const STATE = "state.gz";
 const JOURNAL = "pairs.gz";
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

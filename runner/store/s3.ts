@@ -720,17 +720,21 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
   };
   const srcMtime = got.lastModified;
   const contentMd5 = md5hex ? Buffer.from(md5hex, "hex").toString("base64") : undefined;
+  // The standard headers as text, as the plain-HTTP writers (direct PUT, Swift) send them.
+  const textHeaders = {
+    contentType: got.contentType,
+    cacheControl: got.cacheControl,
+    contentDisposition: got.contentDisposition,
+    contentEncoding: got.contentEncoding,
+    contentLanguage: got.contentLanguage,
+    expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
+  };
   try {
     if (dst.ep.swift) {
       // One PUT, or an SLO above the client's large-object threshold (it segments the stream).
       const r = await dst.ep.swift.put(dst.bucket, dstKey, guard, size, {
         ...(md5hex ? { md5: md5hex } : {}),
-        contentType: got.contentType,
-        cacheControl: got.cacheControl,
-        contentDisposition: got.contentDisposition,
-        contentEncoding: got.contentEncoding,
-        contentLanguage: got.contentLanguage,
-        expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
+        ...textHeaders,
         metadata,
       });
       if (bodyError) throw bodyError;
@@ -740,12 +744,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       let dstEtag: string;
       if (dst.ep.direct) {
         dstEtag = stripEtag(await dst.ep.direct.put(dst.bucket, dstKey, guard, size, {
-          contentType: got.contentType,
-          cacheControl: got.cacheControl,
-          contentDisposition: got.contentDisposition,
-          contentEncoding: got.contentEncoding,
-          contentLanguage: got.contentLanguage,
-          expires: got.expires instanceof Date ? got.expires.toUTCString() : got.expires,
+          ...textHeaders,
           contentMd5,
           metadata,
         }));

@@ -3,6 +3,7 @@
 // PURE: no Pulumi runtime import (type-only imports are erased), so it runs in milliseconds and the
 // demo and tests call it without an engine.
 import type { BucketSpec, LinkSpec, PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "../plan/types.js";
+import { linodeCluster, linodeS3Endpoint, ossS3Endpoint } from "../plan/endpoints.js";
 import type {
   CredentialsConfig,
   EndpointConfig,
@@ -95,12 +96,19 @@ function defaultEndpoint(spec: BucketSpec): EndpointConfig {
       if (spec.region) e.region = spec.region;
       return e;
     }
+    case "alicloud":
+      // Virtual-hosted style only: OSS refuses path-style requests (SecondLevelDomainForbidden).
+      return { endpoint: ossS3Endpoint(spec), region: spec.region, forcePathStyle: false };
+    case "linode":
+      // Linode signs with the cluster id as the region (us-east-1), as its S3 docs configure clients.
+      return { endpoint: linodeS3Endpoint(spec), region: linodeCluster(spec.region), forcePathStyle: true };
   }
 }
 
 function baseEndpointName(spec: BucketSpec, ep: EndpointConfig): string {
   if (!ep.endpoint) return `aws-${ep.region ?? "default"}`;
   if (spec.provider === "oci") return `oci-${spec.region}`;
+  if (spec.provider === "alicloud") return `oss-${spec.region}`;
   try {
     const u = new URL(ep.endpoint);
     return safeName(u.port ? `${u.hostname}-${u.port}` : u.hostname);
@@ -136,6 +144,11 @@ function defaultCredentialsKey(spec: BucketSpec, staticKeys: boolean): string | 
       return "oci";
     case "s3":
       return spec.credentials ? `s3:${identity(spec.credentials.accessKeyId)}` : "s3:none";
+    // One RAM user's key serves every OSS bucket; one limited Linode key every Linode bucket.
+    case "alicloud":
+      return "alicloud";
+    case "linode":
+      return "linode";
   }
 }
 

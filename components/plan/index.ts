@@ -2,7 +2,7 @@
 // the only imports are types and the planner's own modules.
 import { Problems, TopologyError, prefixesOverlap, q } from "./errors.js";
 import { type Edge, edgeName, expandLink } from "./expand.js";
-import { applyOciExclusivity, nativeFeasibility } from "./mechanism.js";
+import { applyOciExclusivity, applyOssRuleLimit, nativeFeasibility } from "./mechanism.js";
 import type { PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
 import { validateShape } from "./validate.js";
 
@@ -22,6 +22,7 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
   const forcedRunner = edges.map((e) => args.links[e.link].mechanism === "runner");
   const feas = edges.map((e) => nativeFeasibility(e, args.links[e.link], args.buckets));
   applyOciExclusivity(edges, feas, forcedRunner);
+  applyOssRuleLimit(edges, feas, forcedRunner);
 
   const p = new Problems();
   const planned: PlannedEdge[] = edges.map((e, i) => {

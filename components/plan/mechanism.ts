@@ -3,9 +3,9 @@
 import { q } from "./errors.js";
 import type { Edge } from "./expand.js";
 import { edgeName } from "./expand.js";
-import type { AwsBucketSpec, BucketSpec, LinkSpec, OciBucketSpec, S3BucketSpec } from "./types.js";
+import type { AlicloudBucketSpec, AwsBucketSpec, BucketSpec, LinkSpec, OciBucketSpec, S3BucketSpec } from "./types.js";
 
-export type NativeMechanism = "aws-native" | "oci-native" | "s3-native";
+export type NativeMechanism = "aws-native" | "oci-native" | "s3-native" | "alicloud-native";
 export type Feasibility = { ok: true; mechanism: NativeMechanism; reason: string } | { ok: false; reason: string };
 
 const no = (reason: string): Feasibility => ({ ok: false, reason });
@@ -30,6 +30,8 @@ export function s3Service(spec: S3BucketSpec): string {
 function where(spec: BucketSpec): string {
   if (spec.provider === "aws") return "AWS S3";
   if (spec.provider === "oci") return "OCI Object Storage";
+  if (spec.provider === "alicloud") return "Alibaba Cloud OSS";
+  if (spec.provider === "linode") return "Linode Object Storage";
   return `the S3 endpoint ${host(spec)}`;
 }
 
@@ -91,6 +93,40 @@ function s3(e: Edge, link: LinkSpec, a: S3BucketSpec, b: S3BucketSpec): Feasibil
   return { ok: true, mechanism: "s3-native", reason: `Both buckets are on ${on} with S3-API replication (PutBucketReplication; versioning on both, one organization)${under(e.sourcePrefix)}${dir}${dels}` };
 }
 
+/** OSS regions in mainland China (Hong Kong is outside: it replicates with regions abroad directly). */
+export function ossMainland(region: string): boolean {
+  return region.startsWith("cn-") && region !== "cn-hongkong";
+}
+
+/** OSS limits per source bucket (PutBucketReplication): rules per bucket, prefixes per rule. */
+export const OSS_MAX_RULES_PER_BUCKET = 100;
+export const OSS_MAX_PREFIX_LENGTH = 1023;
+
+function alicloud(e: Edge, link: LinkSpec, a: AlicloudBucketSpec, b: AlicloudBucketSpec): Feasibility {
+  // OSS rules are one-way, with no replica-modification sync and no conflict rule: with a rule each
+  // way, concurrent edits end as whichever replication lands last, not the later LastModified, and
+  // nothing is kept as a conflict copy. `newer` and `keep-both` both promise more than that.
+  if (link.kind === "bidirectional")
+    return no(`OSS replication rules are one-way and resolve no conflicts (the replica that lands last wins, no conflict copy is kept), so a bidirectional link with conflict: ${link.conflict ?? "newer"} needs the runner`);
+  if (e.targetPrefix !== e.sourcePrefix) return no(rewrite(e, "OSS replication"));
+  if (e.sourcePrefix.length > OSS_MAX_PREFIX_LENGTH)
+    return no(`OSS replication prefixes have at most ${OSS_MAX_PREFIX_LENGTH + 1} characters and ${q(e.sourcePrefix.slice(0, 24) + "…")} has ${e.sourcePrefix.length}, so the runner copies`);
+  const [va, vb] = [a.versioning === true, b.versioning === true];
+  if (va !== vb) {
+    const [on, off] = va ? [e.from, e.to] : [e.to, e.from];
+    return no(`OSS replication needs both buckets versioned or both unversioned, and ${on} is versioned while ${off} is not, so the runner copies (set versioning the same on both for native replication)`);
+  }
+  const same = a.region === b.region;
+  const flavour = same ? `Same-Region Replication in ${a.region}` : `Cross-Region Replication from ${a.region} to ${b.region}`;
+  const accel = !same && ossMainland(a.region) !== ossMainland(b.region)
+    ? " Between mainland China and other regions OSS replicates over the transfer-acceleration link (oss_acc), billed per GB."
+    : "";
+  const dels = e.deletes
+    ? ` Deletes replicate (action ALL: PUT, DELETE, ABORT)${vb ? " as delete markers" : ""}.`
+    : " Deletes are not replicated (action PUT).";
+  return { ok: true, mechanism: "alicloud-native", reason: `Both buckets are in Alibaba Cloud OSS, so OSS ${flavour} copies every write${under(e.sourcePrefix)}.${dels}${accel}` };
+}
+
 /** Static feasibility of native replication for one edge (ignoring the other edges). */
 export function nativeFeasibility(e: Edge, link: LinkSpec, buckets: Record<string, BucketSpec>): Feasibility {
   const a = buckets[e.from];
@@ -98,7 +134,23 @@ export function nativeFeasibility(e: Edge, link: LinkSpec, buckets: Record<strin
   if (a.provider === "aws" && b.provider === "aws") return aws(e, link, a, b);
   if (a.provider === "oci" && b.provider === "oci") return oci(e, link, a, b);
   if (a.provider === "s3" && b.provider === "s3") return s3(e, link, a, b);
+  if (a.provider === "alicloud" && b.provider === "alicloud") return alicloud(e, link, a, b);
+  if (a.provider === "linode" && b.provider === "linode")
+    return no("Linode Object Storage has no bucket replication, so the runner copies over the cluster's S3 endpoint");
   return no(`Native replication stays within one provider, so the runner copies from ${where(a)} to ${where(b)}`);
+}
+
+/** OSS allows at most 100 replication rules per source bucket: later edges from a full bucket use the runner. */
+export function applyOssRuleLimit(edges: Edge[], feas: Feasibility[], forcedRunner: boolean[]): void {
+  const count = new Map<string, number>();
+  for (let i = 0; i < edges.length; i++) {
+    const f = feas[i];
+    if (!f.ok || f.mechanism !== "alicloud-native" || forcedRunner[i]) continue;
+    const n = (count.get(edges[i].from) ?? 0) + 1;
+    count.set(edges[i].from, n);
+    if (n > OSS_MAX_RULES_PER_BUCKET)
+      feas[i] = no(`OSS allows ${OSS_MAX_RULES_PER_BUCKET} replication rules per source bucket and ${edges[i].from} already has ${OSS_MAX_RULES_PER_BUCKET} native edges, so the runner copies`);
+  }
 }
 
 /**

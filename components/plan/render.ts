@@ -1,8 +1,9 @@
 // Renderers of a plan for people: an aligned markdown table of edges, a Mermaid flowchart (GitHub
 // renders it in PR comments) and one markdown document with both. Pure string functions.
 import type { BucketSpec, PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
+import { linodeS3Endpoint } from "./endpoints.js";
 
-const NATIVE = new Set(["aws-native", "oci-native", "s3-native"]);
+const NATIVE = new Set(["aws-native", "oci-native", "s3-native", "alicloud-native"]);
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -41,6 +42,8 @@ export function renderPlanTable(args: ReplicationTopologyArgs, plan: Replication
 function whereOf(spec: BucketSpec): string {
   if (spec.provider === "aws") return `AWS ${spec.region}${spec.accountId ? ` (account ${spec.accountId})` : ""}`;
   if (spec.provider === "oci") return `OCI ${spec.region} (namespace ${spec.namespace})`;
+  if (spec.provider === "alicloud") return `OSS ${spec.region}${spec.versioning ? " (versioned)" : ""}`;
+  if (spec.provider === "linode") return `Linode ${new URL(linodeS3Endpoint(spec)).host}`;
   let host = spec.endpoint;
   try {
     host = new URL(spec.endpoint).host;

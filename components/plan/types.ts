@@ -43,7 +43,43 @@ export type S3BucketSpec = {
   insecure?: boolean;
 };
 
-export type BucketSpec = AwsBucketSpec | OciBucketSpec | S3BucketSpec;
+/** An Alibaba Cloud OSS bucket. Native replication (`alicloud.oss.BucketReplication`) between OSS
+ *  buckets of the stack's Alibaba Cloud account; the runner reaches OSS through its S3-compatible
+ *  endpoint `https://s3.oss-<region>.aliyuncs.com` (virtual-hosted style) with a RAM user's keys. */
+export type AlicloudBucketSpec = {
+  provider: "alicloud";
+  bucket: string;
+  /** Region id, e.g. cn-hangzhou, eu-central-1, ap-southeast-1. */
+  region: string;
+  create?: boolean;
+  /** Versioning of the bucket. Created buckets: turned on when true (default false). Referenced
+   *  buckets (`create: false`): the state it is in, which OSS replication needs to know (both
+   *  buckets of a native rule versioned, or both unversioned). Default false. */
+  versioning?: boolean;
+  /** A KMS key id: created buckets encrypt with SSE-KMS under it (default SSE-OSS, AES256); native
+   *  rules from or to this bucket replicate SSE-KMS objects with a scoped RAM role. */
+  kmsKeyId?: string;
+  /** Alibaba Cloud provider for this bucket's region. Default: the stack's provider when its
+   *  `alicloud:region` is this region, otherwise one created for the region. */
+  pulumiProvider?: pulumi.ProviderResource;
+};
+
+/** A Linode (Akamai) Object Storage bucket. No native replication: always the runner, through the
+ *  region's S3 endpoint with a limited access key the component creates. */
+export type LinodeBucketSpec = {
+  provider: "linode";
+  bucket: string;
+  /** Object Storage region, e.g. us-east, eu-central, se-sto (a legacy cluster id such as
+   *  us-east-1 is accepted too). */
+  region: string;
+  /** S3 endpoint (default https://<region>-1.linodeobjects.com, or https://<cluster>.linodeobjects.com). */
+  endpoint?: string;
+  create?: boolean;
+  /** Linode provider (token) for the bucket and the runner's key. Default: the stack's. */
+  pulumiProvider?: pulumi.ProviderResource;
+};
+
+export type BucketSpec = AwsBucketSpec | OciBucketSpec | S3BucketSpec | AlicloudBucketSpec | LinodeBucketSpec;
 
 export interface LinkOptions {
   /** Only keys under this prefix replicate. */
@@ -111,7 +147,7 @@ export interface ReplicationTopologyArgs {
   runner?: RunnerSpec;
 }
 
-export type Mechanism = "aws-native" | "oci-native" | "s3-native" | "runner";
+export type Mechanism = "aws-native" | "oci-native" | "s3-native" | "alicloud-native" | "runner";
 
 export interface PlannedEdge {
   /** Bucket ids (keys of `buckets`). */

@@ -3,7 +3,7 @@
 import { Problems, closest, isPlainObject, prefixesOverlap, q, typeName } from "./errors.js";
 
 export const LINK_KINDS = ["one-to-one", "bidirectional", "fan-out", "fan-in"] as const;
-export const PROVIDERS = ["aws", "oci", "s3"] as const;
+export const PROVIDERS = ["aws", "oci", "s3", "alicloud", "linode"] as const;
 
 const COMMON_LINK_FIELDS = ["kind", "prefix", "deletes", "mechanism", "replicationTime", "metrics", "storageClass", "backfill"];
 export const LINK_FIELDS: Record<(typeof LINK_KINDS)[number], string[]> = {
@@ -17,6 +17,8 @@ export const BUCKET_FIELDS: Record<(typeof PROVIDERS)[number], { required: strin
   aws: { required: ["provider", "bucket", "region"], optional: ["accountId", "kmsKeyArn", "create", "pulumiProvider"] },
   oci: { required: ["provider", "bucket", "region", "namespace", "compartmentId"], optional: ["create", "pulumiProvider"] },
   s3: { required: ["provider", "bucket", "endpoint"], optional: ["region", "nativeReplication", "credentials", "insecure", "replicationRole"] },
+  alicloud: { required: ["provider", "bucket", "region"], optional: ["create", "versioning", "kmsKeyId", "pulumiProvider"] },
+  linode: { required: ["provider", "bucket", "region"], optional: ["endpoint", "create", "pulumiProvider"] },
 };
 
 /** Fields of the `runner:` section (RunnerSpec). Extend together with RunnerSpec in types.ts. */
@@ -35,6 +37,19 @@ const BUCKET_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const OCID_COMPARTMENT_RE = /^ocid1\.(compartment|tenancy)\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/;
 const OCI_NAMESPACE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/i;
 const KMS_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
+/** Alibaba Cloud region ids: cn-hangzhou, cn-hongkong, ap-southeast-1, eu-central-1, us-west-1, me-east-1. */
+const ALICLOUD_REGION_RE = /^[a-z]{2}(-[a-z]+)+(-\d{1,2})?$/;
+/** Linode Object Storage regions (us-east, se-sto, fr-par) or legacy clusters (us-east-1). */
+const LINODE_REGION_RE = /^[a-z]{2}-[a-z]+(-\d{1,2})?$/;
+
+/** OSS bucket names: 3-63 characters, lowercase letters, digits and hyphens, starting and ending
+ *  with a letter or digit (no dots, unlike S3). */
+function ossBucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `${q(name)} has ${name.length} characters; OSS bucket names have 3 to 63`;
+  if (!/^[a-z0-9][a-z0-9-]*[a-z0-9]$/.test(name))
+    return `${q(name)} is not a valid OSS bucket name (lowercase letters, digits and hyphens, starting and ending with a letter or digit)`;
+  return undefined;
+}
 
 function unknownField(p: Problems, path: string, key: string, allowed: string[], context: string, elsewhere?: string): void {
   const guess = closest(key, allowed);
@@ -119,7 +134,7 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
 
   const bucket = requireString(p, spec, path, "bucket", "set bucket to the bucket's name");
   if (bucket !== undefined) {
-    const problem = prov === "oci" ? ociBucketNameProblem(bucket) : s3BucketNameProblem(bucket, prov === "aws");
+    const problem = prov === "oci" ? ociBucketNameProblem(bucket) : prov === "alicloud" ? ossBucketNameProblem(bucket) : s3BucketNameProblem(bucket, prov === "aws");
     if (problem) p.add(`${path}.bucket`, problem, "rename the bucket to follow the provider's naming rules");
   }
   optionalBoolean(p, spec, path, "create", "false references an existing bucket");
@@ -151,7 +166,24 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
       p.add(`${path}.compartmentId`, `${q(comp)} is not a compartment OCID`, "use ocid1.compartment.oc1..<id> (or the tenancy OCID for the root compartment)");
   }
 
-  if (prov === "s3") {
+  if (prov === "alicloud") {
+    const region = requireString(p, spec, path, "region", "set region to the OSS region id, e.g. cn-hangzhou or eu-central-1");
+    if (region !== undefined && !ALICLOUD_REGION_RE.test(region))
+      p.add(`${path}.region`, `${q(region)} is not an Alibaba Cloud region id`,
+        region.startsWith("oss-") ? `drop the "oss-" prefix: ${q(region.slice(4))}` : "use the region id, e.g. cn-hangzhou, cn-hongkong, ap-southeast-1 or eu-central-1");
+    optionalBoolean(p, spec, path, "versioning", "whether the bucket is (to be) versioned; OSS replication needs both buckets alike");
+    const kms = spec.kmsKeyId;
+    if (kms !== undefined && !(typeof kms === "string" && /^[A-Za-z0-9-]{8,128}$/.test(kms)))
+      p.add(`${path}.kmsKeyId`, `${q(kms)} is not a KMS key id`, "use the key id shown by KMS (e.g. key-hzz62f1cb66fa42qo****), or remove it for SSE-OSS (AES256)");
+  }
+
+  if (prov === "linode") {
+    const region = requireString(p, spec, path, "region", "set region to the Object Storage region, e.g. us-east or eu-central");
+    if (region !== undefined && !LINODE_REGION_RE.test(region))
+      p.add(`${path}.region`, `${q(region)} is not a Linode Object Storage region`, "use the region id, e.g. us-east, eu-central, se-sto (or a cluster id such as us-east-1)");
+  }
+
+  if (prov === "s3" || (prov === "linode" && spec.endpoint !== undefined)) {
     const endpoint = requireString(p, spec, path, "endpoint", "set endpoint to the service's S3 URL, e.g. https://eu-central-1.linodeobjects.com");
     if (endpoint !== undefined) {
       let url: URL | undefined;
@@ -171,6 +203,9 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
           p.add(`${path}.endpoint`, `plain http to ${url.hostname}, which is not loopback, would send data and signatures unencrypted`, "use https, or set insecure: true if the network is trusted");
       }
     }
+  }
+
+  if (prov === "s3") {
     const region = spec.region;
     if (region !== undefined && !(typeof region === "string" && /^[A-Za-z0-9_-]+$/.test(region)))
       p.add(`${path}.region`, `${q(region)} is not a region name`, "use the region name the service documents (e.g. us-east-1, auto), or omit it");
@@ -497,6 +532,9 @@ function checkSameBucketTwice(p: Problems, buckets: Record<string, unknown>): vo
     let identity: string | undefined;
     if (spec.provider === "aws") identity = `aws:${spec.bucket}`;
     else if (spec.provider === "oci") identity = `oci:${String(spec.namespace)}:${String(spec.region)}:${spec.bucket}`;
+    // OSS bucket names are unique across Alibaba Cloud; Linode's per region (cluster).
+    else if (spec.provider === "alicloud") identity = `alicloud:${spec.bucket}`;
+    else if (spec.provider === "linode") identity = `linode:${String(spec.region).replace(/-\d+$/, "")}:${spec.bucket}`;
     else if (spec.provider === "s3" && typeof spec.endpoint === "string") {
       let host = spec.endpoint;
       try { host = new URL(spec.endpoint).host; } catch { /* reported elsewhere */ }

@@ -1,0 +1,24 @@
+// Where the runner reaches a bucket of a provider that has an S3-compatible API but no endpoint
+// field of its own. Pure: the planner, the plan renderer and the runner config all use it.
+import type { AlicloudBucketSpec, LinodeBucketSpec } from "./types.js";
+
+/** OSS's S3-compatible public endpoint for a region. OSS answers path-style requests with
+ *  SecondLevelDomainForbidden, so clients must use virtual-hosted style. */
+export function ossS3Endpoint(spec: Pick<AlicloudBucketSpec, "region">): string {
+  return `https://s3.oss-${spec.region}.aliyuncs.com`;
+}
+
+/** The Linode cluster id of a region ("us-east" → "us-east-1"); a cluster id stays as it is. */
+export function linodeCluster(region: string): string {
+  return /-\d+$/.test(region) ? region : `${region}-1`;
+}
+
+/** The Linode region of a region or legacy cluster id ("us-east-1" → "us-east"). */
+export function linodeRegion(region: string): string {
+  return region.replace(/-\d+$/, "");
+}
+
+/** The S3 endpoint of a Linode bucket: its `endpoint`, else https://<cluster>.linodeobjects.com. */
+export function linodeS3Endpoint(spec: Pick<LinodeBucketSpec, "region" | "endpoint">): string {
+  return spec.endpoint ?? `https://${linodeCluster(spec.region)}.linodeobjects.com`;
+}

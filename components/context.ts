@@ -17,11 +17,13 @@ export interface TopologyContext {
 /** A bucket as the other modules see it, whether created here or referenced by name. */
 export interface BucketRef {
   id: string;
-  provider: "aws" | "oci" | "s3";
+  provider: "aws" | "oci" | "s3" | "alicloud" | "linode";
   /** The bucket's name as an Output (known at preview for referenced buckets). */
   name: pulumi.Output<string>;
   /** AWS only: arn:aws:s3:::name. */
   arn?: pulumi.Output<string>;
   /** The created resource, when this topology created the bucket (for dependsOn). */
   resource?: pulumi.Resource;
+  /** Settings a native rule must wait for besides the bucket itself (OSS: versioning, encryption). */
+  dependsOn?: pulumi.Resource[];
 }

@@ -6,6 +6,7 @@ import { declareBuckets } from "./buckets.js";
 import { deployAwsNative } from "./aws/replication.js";
 import { deployOciNative } from "./oci/replication.js";
 import { deployS3ApiNative } from "./s3api/replication.js";
+import { deployAlicloudNative } from "./alicloud/replication.js";
 import { deployRunner, type RunnerDeployment } from "./deploy/index.js";
 
 /**
@@ -29,6 +30,7 @@ export class ReplicationTopology extends pulumi.ComponentResource {
     deployAwsNative(ctx, buckets);
     deployOciNative(ctx, buckets);
     deployS3ApiNative(ctx, buckets);
+    deployAlicloudNative(ctx, buckets);
     this.runner = deployRunner(ctx, buckets);
     this.registerOutputs({
       plan: this.plan,

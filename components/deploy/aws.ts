@@ -19,6 +19,7 @@ import {
   subnetCidrs,
   type Core,
 } from "./core.js";
+import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
 import { awsBucketStatements, policyDocument, type IamStatement } from "./policy.js";
 import type { RunnerDeployment } from "./index.js";
 
@@ -68,6 +69,8 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
   // ---- static keys → Secrets Manager (values are Pulumi secrets; only ARNs reach the VM)
   const entries = core.keyEntries(stateSpec("artifacts"));
   const payloads = keyPayloads(core, entries, {
+    alicloud: () => alicloudRunnerUser(core),
+    linode: () => linodeRunnerKey(core),
     oci: () => ociRunnerUser(core, ociTenancy(core), ociBucketsFor(core)).payload,
     aws: () => {
       throw new pulumi.ResourceError("runner: unexpected static AWS key for a runner on AWS", ctx.parent);

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as oci from "@pulumi/oci";
-import type { TopologyContext } from "../context.js";
+import type { BucketRef, TopologyContext } from "../context.js";
 import type { BucketSpec, PlannedEdge, RunnerSpec } from "../plan/types.js";
 import type { RunnerConfig } from "../../runner/config/types.js";
 import { CREDENTIALS_DIR, planRunnerConfig, STATE_BUCKET_ID, type RunnerConfigPlan } from "./runner-config.js";
@@ -17,6 +17,8 @@ export const STATE_PREFIX = "state/";
 
 export interface Core {
   ctx: TopologyContext;
+  /** The topology's buckets (created or referenced); may lack entries in unit tests. */
+  buckets: Record<string, BucketRef>;
   spec: RunnerSpec;
   /** `${ctx.name}-runner` */
   name: string;
@@ -62,7 +64,7 @@ export function loadBundle(ctx: TopologyContext, spec: RunnerSpec): { path: stri
   return { path, sha256: sha256(readFileSync(path)) };
 }
 
-export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: PlannedEdge[], gaps: Core["gaps"]): Core {
+export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: PlannedEdge[], gaps: Core["gaps"], buckets: Record<string, BucketRef> = {}): Core {
   const staticKeys = spec.platform === "aws-ec2" ? (_id: string, s: BucketSpec) => s.provider !== "aws" : () => true;
   const served_ = new Set(served);
   const configFor = (stateBucket: BucketSpec) =>
@@ -78,6 +80,7 @@ export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: Planned
     });
   return {
     ctx,
+    buckets,
     spec,
     name: `${ctx.name}-runner`,
     opts: { parent: ctx.parent },
@@ -195,17 +198,16 @@ export function ociTenancy(core: Core): string {
 export function keyPayloads(
   core: Core,
   entries: Record<string, string[]>,
-  make: { oci: () => pulumi.Output<string>; aws: () => pulumi.Output<string> },
+  make: { oci: () => pulumi.Output<string>; aws: () => pulumi.Output<string>; alicloud: () => pulumi.Output<string>; linode: () => pulumi.Output<string> },
 ): Record<string, pulumi.Output<string>> {
   const out: Record<string, pulumi.Output<string>> = {};
-  let ociKey: pulumi.Output<string> | undefined;
-  let awsKey: pulumi.Output<string> | undefined;
+  // One key per provider account, shared by its entries (e.g. two OSS regions, two Linode clusters).
+  const shared: Partial<Record<"oci" | "aws" | "alicloud" | "linode", pulumi.Output<string>>> = {};
   for (const [entry, ids] of Object.entries(entries)) {
     const id = ids.find((x) => x !== STATE_BUCKET_ID) ?? ids[0];
     const provider = id === STATE_BUCKET_ID ? (core.spec.platform === "oci-compute" ? "oci" : "aws") : core.ctx.args.buckets[id].provider;
-    if (provider === "oci") out[entry] = ociKey ??= make.oci();
-    else if (provider === "aws") out[entry] = awsKey ??= make.aws();
-    else out[entry] = s3Payload(core, id);
+    if (provider === "s3") out[entry] = s3Payload(core, id);
+    else out[entry] = shared[provider] ??= make[provider]();
   }
   return out;
 }

@@ -20,7 +20,7 @@ export interface RunnerDeployment {
 export { runnerConfigFromPlan, planRunnerConfig } from "./runner-config.js";
 export type { RunnerConfigOptions } from "./runner-config.js";
 
-export function deployRunner(ctx: TopologyContext, _buckets: Record<string, BucketRef>): RunnerDeployment | undefined {
+export function deployRunner(ctx: TopologyContext, buckets: Record<string, BucketRef>): RunnerDeployment | undefined {
   const served = ctx.plan.edges.filter((e) => e.mechanism === "runner");
   if (served.length === 0) return undefined;
   const spec = ctx.args.runner;
@@ -44,6 +44,6 @@ export function deployRunner(ctx: TopologyContext, _buckets: Record<string, Buck
     if (e instanceof ScheduleError) throw new pulumi.ResourceError(e.message, ctx.parent);
     throw e;
   }
-  const core = makeCore(ctx, spec, served, gaps);
+  const core = makeCore(ctx, spec, served, gaps, buckets);
   return spec.platform === "aws-ec2" ? deployAwsRunner(core) : deployOciRunner(core);
 }

@@ -22,6 +22,7 @@ import {
   subnetCidrs,
   type Core,
 } from "./core.js";
+import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
 import type { RunnerDeployment } from "./index.js";
 
 /** How long an OCI absence alarm keeps reporting a silent stream before Monitoring forgets it and
@@ -72,6 +73,8 @@ export function deployOciRunner(core: Core): RunnerDeployment {
   const stateAccess = { read: new Set([STATE_PREFIX]), write: new Set([STATE_PREFIX]), delete: new Set([STATE_PREFIX]) };
   const entries = core.keyEntries(stateSpec(artifactsName, placeholderNs));
   const payloads = keyPayloads(core, entries, {
+    alicloud: () => alicloudRunnerUser(core),
+    linode: () => linodeRunnerKey(core),
     oci: () => ociRunnerUser(core, tenancyId, [...ociBucketsFor(core), { bucket: artifactsName, compartmentId, access: stateAccess }]).payload,
     aws: () => awsRunnerUser(core),
   });

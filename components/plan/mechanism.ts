@@ -116,6 +116,8 @@ function alicloud(e: Edge, link: LinkSpec, a: AlicloudBucketSpec, b: AlicloudBuc
     const [on, off] = va ? [e.from, e.to] : [e.to, e.from];
     return no(`OSS replication needs both buckets versioned or both unversioned, and ${on} is versioned while ${off} is not, so the runner copies (set versioning the same on both for native replication)`);
   }
+  if (a.kmsKeyId && !b.kmsKeyId)
+    return no(`${e.from} encrypts with SSE-KMS, and OSS replicates SSE-KMS objects only into a KMS key of the destination, which ${e.to} does not name, so the runner copies (set buckets.${e.to}.kmsKeyId for native replication)`);
   const same = a.region === b.region;
   const flavour = same ? `Same-Region Replication in ${a.region}` : `Cross-Region Replication from ${a.region} to ${b.region}`;
   const accel = !same && ossMainland(a.region) !== ossMainland(b.region)
@@ -124,7 +126,8 @@ function alicloud(e: Edge, link: LinkSpec, a: AlicloudBucketSpec, b: AlicloudBuc
   const dels = e.deletes
     ? ` Deletes replicate (action ALL: PUT, DELETE, ABORT)${vb ? " as delete markers" : ""}.`
     : " Deletes are not replicated (action PUT).";
-  return { ok: true, mechanism: "alicloud-native", reason: `Both buckets are in Alibaba Cloud OSS, so OSS ${flavour} copies every write${under(e.sourcePrefix)}.${dels}${accel}` };
+  const kms = a.kmsKeyId ? ` SSE-KMS objects are re-encrypted with ${e.to}'s key under a RAM role scoped to both buckets and keys.` : "";
+  return { ok: true, mechanism: "alicloud-native", reason: `Both buckets are in Alibaba Cloud OSS, so OSS ${flavour} copies every write${under(e.sourcePrefix)}.${dels}${accel}${kms}` };
 }
 
 /** Static feasibility of native replication for one edge (ignoring the other edges). */

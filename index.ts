@@ -1,7 +1,11 @@
 // The Pulumi program: the stack config object `topology` (same shape as ReplicationTopologyArgs)
 // becomes one ReplicationTopology. Plan it offline first with `npm run plan -- --stack <name>`.
+// It is a consumer of the package like any user's program: it imports "bucket-replication", which
+// resolves through package.json "exports" (a package importing itself by name). The
+// "bucket-replication-source" condition, set in Pulumi.yaml's nodeargs and tsconfig.json, picks the
+// TypeScript sources of this checkout instead of the built lib/, so no build step comes first.
 import * as pulumi from "@pulumi/pulumi";
-import { ReplicationTopology, type BucketSpec, type ReplicationTopologyArgs } from "./components/index.js";
+import { ReplicationTopology, type BucketSpec, type ReplicationTopologyArgs } from "bucket-replication";
 
 const config = new pulumi.Config();
 const topologyConfig = config.requireObject<ReplicationTopologyArgs>("topology");

@@ -2,11 +2,13 @@
 // the static keys the runner needs and where they come from, and small helpers.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as oci from "@pulumi/oci";
 import type { BucketRef, TopologyContext } from "../context.js";
+import { BUNDLE_IN_PACKAGE, isCheckout, PACKAGE_NAME, packageRoot } from "../package.js";
 import type { BucketSpec, PlannedEdge, RunnerSpec } from "../plan/types.js";
 import type { RunnerConfig } from "../../runner/config/types.js";
 import { CREDENTIALS_DIR, planRunnerConfig, STATE_BUCKET_ID, type RunnerConfigPlan } from "./runner-config.js";
@@ -52,12 +54,33 @@ export function dnsName(s: string, max = 63): string {
   );
 }
 
-export function loadBundle(ctx: TopologyContext, spec: RunnerSpec): { path: string; sha256: string } {
-  const path = resolve(spec.bundlePath ?? "dist/runner.mjs");
-  if (!existsSync(path)) {
+/**
+ * The runner bundle to upload: runner.bundlePath when set (relative to the working directory, like
+ * every path a user types), else the one inside the bucket-replication package, found relative to
+ * the package (never the working directory), so an installed package needs no build step.
+ * `packageDir` is for tests: where the package is (default: the package this module belongs to).
+ */
+export function loadBundle(ctx: TopologyContext, spec: RunnerSpec, packageDir: string | undefined = packageRoot()): { path: string; sha256: string } {
+  if (spec.bundlePath !== undefined) {
+    const path = resolve(spec.bundlePath);
+    if (!existsSync(path)) {
+      throw new pulumi.ResourceError(
+        `runner.bundlePath: the runner bundle ${path} does not exist. Point runner.bundlePath at a built runner bundle ` +
+          `(dist/runner.mjs of a bucket-replication build), or remove runner.bundlePath to upload the bundle that ships in the ${PACKAGE_NAME} package.`,
+        ctx.parent,
+      );
+    }
+    return { path, sha256: sha256(readFileSync(path)) };
+  }
+  const path = packageDir ? join(packageDir, BUNDLE_IN_PACKAGE) : undefined;
+  if (!path || !existsSync(path)) {
+    const where = path ? `the runner bundle that ships in the ${PACKAGE_NAME} package (${path}) is missing` : `the ${PACKAGE_NAME} package directory could not be found from ${fileURLToPath(import.meta.url)} (was the package bundled into another file?)`;
+    const fix =
+      packageDir && isCheckout(packageDir)
+        ? `this is a checkout of the repository: build it with \`npm run build\` (it writes ${BUNDLE_IN_PACKAGE})`
+        : `reinstall ${PACKAGE_NAME} (\`npm install ${PACKAGE_NAME}\`; an install from a git URL builds it through the package's prepack script)`;
     throw new pulumi.ResourceError(
-      `runner: the runner bundle ${path} does not exist. Build it first with \`npm run build\` (it writes dist/runner.mjs), ` +
-        `or point runner.bundlePath at a built bundle; the component uploads it to the artifacts bucket under a key carrying its sha256.`,
+      `runner: ${where}. Fix: ${fix}, or set runner.bundlePath to a built runner bundle. The component uploads the bundle to the artifacts bucket under a key carrying its sha256.`,
       ctx.parent,
     );
   }

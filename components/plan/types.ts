@@ -130,7 +130,7 @@ export interface RunnerSpec {
   /** Alarm notifications: an SNS topic ARN (aws) or an ONS topic OCID (oci). */
   alarmTopic?: string;
   // ---- optional, added by the runner deployment (components/deploy)
-  /** The runner bundle to upload (default dist/runner.mjs, built by `npm run build`). */
+  /** The runner bundle to upload, relative to the working directory (default: the one that ships in the bucket-replication package). */
   bundlePath?: string;
   /** oci: tenancy OCID for identity resources (default: the oci:tenancyOcid config). */
   tenancyId?: string;

@@ -94,6 +94,9 @@ export interface JobConfig {
 export type StateConfig = { dir: string } | LocationConfig;
 
 export interface RunnerConfig {
+  /** The JSON Schema of this file, for editors (completion, hover, checks): e.g.
+   *  "./node_modules/bucket-replication/schema/runner-config.schema.json". The runner ignores it. */
+  $schema?: string;
   endpoints: Record<string, AnyEndpointConfig>;
   state: StateConfig;
   /** Parallel transfers (default 16). */

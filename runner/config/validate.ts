@@ -25,6 +25,7 @@ export class ConfigError extends Error {
 }
 
 const TOP_KEYS = [
+  "$schema",
   "endpoints",
   "state",
   "transfers",
@@ -60,6 +61,36 @@ const JOB_KEYS = [
 const LOCATION_KEYS = ["endpoint", "bucket", "prefix"];
 const MODES = ["copy", "sync", "bisync"] as const;
 const CONFLICTS = ["newer", "keep-both"] as const;
+
+/** The allowed fields of each object in the config file. Also the source of the JSON Schema's
+ *  property lists (scripts/build-schema.ts checks them against the types; test/runner/config-schema.test.ts). */
+export const CONFIG_KEYS = {
+  RunnerConfig: TOP_KEYS,
+  EndpointConfig: ENDPOINT_KEYS,
+  SwiftEndpointConfig: SWIFT_KEYS,
+  JobConfig: JOB_KEYS,
+  LocationConfig: LOCATION_KEYS,
+} as const;
+
+type NumberRule = { int?: boolean; min: number; max?: number; minExclusive?: boolean };
+/** The range of every number in the config file, by object and field: what num() enforces here and
+ *  what scripts/build-schema.ts writes into the JSON Schema (minimum, maximum, integer). */
+export const NUMBER_RULES = {
+  RunnerConfig: {
+    transfers: { int: true, min: 0, minExclusive: true, max: 1024 },
+    lockTtlSeconds: { min: 0, minExclusive: true },
+    retries: { int: true, min: 1, max: 20 },
+    multipartThresholdMiB: { min: 5, max: 5 * 1024 },
+    partSizeMiB: { min: 5, max: 5 * 1024 },
+    // CopyObject copies at most 5 GiB; an UploadPartCopy part must be at least 5 MiB (but the last).
+    multipartCopyThresholdMiB: { min: 5, max: 5 * 1024 },
+    requestTimeoutSeconds: { min: 0, minExclusive: true },
+    listConcurrency: { int: true, min: 1, max: 256 },
+  },
+  JobConfig: {
+    maxDeletePercent: { min: 0, max: 100 },
+  },
+} satisfies Record<string, Record<string, NumberRule>>;
 
 function levenshtein(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -488,7 +519,7 @@ function validateJob(v: unknown, field: string, endpoints: Record<string, AnyEnd
     if (mode !== "bisync") throw new ConfigError(`${field}.conflict`, `applies to bisync only; remove it from this ${mode} job`);
     job.conflict = conflict as JobConfig["conflict"];
   }
-  const mdp = num(o.maxDeletePercent, `${field}.maxDeletePercent`, { min: 0, max: 100 });
+  const mdp = num(o.maxDeletePercent, `${field}.maxDeletePercent`, NUMBER_RULES.JobConfig.maxDeletePercent);
   if (mdp !== undefined) job.maxDeletePercent = mdp;
   const include = validateGlobs(o.include, `${field}.include`);
   if (include) {
@@ -606,6 +637,8 @@ function validateState(v: unknown, endpoints: Record<string, AnyEndpointConfig>)
 export function validateConfig(raw: unknown): RunnerConfig {
   const o = obj(raw, "config", "a JSON object with endpoints, state and jobs");
   noUnknownKeys(o, TOP_KEYS, "");
+  // "$schema" is for editors (schema/runner-config.schema.json); the runner only checks it is a string.
+  str(o.$schema, "$schema", { optional: true });
   if (o.endpoints === undefined) throw new ConfigError("endpoints", "is required: an object of named S3 endpoints");
   const eps = obj(o.endpoints, "endpoints", "an object of named endpoints");
   if (Object.keys(eps).length === 0) throw new ConfigError("endpoints", "must define at least one endpoint");
@@ -626,9 +659,11 @@ export function validateConfig(raw: unknown): RunnerConfig {
     seen.set(j.name, i);
   });
   const cfg: RunnerConfig = { endpoints, state, jobs };
-  const transfers = num(o.transfers, "transfers", { int: true, min: 0, minExclusive: true });
+  const T = NUMBER_RULES.RunnerConfig;
+  // Checked in two steps so a zero or fraction reads "a positive integer", a big one "at most 1024".
+  const transfers = num(o.transfers, "transfers", { ...T.transfers, max: undefined });
   if (transfers !== undefined) {
-    if (transfers > 1024) throw new ConfigError("transfers", `must be at most 1024, got ${transfers}`);
+    if (transfers > T.transfers.max) throw new ConfigError("transfers", `must be at most ${T.transfers.max}, got ${transfers}`);
     cfg.transfers = transfers;
   }
   const schedule = str(o.schedule, "schedule", { optional: true });
@@ -636,22 +671,21 @@ export function validateConfig(raw: unknown): RunnerConfig {
     validateCron(schedule, "schedule");
     cfg.schedule = schedule;
   }
-  const lock = num(o.lockTtlSeconds, "lockTtlSeconds", { min: 0, minExclusive: true });
+  const lock = num(o.lockTtlSeconds, "lockTtlSeconds", T.lockTtlSeconds);
   if (lock !== undefined) cfg.lockTtlSeconds = lock;
-  const retries = num(o.retries, "retries", { int: true, min: 1, max: 20 });
+  const retries = num(o.retries, "retries", T.retries);
   if (retries !== undefined) cfg.retries = retries;
-  const mt = num(o.multipartThresholdMiB, "multipartThresholdMiB", { min: 5, max: 5 * 1024 });
+  const mt = num(o.multipartThresholdMiB, "multipartThresholdMiB", T.multipartThresholdMiB);
   if (mt !== undefined) cfg.multipartThresholdMiB = mt;
-  const ps = num(o.partSizeMiB, "partSizeMiB", { min: 5, max: 5 * 1024 });
+  const ps = num(o.partSizeMiB, "partSizeMiB", T.partSizeMiB);
   if (ps !== undefined) cfg.partSizeMiB = ps;
-  // CopyObject copies at most 5 GiB; an UploadPartCopy part must be at least 5 MiB (but the last).
-  const mct = num(o.multipartCopyThresholdMiB, "multipartCopyThresholdMiB", { min: 5, max: 5 * 1024 });
+  const mct = num(o.multipartCopyThresholdMiB, "multipartCopyThresholdMiB", T.multipartCopyThresholdMiB);
   if (mct !== undefined) cfg.multipartCopyThresholdMiB = mct;
-  const rt = num(o.requestTimeoutSeconds, "requestTimeoutSeconds", { min: 0, minExclusive: true });
+  const rt = num(o.requestTimeoutSeconds, "requestTimeoutSeconds", T.requestTimeoutSeconds);
   if (rt !== undefined) cfg.requestTimeoutSeconds = rt;
   const direct = bool(o.directHttp, "directHttp");
   if (direct !== undefined) cfg.directHttp = direct;
-  const lc = num(o.listConcurrency, "listConcurrency", { int: true, min: 1, max: 256 });
+  const lc = num(o.listConcurrency, "listConcurrency", T.listConcurrency);
   if (lc !== undefined) cfg.listConcurrency = lc;
   const spool = str(o.spoolDir, "spoolDir", { optional: true });
   if (spool !== undefined) {

@@ -3,9 +3,10 @@
 // for the runner, private subnet, IMDSv2, exact-bucket policies, no secret in user data or the
 // uploaded config, the schedule in the installed timer, the config accepted by validateConfig.
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationPlan, ReplicationTopologyArgs } from "../../components/plan/types.js";
@@ -502,10 +503,33 @@ describe("errors", () => {
     expect(() => deployRunner({ parent: new Parent("badcron"), name: "badcron", args, plan }, {})).toThrow(/runner\.schedule/);
   });
 
-  it("requires the bundle and says how to build it", () => {
+  it("a runner.bundlePath that does not exist is named, with the way back to the packaged bundle", () => {
     const { args, plan } = awsToOciFanOut("aws-ec2");
     args.runner!.bundlePath = join(bundleDir, "missing.mjs");
-    expect(() => deployRunner({ parent: new Parent("nobundle"), name: "nobundle", args, plan }, {})).toThrow(/npm run build/);
+    expect(() => deployRunner({ parent: new Parent("nobundle"), name: "nobundle", args, plan }, {})).toThrow(
+      /^runner\.bundlePath: the runner bundle .*missing\.mjs does not exist\..*remove runner\.bundlePath to upload the bundle that ships in the bucket-replication package/,
+    );
+  });
+
+  it("without bundlePath the package's own bundle is used; a missing one says reinstall (installed) or npm run build (checkout)", async () => {
+    const { loadBundle } = await import("../../components/deploy/core.js");
+    const ctx = { parent: new Parent("pkgbundle") } as Parameters<typeof loadBundle>[0];
+    const spec = { platform: "aws-ec2" } as Parameters<typeof loadBundle>[1];
+    // The package this module belongs to (the checkout): its dist/runner.mjs, built by the global setup.
+    const own = loadBundle(ctx, spec);
+    expect(own.path).toBe(fileURLToPath(new URL("../../dist/runner.mjs", import.meta.url)));
+    expect(own.sha256).toBe(createHash("sha256").update(readFileSync(own.path)).digest("hex"));
+    // An installed package without its bundle: no build script to point at.
+    const installed = mkdtempSync(join(tmpdir(), "installed-"));
+    expect(() => loadBundle(ctx, spec, installed)).toThrow(
+      /^runner: the runner bundle that ships in the bucket-replication package \(.*dist\/runner\.mjs\) is missing\. Fix: reinstall bucket-replication .*or set runner\.bundlePath/,
+    );
+    expect(() => loadBundle(ctx, spec, installed)).not.toThrow(/npm run build/);
+    // A checkout: the build command.
+    const checkout = mkdtempSync(join(tmpdir(), "checkout-"));
+    mkdirSync(join(checkout, "scripts"));
+    writeFileSync(join(checkout, "scripts", "build-runner.mjs"), "");
+    expect(() => loadBundle(ctx, spec, checkout)).toThrow(/this is a checkout of the repository: build it with `npm run build`/);
   });
 });
 

@@ -19,6 +19,7 @@ const harness = fileURLToPath(new URL("./harness.mjs", import.meta.url));
 const project = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
   name: string;
   runtime: string | { name: string; options?: { typescript?: boolean; nodeargs?: string } };
+  main?: string;
 };
 const options = typeof project.runtime === "string" ? {} : (project.runtime.options ?? {});
 
@@ -71,7 +72,8 @@ function runProgram(stack: string, config: StackConfig, secretKeys: string[]): P
   };
   delete env.NODE_OPTIONS; // vitest's own loader flags must not help the child
   if (options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
-  const args = [...nodeArgs, harness, "--monitor", "mock", "--project", project.name, "--stack", stack, "--pwd", root, "."];
+    // The language host passes Pulumi.yaml's `main` as the program ("." when absent).
+  const args = [...nodeArgs, harness, "--monitor", "mock", "--project", project.name, "--stack", stack, "--pwd", root, project.main ?? "."];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -96,9 +98,21 @@ describe("the Pulumi program under the language host's loading rules", () => {
     expect(options.nodeargs).toMatch(/(^|\s)--import tsx(\s|$)/);
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     expect(pkg.type).toBe("module");
-    expect(pkg.main).toBe("index.ts");
-    // A runtime dependency: `pulumi up` loads the program through it.
-    expect(pkg.dependencies).toHaveProperty("tsx");
+    // package.json's main/exports are the library, so Pulumi.yaml names the program itself.
+    expect(project.main).toBe("index.ts");
+    // `pulumi up` in this repository loads the program through tsx, which `npm ci` installs; package
+    // users do not need it, so it is a devDependency.
+    expect(pkg.devDependencies).toHaveProperty("tsx");
+    expect(pkg.dependencies).not.toHaveProperty("tsx");
+  });
+
+  it("index.ts is a consumer of the package: it imports \"bucket-replication\" by name, through package.json exports", () => {
+    const source = readFileSync(join(root, "index.ts"), "utf8");
+    expect(source).toMatch(/from "bucket-replication";/);
+    expect(source).not.toMatch(/from "\.\/components\//);
+    expect(options.nodeargs).toMatch(/(^|\s)--conditions=bucket-replication-source(\s|$)/);
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(pkg.exports["."]["bucket-replication-source"]).toBe("./components/index.ts");
   });
 
   for (const [stack, mechanisms] of [

@@ -1,13 +1,16 @@
-// replication-runner CLI.
-//   node dist/runner.mjs run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
-//   node dist/runner.mjs check --config FILE [--job NAME]... [--json]
-// Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or usage; 3 safety abort.
+// replication-runner CLI: the command line (args.ts), the config (config/), the endpoints and the
+// state store, then the jobs one after another (job.ts), once or on a schedule, stopped cleanly by
+// SIGINT/SIGTERM. Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or
+// usage; 3 safety abort; 130 SIGINT; 143 SIGTERM (args.ts has the help text, docs/runner.md more).
 import { Cron } from "croner";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { parseArgs, UsageError, type Args } from "./args.js";
+import { checkDir } from "./config/dirs.js";
+import { loadConfig } from "./config/load.js";
 import { CredentialsError, resolveCredentials, resolveSwiftAuth, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
 import { isSwiftEndpoint, type EndpointConfig, type JobConfig, type RunnerConfig } from "./config/types.js";
-import { checkOverlaps, ConfigError, validateConfig, validateCron } from "./config/validate.js";
+import { checkOverlaps, ConfigError } from "./config/validate.js";
 import { removeRunDirs } from "./engine/inputs.js";
 import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
@@ -21,100 +24,16 @@ import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./s
 import { secretsOfSwiftAuth, swiftPrincipal, type SwiftAuthConfig } from "./store/swift-auth.js";
 import { makeSwiftEndpoint } from "./store/swift-endpoint.js";
 
-const USAGE = `usage:
-  replication-runner run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
-  replication-runner check --config FILE [--job NAME]... [--json]`;
-
-class UsageError extends Error {}
-
-interface Args {
-  command: "run" | "check";
-  config: string;
-  jobs: string[];
-  dryRun: boolean;
-  resync: boolean;
-  force: boolean;
-  json: boolean;
-  schedule?: string;
-}
-
-export function parseArgs(argv: string[]): Args {
-  const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
-  if (command !== "run" && command !== "check") {
-    throw new UsageError(command === undefined ? "missing command: run or check" : `unknown command ${JSON.stringify(command)}: use run or check`);
-  }
-  const a: Args = { command, config: "", jobs: [], dryRun: false, resync: false, force: false, json: false };
-  const runOnly = ["--dry-run", "--resync", "--force", "--schedule"];
-  for (let i = 0; i < rest.length; i++) {
-    let flag = rest[i];
-    let value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (flag.startsWith("--") && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    const need = () => {
-      if (value !== undefined) return value;
-      const v = rest[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (command === "check" && runOnly.includes(flag)) throw new UsageError(`${flag} applies to run only`);
-    switch (flag) {
-      case "--config":
-        a.config = need();
-        break;
-      case "--job":
-        a.jobs.push(need());
-        break;
-      case "--dry-run":
-        a.dryRun = true;
-        break;
-      case "--resync":
-        a.resync = true;
-        break;
-      case "--force":
-        a.force = true;
-        break;
-      case "--json":
-        a.json = true;
-        break;
-      case "--schedule":
-        a.schedule = need();
-        break;
-      case "--help":
-      case "-h":
-        throw new UsageError("");
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
-    }
-  }
-  if (!a.config) throw new UsageError("--config FILE is required");
-  if (a.schedule !== undefined) {
-    try {
-      validateCron(a.schedule, "--schedule");
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  }
-  return a;
-}
-
-export function loadConfig(path: string): RunnerConfig {
-  let text: string;
+/** The package version: set by the bundle build (scripts/build-runner.mjs, esbuild `define`);
+ *  read from package.json when the source runs directly (tsx). */
+declare const __RUNNER_VERSION__: string | undefined;
+function version(): string {
+  if (typeof __RUNNER_VERSION__ === "string") return __RUNNER_VERSION__;
   try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ConfigError("--config", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); check the path`);
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError("--config", `${path} is not valid JSON (${(e as Error).message})`);
-  }
-  return validateConfig(raw);
 }
 
 function selectJobs(cfg: RunnerConfig, names: string[]): JobConfig[] {
@@ -157,11 +76,21 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
 async function main(argv: string[]): Promise<number> {
   let args: Args;
   try {
-    args = parseArgs(argv);
+    const p = parseArgs(argv);
+    if (p.kind === "help") {
+      process.stdout.write(`${p.text}\n`);
+      return 0;
+    }
+    if (p.kind === "version") {
+      process.stdout.write(`replication-runner ${version()}\n`);
+      return 0;
+    }
+    args = p.args;
   } catch (e) {
-    const msg = (e as Error).message;
-    process.stderr.write(msg ? `error: ${msg}\n${USAGE}\n` : `${USAGE}\n`);
-    return msg ? 2 : 0;
+    if (!(e instanceof UsageError)) throw e;
+    const usage = e.command ? `usage: replication-runner ${e.command} --config FILE [options]; replication-runner ${e.command} --help lists them` : "usage: replication-runner run|check --config FILE [options]; replication-runner --help for more";
+    process.stderr.write(`error: ${e.message}\n${usage}\n`);
+    return 2;
   }
   const out = new Output(args.json);
   let cfg: RunnerConfig;
@@ -172,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     cfg = loadConfig(args.config);
     jobs = selectJobs(cfg, args.jobs);
+    // Before anything is listed: a directory that cannot work fails now, naming its field.
+    if ("dir" in cfg.state) {
+      checkDir("state.dir", cfg.state.dir, args.command === "run" && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
+    }
+    checkDir(cfg.spoolDir !== undefined ? "spoolDir" : "spoolDir (default: the OS temp directory, TMPDIR)", cfg.spoolDir ?? tmpdir(), true, 'set spoolDir to a writable directory on local disk, e.g. "/var/lib/replication/spool" (a relative path is relative to the config file\'s folder)');
     const used = new Set<string>();
     for (const j of jobs) for (const l of [j.source, ...j.targets]) used.add(l.endpoint);
     if ("bucket" in cfg.state) used.add(cfg.state.endpoint);
@@ -211,7 +145,8 @@ async function main(argv: string[]): Promise<number> {
     } else store = new DirStateStore(cfg.state.dir);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof CredentialsError) {
-      out.error(e.message, { field: e instanceof ConfigError ? e.field : `endpoints.${e.endpoint}.credentials`, exitCode: 2 });
+      const excerpt = e instanceof ConfigError ? e.excerpt : undefined;
+      out.error(excerpt && !args.json ? `${e.message}\n${excerpt}` : e.message, { field: e instanceof ConfigError ? e.field : `endpoints.${e.endpoint}.credentials`, exitCode: 2, ...(excerpt ? { excerpt } : {}) });
       return 2;
     }
     throw e;

@@ -17,6 +17,8 @@ import type {
 export class ConfigError extends Error {
   /** Path of the offending field, e.g. `jobs[0].targets[1].endpoint`. */
   readonly field: string;
+  /** Lines to show under the message (the offending line of the file and a caret), if any. */
+  excerpt?: string;
   constructor(field: string, problem: string) {
     super(`${field}: ${problem}`.replace(/[\r\n]+/g, " "));
     this.name = "ConfigError";
@@ -73,6 +75,20 @@ function levenshtein(a: string, b: string): number {
     }
   }
   return dp[b.length];
+}
+
+/** The option closest to `word` by edit distance, if it is close enough to be a likely typo. */
+export function closest(word: string, options: readonly string[]): string | undefined {
+  let best = "";
+  let bestD = Infinity;
+  for (const o of options) {
+    const d = levenshtein(word, o);
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 function didYouMean(word: string, options: readonly string[]): string {

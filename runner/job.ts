@@ -15,6 +15,7 @@ import { InputFormatError, ListingError, listingSource, recordSource, RunDir } f
 import { bisyncPass, copyPass } from "./engine/merge.js";
 import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
+import { describeNetProblem, netProblem, taggedEndpoint } from "./store/net-errors.js";
 import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
 import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
 import { Spool } from "./stream/blocks.js";
@@ -137,6 +138,13 @@ function locId(l: LocationConfig): string {
 export function describeError(e: unknown, where?: Location): string {
   const code = errorCode(e);
   const msg = String((e as Error)?.message ?? e).split("\n")[0];
+  // Nothing reached the server: name the endpoint and what to check, not a raw `connect ECONNREFUSED`.
+  const net = netProblem(e);
+  if (net) {
+    const ep = where?.ep ?? taggedEndpoint(e);
+    if (ep) return `${describeNetProblem(net, ep)}${where ? ` (bucket "${where.bucket}")` : ""}`;
+    return `cannot connect: ${net.what} (${msg}); check ${net.check.replace("FIELD", "the endpoint's URL")}`;
+  }
   const ep = where ? `endpoint "${where.ep.name}" (${where.ep.url}), bucket "${where.bucket}"` : "";
   if (where && isAuthError(e)) {
     return `${ep}: access denied (${code}: ${msg}); check endpoints.${where.ep.name}.credentials`;

@@ -24,6 +24,7 @@ import type { EndpointConfig } from "../config/types.js";
 import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
+import { tagEndpoint } from "./net-errors.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
 import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
@@ -392,11 +393,15 @@ const COPY_PART_MIN = 64 * 1024 ** 2;
 
 /** Copy one object. Same server and keys: server-side; otherwise GET streamed into PUT/multipart. */
 export async function transferObject(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  // A server-side copy's errors come from the destination's server (streamCopy tags its own).
+  const onDst = (e: unknown): never => {
+    throw tagEndpoint(e, dst.ep);
+  };
   if (src.ep.swift || dst.ep.swift) {
-    if (src.ep.swift && dst.ep.swift && src.ep.copyIdentity === dst.ep.copyIdentity && swiftCopyable(srcKey, listed)) return swiftServerCopy(src, srcKey, listed, dst, dstKey, opts);
+    if (src.ep.swift && dst.ep.swift && src.ep.copyIdentity === dst.ep.copyIdentity && swiftCopyable(srcKey, listed)) return swiftServerCopy(src, srcKey, listed, dst, dstKey, opts).catch(onDst);
     return streamCopy(src, srcKey, dst, dstKey, opts);
   }
-  if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts);
+  if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts).catch(onDst);
   return streamCopy(src, srcKey, dst, dstKey, opts);
 }
 
@@ -689,7 +694,12 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
   const encoded: string[] = [];
   // A Swift destination takes header values as text (sent as UTF-8, runner/store/swift.ts): no
   // RFC 2047; an S3 source's raw bytes (latin1 characters) are decoded to text first.
-  const got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
+  let got: Fetched;
+  try {
+    got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
+  } catch (e) {
+    throw tagEndpoint(e, src.ep);
+  }
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
@@ -773,7 +783,8 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       body?.destroy();
       guard.abort(e as Error);
     }
-    throw headerSignatureError(bodyError ?? e, encoded);
+    // An error of the GET body is the source's; any other the destination's.
+    throw tagEndpoint(headerSignatureError(bodyError ?? e, encoded), bodyError ? src.ep : dst.ep);
   }
 }
 

@@ -115,6 +115,29 @@ export interface CheckTarget {
 
 const MAX_FAILURES_LISTED = 100;
 export const CHECK_KEYS_LISTED = 20;
+/** Keys a dry run names per category in human output (--json lists every key). */
+export const DRY_RUN_KEYS_LISTED = 20;
+
+/** The first keys of one category of a dry run's plan, and how many there are in all. */
+class NamedKeys {
+  readonly keys: string[] = [];
+  n = 0;
+  constructor(readonly title: string) {}
+  add(key: string, note = ""): void {
+    if (this.keys.length < DRY_RUN_KEYS_LISTED) this.keys.push(JSON.stringify(key) + note);
+    this.n++;
+  }
+}
+
+/** Human lines of a dry run: per category its title and count, its first keys, and how many more. */
+function printNamed(out: Output, groups: NamedKeys[]): void {
+  for (const g of groups) {
+    if (!g.n) continue;
+    out.info(`  ${g.title} (${g.n}):`);
+    for (const k of g.keys) out.info(`    ${k}`);
+    if (g.n > g.keys.length) out.info(`    ... and ${g.n - g.keys.length} more (--json lists every key)`);
+  }
+}
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
   // The default include ("**", everything) must not go through picomatch: it never matches a key
@@ -534,12 +557,25 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
     ctx.out.event({ type: "plan", job: job.name, mode: job.mode, dryRun: ctx.dryRun, source: d.counts.src, targets: d.counts.tgts, copies: d.copies, bytes: d.copyBytes, deletes: plannedDeletes });
 
     if (ctx.dryRun) {
-      await forEachItem(d.tasks.source(), (c) => ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[c.ti]), bytes: c.entry.size, reason: c.reason }));
-      for (let ti = 0; ti < tgtLocs.length; ti++) await forEachItem(d.deletes[ti].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(tgtLocs[ti]) }));
+      const toCopy = tgtLocs.map((l) => new NamedKeys(`to copy to ${describeLocation(l)}`));
+      const toDelete = tgtLocs.map((l) => new NamedKeys(`to delete on ${describeLocation(l)}`));
+      await forEachItem(d.tasks.source(), (c) => {
+        toCopy[c.ti].add(c.entry.key);
+        ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[c.ti]), bytes: c.entry.size, reason: c.reason });
+      });
+      for (let ti = 0; ti < tgtLocs.length; ti++) {
+        await forEachItem(d.deletes[ti].source(), (x) => {
+          toDelete[ti].add(x.entry.key);
+          ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(tgtLocs[ti]) });
+        });
+      }
       sum.copied = d.copies;
       sum.bytes = d.copyBytes;
       sum.deleted = plannedDeletes;
-      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${d.copies} objects (${fmtBytes(d.copyBytes)}) and delete ${sum.deleted}`);
+      if (!ctx.out.json) {
+        ctx.out.info(`job ${job.name}: dry run: would copy ${d.copies} objects (${fmtBytes(d.copyBytes)}) and delete ${sum.deleted}`);
+        printNamed(ctx.out, [...toCopy, ...toDelete]);
+      }
       return;
     }
 
@@ -709,16 +745,33 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
     const runAt = new Date();
 
     if (ctx.dryRun) {
+      const toCopy: Record<Side, NamedKeys> = { b: new NamedKeys(`to copy to ${describeLocation(B)}`), a: new NamedKeys(`to copy to ${describeLocation(A)}`) };
+      const toDelete: Record<Side, NamedKeys> = { a: new NamedKeys(`to delete on ${describeLocation(A)}`), b: new NamedKeys(`to delete on ${describeLocation(B)}`) };
+      const conflicts = new NamedKeys(`conflicts (${opts.conflict})`);
       await forEachItem(d.transfers.source(), (x) => {
-        if (x.kind === "copy") ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
-        else if (x.kind === "conflict") ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner: x.winner === null ? null : x.winner === "a" ? "source" : "target", reason: x.reason });
+        if (x.kind === "copy") {
+          toCopy[x.from === "a" ? "b" : "a"].add(x.key);
+          ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
+        } else if (x.kind === "conflict") {
+          const winner = x.winner === null ? null : x.winner === "a" ? "source" : "target";
+          conflicts.add(x.key, winner ? ` (${winner} wins; the other kept as .conflict)` : " (both kept as .conflict)");
+          ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner, reason: x.reason });
+        }
       });
-      for (const s of ["a", "b"] as Side[]) await forEachItem(d.deletes[s].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(sideLoc[s]), reason: x.reason }));
+      for (const s of ["a", "b"] as Side[]) {
+        await forEachItem(d.deletes[s].source(), (x) => {
+          toDelete[s].add(x.entry.key);
+          ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(sideLoc[s]), reason: x.reason });
+        });
+      }
       sum.copied = d.copies;
       sum.conflicts = d.conflicts;
       sum.deleted = nDeletes;
       sum.bytes = d.bytes;
-      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
+      if (!ctx.out.json) {
+        ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
+        printNamed(ctx.out, [toCopy.b, toCopy.a, toDelete.a, toDelete.b, conflicts]);
+      }
       return;
     }
 

@@ -12,7 +12,7 @@ import { CredentialsError, resolveCredentials, resolveSwiftAuth, secretsOf, type
 import { isSwiftEndpoint, type EndpointConfig, type JobConfig, type RunnerConfig } from "./config/types.js";
 import { checkOverlaps, ConfigError } from "./config/validate.js";
 import { removeRunDirs } from "./engine/inputs.js";
-import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
+import { checkJob, Interrupted, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
 
@@ -67,7 +67,7 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
     out.info(`  ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`);
     return;
   }
-  const status = s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
+  const status = s.interrupted ? `INTERRUPTED (${s.interrupted})` : s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
   out.info(
     `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`,
   );
@@ -101,11 +101,6 @@ async function main(argv: string[]): Promise<number> {
   try {
     cfg = loadConfig(args.config);
     jobs = selectJobs(cfg, args.jobs);
-    // Before anything is listed: a directory that cannot work fails now, naming its field.
-    if ("dir" in cfg.state) {
-      checkDir("state.dir", cfg.state.dir, args.command === "run" && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
-    }
-    checkDir(cfg.spoolDir !== undefined ? "spoolDir" : "spoolDir (default: the OS temp directory, TMPDIR)", cfg.spoolDir ?? tmpdir(), true, 'set spoolDir to a writable directory on local disk, e.g. "/var/lib/replication/spool" (a relative path is relative to the config file\'s folder)');
     const used = new Set<string>();
     for (const j of jobs) for (const l of [j.source, ...j.targets]) used.add(l.endpoint);
     if ("bucket" in cfg.state) used.add(cfg.state.endpoint);
@@ -137,6 +132,12 @@ async function main(argv: string[]): Promise<number> {
       const e = cfg.endpoints[name];
       endpoints.set(name, isSwiftEndpoint(e) ? makeSwiftEndpoint(name, e, swiftAuth.get(name)!, o) : makeEndpoint(name, s3cfg(name), creds.get(name), o));
     }
+    // Before anything is listed, and after every other config check (a bad config creates no
+    // directory): a directory that cannot work fails now, naming its field.
+    if ("dir" in cfg.state) {
+      checkDir("state.dir", cfg.state.dir, args.command === "run" && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
+    }
+    checkDir("spoolDir", cfg.spoolDir ?? tmpdir(), true, `set spoolDir to a writable directory on local disk, e.g. "/var/lib/replication/spool" (a relative path is relative to the config file's folder)${cfg.spoolDir === undefined ? "; without spoolDir the runner uses the OS temp directory (TMPDIR)" : ""}`);
     if ("bucket" in cfg.state) {
       // State I/O is counted apart from replication requests.
       const st = cfg.state;
@@ -153,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const heldLocks = new Set<HeldLock>();
+  const stop = new AbortController();
   const ctx: RunContext = {
     cfg,
     endpoints,
@@ -174,17 +176,31 @@ async function main(argv: string[]): Promise<number> {
     heldLocks,
     listConcurrency: cfg.listConcurrency ?? 16,
     spoolDir: cfg.spoolDir ?? tmpdir(),
+    signal: stop.signal,
   };
-  const onSignal = (sig: NodeJS.Signals) => {
+  // SIGINT/SIGTERM: abort the run cleanly (no new transfer, in-flight ones destroyed, no delete,
+  // no state write; each job releases its lock and removes its spool directory as it unwinds) and
+  // exit 130/143. Should unwinding take longer than STOP_GRACE_MS (a listing request in flight), or a
+  // second signal come, the same cleanup runs synchronously and the process exits at once.
+  const STOP_GRACE_MS = 3000;
+  const hardStop = (sig: "SIGINT" | "SIGTERM") => {
     for (const l of heldLocks) l.releaseSync();
     removeRunDirs();
     out.error(`interrupted by ${sig}; state not written for unfinished jobs`);
-    process.exit(sig === "SIGINT" ? 130 : 143);
+    process.exit(new Interrupted(sig).exitCode);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    const s = sig === "SIGINT" ? "SIGINT" : "SIGTERM";
+    if (stop.signal.aborted) return hardStop(s);
+    out.warn(`${s} received: stopping (in-flight transfers are aborted; nothing is deleted and no state is written)`, { event: "stopping", signal: s });
+    stop.abort(new Interrupted(s));
+    setTimeout(() => hardStop(s), STOP_GRACE_MS).unref();
   };
 
   const runAll = async (): Promise<number> => {
     let code = 0;
     for (const job of jobs) {
+      if (stop.signal.aborted) break; // the jobs after an interrupted one do not start
       if (args.command === "check") {
         const s = await checkJob(ctx, job);
         if (args.json) out.event({ ...s });
@@ -197,13 +213,13 @@ async function main(argv: string[]): Promise<number> {
         code = code === 3 || s.exitCode === 3 ? 3 : Math.max(code, s.exitCode);
       }
     }
-    return code;
+    return stop.signal.reason instanceof Interrupted ? stop.signal.reason.exitCode : code;
   };
 
   const schedule = args.command === "run" ? (args.schedule ?? cfg.schedule) : undefined;
   if (!schedule) {
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     return runAll();
   }
 
@@ -224,16 +240,17 @@ async function main(argv: string[]): Promise<number> {
   });
   out.info(`schedule: "${schedule}"; next run ${cron.nextRun()?.toISOString() ?? "never"}`, { event: "scheduled" });
   return await new Promise<number>((resolve) => {
-    const stop = async (sig: NodeJS.Signals) => {
+    // The first signal ends the schedule after the active run; a second one interrupts that run.
+    const onStop = async (sig: NodeJS.Signals) => {
       if (stopping) return onSignal(sig);
       stopping = true;
       cron.stop();
-      out.info(`schedule: ${sig} received; ${active ? "waiting for the active run to finish" : "stopping"}`);
+      out.info(`schedule: ${sig} received; ${active ? "waiting for the active run to finish (send it again to interrupt the run)" : "stopping"}`);
       if (active) await active.catch(() => 1);
-      resolve(0);
+      resolve(stop.signal.reason instanceof Interrupted ? stop.signal.reason.exitCode : 0);
     };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    process.on("SIGINT", onStop);
+    process.on("SIGTERM", onStop);
   });
 }
 

@@ -54,6 +54,19 @@ export interface RunContext {
   listConcurrency: number;
   /** Where runs keep their temporary files (a per-run directory under it). */
   spoolDir: string;
+  /** Aborted (with an Interrupted reason) on SIGINT/SIGTERM: no new transfer starts, in-flight
+   *  streamed copies are destroyed, no delete and no state write follows. */
+  signal: AbortSignal;
+}
+
+/** The abort reason of a run stopped by a signal; its exit code is 128 + the signal number. */
+export class Interrupted extends Error {
+  readonly exitCode: 130 | 143;
+  constructor(readonly sig: "SIGINT" | "SIGTERM") {
+    super(`interrupted by ${sig}`);
+    this.name = "Interrupted";
+    this.exitCode = sig === "SIGINT" ? 130 : 143;
+  }
 }
 
 export interface Failure {
@@ -69,7 +82,7 @@ export interface JobSummary {
   command: "run";
   dryRun: boolean;
   ok: boolean;
-  exitCode: 0 | 1 | 3;
+  exitCode: 0 | 1 | 3 | 130 | 143;
   copied: number;
   deleted: number;
   conflicts: number;
@@ -81,6 +94,8 @@ export interface JobSummary {
   errors: number;
   failures: Failure[];
   aborted?: string;
+  /** The signal that stopped the job (SIGINT/SIGTERM): state not written, nothing deleted after it. */
+  interrupted?: string;
   stateWritten: boolean;
 }
 
@@ -90,7 +105,7 @@ export interface CheckSummary {
   mode: string;
   command: "check";
   inSync: boolean;
-  exitCode: 0 | 1;
+  exitCode: 0 | 1 | 130 | 143;
   source: { objects: number; bytes: number };
   targets: CheckTarget[];
   requests: RequestCounts;
@@ -178,12 +193,13 @@ export function describeError(e: unknown, where?: Location): string {
 
 /** Runs `fn` on every item of a sorted source with `n` in flight, pulling batches as slots free up
  *  (backpressure: at most one batch of a spool is in memory beyond the items in flight). */
-async function pool<T>(src: BatchSource<T>, n: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(src: BatchSource<T>, n: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let batch: T[] = [];
   let i = 0;
   let done = false;
   let filling: Promise<void> | undefined;
   const take = async (): Promise<T | undefined> => {
+    if (signal?.aborted) return undefined; // stopping: nothing new starts
     while (i >= batch.length) {
       if (done) return undefined;
       filling ??= src.next().then((b) => {
@@ -344,18 +360,30 @@ export async function runJob(ctx: RunContext, job: JobConfig): Promise<JobSummar
     else await runCopy(ctx, job, sum, dir.path);
   } catch (e) {
     sum.ok = false;
+    // Stopped by a signal (whatever error the abort surfaced as): not a failure of the job.
+    const intr = e instanceof Interrupted ? e : ctx.signal.reason instanceof Interrupted ? ctx.signal.reason : undefined;
+    if (intr) {
+      sum.exitCode = intr.exitCode;
+      sum.interrupted = intr.sig;
+      ctx.out.error(`job ${job.name}: ${intr.message}: in-flight transfers aborted, nothing deleted, state not written`, { job: job.name, interrupted: intr.sig });
+      return finishSummary(ctx, sum, before, t0, lock, dir);
+    }
     sum.exitCode = 1;
     const message = e instanceof JobError || e instanceof LockedError ? e.message : describeError(e);
     sum.errors++;
     sum.failures.push({ key: "", op: "job", message });
     ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
-  } finally {
-    ctx.out.stopProgress();
-    dir.remove();
-    if (lock) {
-      await lock.release().catch(() => undefined);
-      ctx.heldLocks.delete(lock);
-    }
+  }
+  return finishSummary(ctx, sum, before, t0, lock, dir);
+}
+
+/** The end of every job: the lock released and the run directory removed (also when interrupted). */
+async function finishSummary(ctx: RunContext, sum: JobSummary, before: RequestCounts, t0: number, lock: HeldLock | undefined, dir: RunDir): Promise<JobSummary> {
+  ctx.out.stopProgress();
+  dir.remove();
+  if (lock) {
+    await lock.release().catch(() => undefined);
+    ctx.heldLocks.delete(lock);
   }
   sum.requests = diffCounts(ctx.counts, before);
   sum.seconds = (Date.now() - t0) / 1000;
@@ -377,8 +405,11 @@ async function transferWithRetry(ctx: RunContext, from: Location, fromKey: strin
       transferObject(from, fromKey, entry, to, toKey, {
         ...ctx.transfer,
         onBytes: (n) => ctx.out.addBytes(n),
+        signal: ctx.signal,
       }),
     ctx.attempts,
+    undefined,
+    ctx.signal,
   );
 }
 
@@ -450,6 +481,7 @@ async function finish(ctx: RunContext, job: JobConfig, sum: JobSummary, sections
 async function applyDeletes(ctx: RunContext, sum: JobSummary, job: JobConfig, loc: Location, spool: Spool<DeleteTask>): Promise<void> {
   const src = spool.source();
   for (let b = await src.next(); b !== undefined; b = await src.next()) {
+    ctx.signal.throwIfAborted();
     const slo = new Set(b.filter((d) => d.entry.etag.endsWith("-slo")).map((d) => loc.prefix + d.entry.key));
     const failures = await deleteKeys(loc, b.map((d) => loc.prefix + d.entry.key), ctx.attempts, (n) => (sum.deleted += n), slo);
     for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(loc)}`, message: f.message });
@@ -580,6 +612,7 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
     }
 
     const sections = d.sections;
+    ctx.signal.throwIfAborted();
     ctx.out.startProgress(job.name, d.copies, d.copyBytes);
     await pool(d.tasks.source(), ctx.transfers, async ({ ti, entry }) => {
       const to = tgtLocs[ti];
@@ -591,10 +624,12 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
         ctx.out.addObject();
         ctx.out.event({ type: "copy", job: job.name, key: entry.key, to: describeLocation(to), bytes: r.srcSize, method: r.method });
       } catch (e) {
+        if (ctx.signal.aborted) return; // aborted by a signal: reported once, by runJob
         recordFailure(ctx, sum, job, { key: entry.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, e && isAuthError(e) ? to : undefined) });
       }
-    });
+    }, ctx.signal);
     ctx.out.stopProgress();
+    ctx.signal.throwIfAborted();
 
     if (deletes && plannedDeletes) {
       if (sum.errors > 0) {
@@ -786,6 +821,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
     const put = (key: string, onA: TransferResult, onB: TransferResult): StateRecord =>
       record(key, { size: onA.dstSize, etag: onA.dstEtag, mtime: Date.now() }, { size: onB.dstSize, etag: onB.dstEtag, mtime: Date.now() });
 
+    ctx.signal.throwIfAborted();
     ctx.out.startProgress(job.name, d.copies + d.conflicts, d.bytes);
     await pool(d.transfers.source(), ctx.transfers, async (x) => {
       if (x.kind === "copy") {
@@ -799,6 +835,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           ctx.out.addObject();
           ctx.out.event({ type: "copy", job: job.name, key: x.key, to: describeLocation(to), bytes: r.srcSize, method: r.method, reason: x.reason });
         } catch (e) {
+          if (ctx.signal.aborted) return;
           recordFailure(ctx, sum, job, { key: x.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, isAuthError(e) ? to : undefined) });
         }
         return;
@@ -843,10 +880,12 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
         sum.conflicts++;
         ctx.out.addObject();
       } catch (e) {
+        if (ctx.signal.aborted) return;
         recordFailure(ctx, sum, job, { key: x.key, op: "resolve conflict", message: describeError(e) });
       }
-    });
+    }, ctx.signal);
     ctx.out.stopProgress();
+    ctx.signal.throwIfAborted();
 
     if (nDeletes) {
       if (sum.errors > 0) {
@@ -938,10 +977,16 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
     sum.inSync = inSync;
     sum.exitCode = inSync ? 0 : 1;
   } catch (e) {
-    sum.errors++;
-    const message = e instanceof JobError ? e.message : describeError(e);
-    sum.failures.push({ key: "", op: "check", message });
-    ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
+    const intr = e instanceof Interrupted ? e : ctx.signal.reason instanceof Interrupted ? ctx.signal.reason : undefined;
+    if (intr) {
+      sum.exitCode = intr.exitCode;
+      ctx.out.error(`job ${job.name}: ${intr.message}`, { job: job.name, interrupted: intr.sig });
+    } else {
+      sum.errors++;
+      const message = e instanceof JobError ? e.message : describeError(e);
+      sum.failures.push({ key: "", op: "check", message });
+      ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
+    }
   } finally {
     diffs?.close();
     dir.remove();

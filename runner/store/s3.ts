@@ -255,16 +255,27 @@ export function isRetryable(e: unknown): boolean {
   return /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|aborted|premature close|timed? ?out|truncated/i.test(msg) && !isAuthError(e);
 }
 
-/** Retry `fn` with exponential backoff and full jitter on retryable errors. */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, attempts: number, onRetry?: (e: unknown, attempt: number) => void): Promise<T> {
+/** Retry `fn` with exponential backoff and full jitter on retryable errors. Once `signal` is
+ *  aborted (SIGINT/SIGTERM) nothing is retried and a backoff pause ends at once. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, attempts: number, onRetry?: (e: unknown, attempt: number) => void, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await fn(attempt);
     } catch (e) {
+      if (signal?.aborted) throw signal.reason;
       if (attempt >= attempts || !isRetryable(e)) throw e;
       onRetry?.(e, attempt);
       const cap = Math.min(8000, 250 * 2 ** (attempt - 1));
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * cap) + 50));
+      await new Promise<void>((r) => {
+        const done = () => {
+          clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          r();
+        };
+        const t = setTimeout(done, Math.floor(Math.random() * cap) + 50);
+        signal?.addEventListener("abort", done, { once: true });
+      });
     }
   }
 }
@@ -304,6 +315,9 @@ export interface TransferOptions {
   multipartCopyThreshold?: number;
   /** Called with streamed byte increments (progress). */
   onBytes?: (n: number) => void;
+  /** Aborted on SIGINT/SIGTERM: a streamed copy's GET and PUT are destroyed at once (the PUT never
+   *  completes: BodyGuard holds back the last chunk). Server-side copies are short and finish. */
+  signal?: AbortSignal;
 }
 
 export interface TransferResult {
@@ -717,6 +731,9 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     guard.on("error", fail);
     body.pipe(guard);
   } else guard.end();
+  const onAbort = () => fail(opts.signal!.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener("abort", onAbort, { once: true });
   const metadata = rcloneMetadata(got.metadata, got.lastModified, md5hex ?? srcEtag);
   const expiresDate = got.expires instanceof Date ? got.expires : got.expires !== undefined && Number.isFinite(Date.parse(got.expires)) ? new Date(got.expires) : undefined;
   const headers = {
@@ -785,6 +802,8 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     }
     // An error of the GET body is the source's; any other the destination's.
     throw tagEndpoint(headerSignatureError(bodyError ?? e, encoded), bodyError ? src.ep : dst.ep);
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
   }
 }
 

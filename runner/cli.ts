@@ -23,6 +23,7 @@ function fmtSeconds(sec: number): string {
 import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./store/s3.js";
 import { secretsOfSwiftAuth, swiftPrincipal, type SwiftAuthConfig } from "./store/swift-auth.js";
 import { makeSwiftEndpoint } from "./store/swift-endpoint.js";
+import { Limits } from "./store/throttle.js";
 
 /** The package version: set by the bundle build (scripts/build-runner.mjs, esbuild `define`);
  *  read from package.json when the source runs directly (tsx). */
@@ -177,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
     listConcurrency: cfg.listConcurrency ?? 16,
     spoolDir: cfg.spoolDir ?? tmpdir(),
     signal: stop.signal,
+    limits: new Limits(cfg),
   };
   // SIGINT/SIGTERM: abort the run cleanly (no new transfer, in-flight ones destroyed, no delete,
   // no state write; each job releases its lock and removes its spool directory as it unwinds) and

@@ -16,6 +16,7 @@ import { bisyncPass, copyPass } from "./engine/merge.js";
 import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
 import { describeNetProblem, netProblem, taggedEndpoint } from "./store/net-errors.js";
+import type { Limits } from "./store/throttle.js";
 import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
 import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
 import { Spool } from "./stream/blocks.js";
@@ -57,6 +58,8 @@ export interface RunContext {
   /** Aborted (with an Interrupted reason) on SIGINT/SIGTERM: no new transfer starts, in-flight
    *  streamed copies are destroyed, no delete and no state write follows. */
   signal: AbortSignal;
+  /** The bandwidth limits (maxBytesPerSecond) of jobs and endpoints. */
+  limits: Limits;
 }
 
 /** The abort reason of a run stopped by a signal; its exit code is 128 + the signal number. */
@@ -399,13 +402,14 @@ function recordFailure(ctx: RunContext, sum: JobSummary, job: JobConfig, f: Fail
   ctx.out.error(`job ${job.name}: ${f.op} ${JSON.stringify(f.key)}: ${f.message}`, { job: job.name, key: f.key, op: f.op });
 }
 
-async function transferWithRetry(ctx: RunContext, from: Location, fromKey: string, entry: Entry, to: Location, toKey: string): Promise<TransferResult> {
+async function transferWithRetry(ctx: RunContext, job: JobConfig, from: Location, fromKey: string, entry: Entry, to: Location, toKey: string): Promise<TransferResult> {
   return withRetry(
     () =>
       transferObject(from, fromKey, entry, to, toKey, {
         ...ctx.transfer,
         onBytes: (n) => ctx.out.addBytes(n),
         signal: ctx.signal,
+        throttle: ctx.limits.throttle(job.name, from.ep.name, to.ep.name, ctx.signal),
       }),
     ctx.attempts,
     undefined,
@@ -617,7 +621,7 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
     await pool(d.tasks.source(), ctx.transfers, async ({ ti, entry }) => {
       const to = tgtLocs[ti];
       try {
-        const r = await transferWithRetry(ctx, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
+        const r = await transferWithRetry(ctx, job, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
         sections[ti].results.add(record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() }));
         sum.copied++;
         sum.bytes += r.bytes || r.srcSize;
@@ -828,7 +832,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
         const from = sideLoc[x.from];
         const to = sideLoc[other(x.from)];
         try {
-          const r = await transferWithRetry(ctx, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
+          const r = await transferWithRetry(ctx, job, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
           results.add(rec(x.key, x.from, r));
           sum.copied++;
           sum.bytes += r.bytes || r.srcSize;
@@ -849,10 +853,10 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           const ck = conflictKey(x.key, runAt, labels[L]);
           // 1. keep the loser's content under KEY.conflict-… on both sides, 2. then overwrite the loser.
           const [onL, onW] = await Promise.all([
-            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
-            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
+            transferWithRetry(ctx, job, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
+            transferWithRetry(ctx, job, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
           ]);
-          const r = await transferWithRetry(ctx, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
+          const r = await transferWithRetry(ctx, job, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
           results.add(rec(x.key, W, r));
           results.add(L === "a" ? put(ck, onL, onW) : put(ck, onW, onL));
           sum.bytes += r.bytes + onW.bytes;
@@ -861,10 +865,10 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           const ckA = conflictKey(x.key, runAt, labels.a);
           const ckB = conflictKey(x.key, runAt, labels.b);
           const [aa, ab, bb, ba] = await Promise.all([
-            transferWithRetry(ctx, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
-            transferWithRetry(ctx, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
-            transferWithRetry(ctx, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
-            transferWithRetry(ctx, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
+            transferWithRetry(ctx, job, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
+            transferWithRetry(ctx, job, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
+            transferWithRetry(ctx, job, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
+            transferWithRetry(ctx, job, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
           ]);
           // Both versions are now safe under their new names on both sides: remove the original key.
           for (const s of ["a", "b"] as Side[]) {

@@ -318,6 +318,8 @@ export interface TransferOptions {
   /** Aborted on SIGINT/SIGTERM: a streamed copy's GET and PUT are destroyed at once (the PUT never
    *  completes: BodyGuard holds back the last chunk). Server-side copies are short and finish. */
   signal?: AbortSignal;
+  /** The bandwidth limit (runner/store/throttle.ts): awaited for every chunk of a streamed body. */
+  throttle?: (n: number) => Promise<void>;
 }
 
 export interface TransferResult {
@@ -346,11 +348,20 @@ export class BodyGuard extends Transform {
     private readonly expected: number,
     private readonly md5hex: string | undefined,
     private readonly onBytes?: (n: number) => void,
+    /** The bandwidth limit: each chunk passes once it resolves (backpressure slows the GET). */
+    private readonly throttle?: (n: number) => Promise<void>,
   ) {
     super();
     this.hash = md5hex ? createHash("md5") : undefined;
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(chunk: Buffer, enc: BufferEncoding, cb: TransformCallback): void {
+    if (!this.throttle) return this.pass(chunk, cb);
+    this.throttle(chunk.length).then(
+      () => this.pass(chunk, cb),
+      (e: unknown) => cb(e as Error),
+    );
+  }
+  private pass(chunk: Buffer, cb: TransformCallback): void {
     this.count += chunk.length;
     this.hash?.update(chunk);
     this.onBytes?.(chunk.length);
@@ -718,7 +729,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
   const size = got.size;
   const srcEtag = got.etag;
   const md5hex = expectMd5 ?? (isPlainMd5(srcEtag) ? srcEtag : undefined);
-  const guard = new BodyGuard(size, md5hex, opts.onBytes);
+  const guard = new BodyGuard(size, md5hex, opts.onBytes, opts.throttle);
   let bodyError: unknown;
   const fail = (e: unknown) => {
     if (bodyError) return;

@@ -4,7 +4,7 @@
 // state.dir (exit 2, never a hang), relative paths against the config's folder, SIGTERM/SIGINT
 // stopping a run cleanly, and the maxBytesPerSecond bandwidth limit.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
@@ -302,3 +302,58 @@ describe("SIGTERM / SIGINT", () => {
 });
 
 
+
+describe("maxBytesPerSecond", () => {
+  const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+  it("a job limit of 1M holds a 2 MiB copy to about 2 s, bytes intact; without it the copy is fast", async () => {
+    const { a: A, b: B } = fx.clients;
+    const big = randomBytes(2 * 1024 * 1024);
+    await put(A, "bw-a", "fast/big", big);
+    await put(A, "bw-a", "slow/big", big);
+    const job = (name: string, prefix: string, extra: Record<string, unknown> = {}) => ({ name, mode: "copy", source: { endpoint: "a", bucket: "bw-a", prefix }, targets: [{ endpoint: "b", bucket: "bw-b", prefix }], ...extra });
+    const cfg = fx.config({ endpoints: fx.endpoints(), state: { dir: join(fx.env.dir, "state-bw") }, jobs: [job("bw-fast", "fast/"), job("bw-slow", "slow/", { maxBytesPerSecond: "1M" })] });
+    const r = await runRunner(["run", "--config", cfg, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const [fast, slow] = r.summaries;
+    expect(fast).toMatchObject({ job: "bw-fast", copied: 1, bytes: big.length });
+    expect(slow).toMatchObject({ job: "bw-slow", copied: 1, bytes: big.length });
+    expect(fast.seconds).toBeLessThan(1.2);
+    expect(slow.seconds).toBeGreaterThanOrEqual(1.8);
+    expect(slow.seconds).toBeLessThan(6);
+    for (const k of ["fast/big", "slow/big"]) expect(sha((await get(B, "bw-b", k)).body), k).toBe(sha(big));
+  });
+
+  it("an endpoint limit is shared by parallel transfers, on the SDK path too (directHttp: false)", async () => {
+    const { a: A, b: B } = fx.clients;
+    const bodies = [randomBytes(1024 * 1024), randomBytes(1024 * 1024)];
+    await put(A, "bwe-a", "one", bodies[0]);
+    await put(A, "bwe-a", "two", bodies[1]);
+    const cfg = fx.config({ endpoints: fx.endpoints({ b: { maxBytesPerSecond: 1048576 } }), directHttp: false, transfers: 8, state: { dir: join(fx.env.dir, "state-bwe") }, jobs: [copyJob("bwe", "copy", "bwe-a", "bwe-b")] });
+    const r = await runRunner(["run", "--config", cfg, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.summaries[0]).toMatchObject({ copied: 2, bytes: 2 * 1024 * 1024 });
+    expect(r.summaries[0].seconds).toBeGreaterThanOrEqual(1.8);
+    expect(sha((await get(B, "bwe-b", "one")).body)).toBe(sha(bodies[0]));
+    expect(sha((await get(B, "bwe-b", "two")).body)).toBe(sha(bodies[1]));
+  });
+
+  it("a bad value is exit 2 naming the field and the accepted forms", async () => {
+    const cases: [(c: Record<string, any>) => void, string, RegExp][] = [
+      [(c) => (c.jobs[0].maxBytesPerSecond = "10X"), "jobs[0].maxBytesPerSecond", /is not a bandwidth: "10X"; write bytes per second as a number .* "10M"/],
+      [(c) => (c.jobs[0].maxBytesPerSecond = 0), "jobs[0].maxBytesPerSecond", /must be a positive whole number/],
+      [(c) => (c.jobs[0].maxBytesPerSecond = 1.5), "jobs[0].maxBytesPerSecond", /must be a positive whole number/],
+      [(c) => (c.endpoints.b.maxBytesPerSecond = 100), "endpoints.b.maxBytesPerSecond", /must be at least 1K/],
+      [(c) => (c.endpoints.a.maxBytesPerSecond = true), "endpoints.a.maxBytesPerSecond", /must be a number or a string/],
+    ];
+    for (const [mutate, field, msg] of cases) {
+      const c: Record<string, any> = { endpoints: fx.endpoints(), state: { dir: join(fx.env.dir, "state-bwbad") }, jobs: [copyJob("bwbad", "copy", "bwe-a", "bwe-b")] };
+      mutate(c);
+      const r = await runRunner(["run", "--config", fx.config(c), "--json"]);
+      expect(r.code, field).toBe(2);
+      expect(r.lines[0], field).toMatchObject({ type: "error", field });
+      expect(String(r.lines[0].message), field).toMatch(msg);
+    }
+    expect(existsSync(join(fx.env.dir, "state-bwbad"))).toBe(false);
+  });
+});

@@ -23,6 +23,7 @@ export function excerpt(text: string, line: number, column: number): string {
 
 /** Parses JSON, throwing a ConfigError with line, column and an excerpt on a syntax error. */
 export function parseConfigJson(text: string, path: string): unknown {
+  if (text.trim() === "") throw new ConfigError("--config", `${path} is empty; it must hold a JSON object with endpoints, state and jobs (docs/runner.md "Config file")`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -30,10 +31,12 @@ export function parseConfigJson(text: string, path: string): unknown {
     // V8: "… in JSON at position 381" (Node 20) or "… at position 381 (line 12 column 5)" (Node 22).
     const m = /at position (\d+)/.exec(msg);
     const pos = m ? Number(m[1]) : /end of JSON input/.test(msg) ? text.length : undefined;
-    const what = msg.replace(/\s*\(line \d+ column \d+\)/, "").replace(/ in JSON at position \d+| at position \d+/, "").replace(/^Unexpected end of JSON input$/, "the file ends too early (an unclosed { or [ ?)");
+    const atEnd = /end of JSON input/.test(msg);
+    const what = atEnd ? "the file ends before the JSON does" : msg.replace(/\s*\(line \d+ column \d+\)/, "").replace(/ in JSON at position \d+| at position \d+/, "");
     if (pos === undefined) throw new ConfigError("--config", `${path} is not valid JSON: ${what}`);
     const { line, column } = lineColumn(text, pos);
-    const err = new ConfigError("--config", `${path}:${line}:${column}: not valid JSON: ${what}; fix the file at line ${line}, column ${column} (a missing comma, a trailing comma, or a comment are the usual causes)`);
+    const fix = atEnd ? "close every { and [ that is still open" : `fix the file at line ${line}, column ${column} (a missing or trailing comma, a comment or an unquoted name are the usual causes)`;
+    const err = new ConfigError("--config", `${path}:${line}:${column}: not valid JSON: ${what}; ${fix}`);
     err.excerpt = excerpt(text, line, column);
     throw err;
   }

@@ -1,15 +1,18 @@
-// replication-runner CLI.
-//   node dist/runner.mjs run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
-//   node dist/runner.mjs check --config FILE [--job NAME]... [--json]
-// Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or usage; 3 safety abort.
+// replication-runner CLI: the command line (args.ts), the config (config/), the endpoints and the
+// state store, then the jobs one after another (job.ts), once or on a schedule, stopped cleanly by
+// SIGINT/SIGTERM. Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or
+// usage; 3 safety abort; 130 SIGINT; 143 SIGTERM (args.ts has the help text, docs/runner.md more).
 import { Cron } from "croner";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { parseArgs, UsageError, type Args } from "./args.js";
+import { checkDir } from "./config/dirs.js";
+import { loadConfig } from "./config/load.js";
 import { CredentialsError, resolveCredentials, resolveSwiftAuth, secretsOf, type ResolvedCredentials } from "./config/credentials.js";
 import { isSwiftEndpoint, type EndpointConfig, type JobConfig, type RunnerConfig } from "./config/types.js";
-import { checkOverlaps, ConfigError, validateConfig, validateCron } from "./config/validate.js";
+import { checkOverlaps, ConfigError } from "./config/validate.js";
 import { removeRunDirs } from "./engine/inputs.js";
-import { checkJob, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
+import { checkJob, Interrupted, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
 
@@ -20,101 +23,18 @@ function fmtSeconds(sec: number): string {
 import { makeEndpoint, zeroCounts, type Endpoint, type RequestCounts } from "./store/s3.js";
 import { secretsOfSwiftAuth, swiftPrincipal, type SwiftAuthConfig } from "./store/swift-auth.js";
 import { makeSwiftEndpoint } from "./store/swift-endpoint.js";
+import { Limits } from "./store/throttle.js";
 
-const USAGE = `usage:
-  replication-runner run   --config FILE [--job NAME]... [--dry-run] [--resync] [--force] [--json] [--schedule "CRON"]
-  replication-runner check --config FILE [--job NAME]... [--json]`;
-
-class UsageError extends Error {}
-
-interface Args {
-  command: "run" | "check";
-  config: string;
-  jobs: string[];
-  dryRun: boolean;
-  resync: boolean;
-  force: boolean;
-  json: boolean;
-  schedule?: string;
-}
-
-export function parseArgs(argv: string[]): Args {
-  const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h" || command === "help") throw new UsageError("");
-  if (command !== "run" && command !== "check") {
-    throw new UsageError(command === undefined ? "missing command: run or check" : `unknown command ${JSON.stringify(command)}: use run or check`);
-  }
-  const a: Args = { command, config: "", jobs: [], dryRun: false, resync: false, force: false, json: false };
-  const runOnly = ["--dry-run", "--resync", "--force", "--schedule"];
-  for (let i = 0; i < rest.length; i++) {
-    let flag = rest[i];
-    let value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (flag.startsWith("--") && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    const need = () => {
-      if (value !== undefined) return value;
-      const v = rest[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (command === "check" && runOnly.includes(flag)) throw new UsageError(`${flag} applies to run only`);
-    switch (flag) {
-      case "--config":
-        a.config = need();
-        break;
-      case "--job":
-        a.jobs.push(need());
-        break;
-      case "--dry-run":
-        a.dryRun = true;
-        break;
-      case "--resync":
-        a.resync = true;
-        break;
-      case "--force":
-        a.force = true;
-        break;
-      case "--json":
-        a.json = true;
-        break;
-      case "--schedule":
-        a.schedule = need();
-        break;
-      case "--help":
-      case "-h":
-        throw new UsageError("");
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
-    }
-  }
-  if (!a.config) throw new UsageError("--config FILE is required");
-  if (a.schedule !== undefined) {
-    try {
-      validateCron(a.schedule, "--schedule");
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  }
-  return a;
-}
-
-export function loadConfig(path: string): RunnerConfig {
-  let text: string;
+/** The package version: set by the bundle build (scripts/build-runner.mjs, esbuild `define`);
+ *  read from package.json when the source runs directly (tsx). */
+declare const __RUNNER_VERSION__: string | undefined;
+function version(): string {
+  if (typeof __RUNNER_VERSION__ === "string") return __RUNNER_VERSION__;
   try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ConfigError("--config", `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}); check the path`);
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError("--config", `${path} is not valid JSON (${(e as Error).message})`);
-  }
-  return validateConfig(raw);
 }
 
 function selectJobs(cfg: RunnerConfig, names: string[]): JobConfig[] {
@@ -148,7 +68,7 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
     out.info(`  ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`);
     return;
   }
-  const status = s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
+  const status = s.interrupted ? `INTERRUPTED (${s.interrupted})` : s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
   out.info(
     `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`,
   );
@@ -157,11 +77,21 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
 async function main(argv: string[]): Promise<number> {
   let args: Args;
   try {
-    args = parseArgs(argv);
+    const p = parseArgs(argv);
+    if (p.kind === "help") {
+      process.stdout.write(`${p.text}\n`);
+      return 0;
+    }
+    if (p.kind === "version") {
+      process.stdout.write(`replication-runner ${version()}\n`);
+      return 0;
+    }
+    args = p.args;
   } catch (e) {
-    const msg = (e as Error).message;
-    process.stderr.write(msg ? `error: ${msg}\n${USAGE}\n` : `${USAGE}\n`);
-    return msg ? 2 : 0;
+    if (!(e instanceof UsageError)) throw e;
+    const usage = e.command ? `usage: replication-runner ${e.command} --config FILE [options]; replication-runner ${e.command} --help lists them` : "usage: replication-runner run|check --config FILE [options]; replication-runner --help for more";
+    process.stderr.write(`error: ${e.message}\n${usage}\n`);
+    return 2;
   }
   const out = new Output(args.json);
   let cfg: RunnerConfig;
@@ -203,6 +133,12 @@ async function main(argv: string[]): Promise<number> {
       const e = cfg.endpoints[name];
       endpoints.set(name, isSwiftEndpoint(e) ? makeSwiftEndpoint(name, e, swiftAuth.get(name)!, o) : makeEndpoint(name, s3cfg(name), creds.get(name), o));
     }
+    // Before anything is listed, and after every other config check (a bad config creates no
+    // directory): a directory that cannot work fails now, naming its field.
+    if ("dir" in cfg.state) {
+      checkDir("state.dir", cfg.state.dir, args.command === "run" && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
+    }
+    checkDir("spoolDir", cfg.spoolDir ?? tmpdir(), true, `set spoolDir to a writable directory on local disk, e.g. "/var/lib/replication/spool" (a relative path is relative to the config file's folder)${cfg.spoolDir === undefined ? "; without spoolDir the runner uses the OS temp directory (TMPDIR)" : ""}`);
     if ("bucket" in cfg.state) {
       // State I/O is counted apart from replication requests.
       const st = cfg.state;
@@ -211,13 +147,15 @@ async function main(argv: string[]): Promise<number> {
     } else store = new DirStateStore(cfg.state.dir);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof CredentialsError) {
-      out.error(e.message, { field: e instanceof ConfigError ? e.field : `endpoints.${e.endpoint}.credentials`, exitCode: 2 });
+      const excerpt = e instanceof ConfigError ? e.excerpt : undefined;
+      out.error(excerpt && !args.json ? `${e.message}\n${excerpt}` : e.message, { field: e instanceof ConfigError ? e.field : `endpoints.${e.endpoint}.credentials`, exitCode: 2, ...(excerpt ? { excerpt } : {}) });
       return 2;
     }
     throw e;
   }
 
   const heldLocks = new Set<HeldLock>();
+  const stop = new AbortController();
   const ctx: RunContext = {
     cfg,
     endpoints,
@@ -239,17 +177,32 @@ async function main(argv: string[]): Promise<number> {
     heldLocks,
     listConcurrency: cfg.listConcurrency ?? 16,
     spoolDir: cfg.spoolDir ?? tmpdir(),
+    signal: stop.signal,
+    limits: new Limits(cfg),
   };
-  const onSignal = (sig: NodeJS.Signals) => {
+  // SIGINT/SIGTERM: abort the run cleanly (no new transfer, in-flight ones destroyed, no delete,
+  // no state write; each job releases its lock and removes its spool directory as it unwinds) and
+  // exit 130/143. Should unwinding take longer than STOP_GRACE_MS (a listing request in flight), or a
+  // second signal come, the same cleanup runs synchronously and the process exits at once.
+  const STOP_GRACE_MS = 3000;
+  const hardStop = (sig: "SIGINT" | "SIGTERM") => {
     for (const l of heldLocks) l.releaseSync();
     removeRunDirs();
     out.error(`interrupted by ${sig}; state not written for unfinished jobs`);
-    process.exit(sig === "SIGINT" ? 130 : 143);
+    process.exit(new Interrupted(sig).exitCode);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    const s = sig === "SIGINT" ? "SIGINT" : "SIGTERM";
+    if (stop.signal.aborted) return hardStop(s);
+    out.warn(`${s} received: stopping (in-flight transfers are aborted; nothing is deleted and no state is written)`, { event: "stopping", signal: s });
+    stop.abort(new Interrupted(s));
+    setTimeout(() => hardStop(s), STOP_GRACE_MS).unref();
   };
 
   const runAll = async (): Promise<number> => {
     let code = 0;
     for (const job of jobs) {
+      if (stop.signal.aborted) break; // the jobs after an interrupted one do not start
       if (args.command === "check") {
         const s = await checkJob(ctx, job);
         if (args.json) out.event({ ...s });
@@ -262,13 +215,13 @@ async function main(argv: string[]): Promise<number> {
         code = code === 3 || s.exitCode === 3 ? 3 : Math.max(code, s.exitCode);
       }
     }
-    return code;
+    return stop.signal.reason instanceof Interrupted ? stop.signal.reason.exitCode : code;
   };
 
   const schedule = args.command === "run" ? (args.schedule ?? cfg.schedule) : undefined;
   if (!schedule) {
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     return runAll();
   }
 
@@ -289,16 +242,17 @@ async function main(argv: string[]): Promise<number> {
   });
   out.info(`schedule: "${schedule}"; next run ${cron.nextRun()?.toISOString() ?? "never"}`, { event: "scheduled" });
   return await new Promise<number>((resolve) => {
-    const stop = async (sig: NodeJS.Signals) => {
+    // The first signal ends the schedule after the active run; a second one interrupts that run.
+    const onStop = async (sig: NodeJS.Signals) => {
       if (stopping) return onSignal(sig);
       stopping = true;
       cron.stop();
-      out.info(`schedule: ${sig} received; ${active ? "waiting for the active run to finish" : "stopping"}`);
+      out.info(`schedule: ${sig} received; ${active ? "waiting for the active run to finish (send it again to interrupt the run)" : "stopping"}`);
       if (active) await active.catch(() => 1);
-      resolve(0);
+      resolve(stop.signal.reason instanceof Interrupted ? stop.signal.reason.exitCode : 0);
     };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    process.on("SIGINT", onStop);
+    process.on("SIGTERM", onStop);
   });
 }
 

@@ -15,6 +15,8 @@ import { InputFormatError, ListingError, listingSource, recordSource, RunDir } f
 import { bisyncPass, copyPass } from "./engine/merge.js";
 import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
+import { describeNetProblem, netProblem, taggedEndpoint } from "./store/net-errors.js";
+import type { Limits } from "./store/throttle.js";
 import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
 import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
 import { Spool } from "./stream/blocks.js";
@@ -53,6 +55,21 @@ export interface RunContext {
   listConcurrency: number;
   /** Where runs keep their temporary files (a per-run directory under it). */
   spoolDir: string;
+  /** Aborted (with an Interrupted reason) on SIGINT/SIGTERM: no new transfer starts, in-flight
+   *  streamed copies are destroyed, no delete and no state write follows. */
+  signal: AbortSignal;
+  /** The bandwidth limits (maxBytesPerSecond) of jobs and endpoints. */
+  limits: Limits;
+}
+
+/** The abort reason of a run stopped by a signal; its exit code is 128 + the signal number. */
+export class Interrupted extends Error {
+  readonly exitCode: 130 | 143;
+  constructor(readonly sig: "SIGINT" | "SIGTERM") {
+    super(`interrupted by ${sig}`);
+    this.name = "Interrupted";
+    this.exitCode = sig === "SIGINT" ? 130 : 143;
+  }
 }
 
 export interface Failure {
@@ -68,7 +85,7 @@ export interface JobSummary {
   command: "run";
   dryRun: boolean;
   ok: boolean;
-  exitCode: 0 | 1 | 3;
+  exitCode: 0 | 1 | 3 | 130 | 143;
   copied: number;
   deleted: number;
   conflicts: number;
@@ -80,6 +97,8 @@ export interface JobSummary {
   errors: number;
   failures: Failure[];
   aborted?: string;
+  /** The signal that stopped the job (SIGINT/SIGTERM): state not written, nothing deleted after it. */
+  interrupted?: string;
   stateWritten: boolean;
 }
 
@@ -89,7 +108,7 @@ export interface CheckSummary {
   mode: string;
   command: "check";
   inSync: boolean;
-  exitCode: 0 | 1;
+  exitCode: 0 | 1 | 130 | 143;
   source: { objects: number; bytes: number };
   targets: CheckTarget[];
   requests: RequestCounts;
@@ -114,6 +133,29 @@ export interface CheckTarget {
 
 const MAX_FAILURES_LISTED = 100;
 export const CHECK_KEYS_LISTED = 20;
+/** Keys a dry run names per category in human output (--json lists every key). */
+export const DRY_RUN_KEYS_LISTED = 20;
+
+/** The first keys of one category of a dry run's plan, and how many there are in all. */
+class NamedKeys {
+  readonly keys: string[] = [];
+  n = 0;
+  constructor(readonly title: string) {}
+  add(key: string, note = ""): void {
+    if (this.keys.length < DRY_RUN_KEYS_LISTED) this.keys.push(JSON.stringify(key) + note);
+    this.n++;
+  }
+}
+
+/** Human lines of a dry run: per category its title and count, its first keys, and how many more. */
+function printNamed(out: Output, groups: NamedKeys[]): void {
+  for (const g of groups) {
+    if (!g.n) continue;
+    out.info(`  ${g.title} (${g.n}):`);
+    for (const k of g.keys) out.info(`    ${k}`);
+    if (g.n > g.keys.length) out.info(`    ... and ${g.n - g.keys.length} more (--json lists every key)`);
+  }
+}
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
   // The default include ("**", everything) must not go through picomatch: it never matches a key
@@ -137,6 +179,13 @@ function locId(l: LocationConfig): string {
 export function describeError(e: unknown, where?: Location): string {
   const code = errorCode(e);
   const msg = String((e as Error)?.message ?? e).split("\n")[0];
+  // Nothing reached the server: name the endpoint and what to check, not a raw `connect ECONNREFUSED`.
+  const net = netProblem(e);
+  if (net) {
+    const ep = where?.ep ?? taggedEndpoint(e);
+    if (ep) return `${describeNetProblem(net, ep)}${where ? ` (bucket "${where.bucket}")` : ""}`;
+    return `cannot connect: ${net.what} (${msg}); check ${net.check.replace("FIELD", "the endpoint's URL")}`;
+  }
   const ep = where ? `endpoint "${where.ep.name}" (${where.ep.url}), bucket "${where.bucket}"` : "";
   if (where && isAuthError(e)) {
     return `${ep}: access denied (${code}: ${msg}); check endpoints.${where.ep.name}.credentials`;
@@ -147,12 +196,13 @@ export function describeError(e: unknown, where?: Location): string {
 
 /** Runs `fn` on every item of a sorted source with `n` in flight, pulling batches as slots free up
  *  (backpressure: at most one batch of a spool is in memory beyond the items in flight). */
-async function pool<T>(src: BatchSource<T>, n: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(src: BatchSource<T>, n: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let batch: T[] = [];
   let i = 0;
   let done = false;
   let filling: Promise<void> | undefined;
   const take = async (): Promise<T | undefined> => {
+    if (signal?.aborted) return undefined; // stopping: nothing new starts
     while (i >= batch.length) {
       if (done) return undefined;
       filling ??= src.next().then((b) => {
@@ -313,18 +363,30 @@ export async function runJob(ctx: RunContext, job: JobConfig): Promise<JobSummar
     else await runCopy(ctx, job, sum, dir.path);
   } catch (e) {
     sum.ok = false;
+    // Stopped by a signal (whatever error the abort surfaced as): not a failure of the job.
+    const intr = e instanceof Interrupted ? e : ctx.signal.reason instanceof Interrupted ? ctx.signal.reason : undefined;
+    if (intr) {
+      sum.exitCode = intr.exitCode;
+      sum.interrupted = intr.sig;
+      ctx.out.error(`job ${job.name}: ${intr.message}: in-flight transfers aborted, nothing deleted, state not written`, { job: job.name, interrupted: intr.sig });
+      return finishSummary(ctx, sum, before, t0, lock, dir);
+    }
     sum.exitCode = 1;
     const message = e instanceof JobError || e instanceof LockedError ? e.message : describeError(e);
     sum.errors++;
     sum.failures.push({ key: "", op: "job", message });
     ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
-  } finally {
-    ctx.out.stopProgress();
-    dir.remove();
-    if (lock) {
-      await lock.release().catch(() => undefined);
-      ctx.heldLocks.delete(lock);
-    }
+  }
+  return finishSummary(ctx, sum, before, t0, lock, dir);
+}
+
+/** The end of every job: the lock released and the run directory removed (also when interrupted). */
+async function finishSummary(ctx: RunContext, sum: JobSummary, before: RequestCounts, t0: number, lock: HeldLock | undefined, dir: RunDir): Promise<JobSummary> {
+  ctx.out.stopProgress();
+  dir.remove();
+  if (lock) {
+    await lock.release().catch(() => undefined);
+    ctx.heldLocks.delete(lock);
   }
   sum.requests = diffCounts(ctx.counts, before);
   sum.seconds = (Date.now() - t0) / 1000;
@@ -340,14 +402,18 @@ function recordFailure(ctx: RunContext, sum: JobSummary, job: JobConfig, f: Fail
   ctx.out.error(`job ${job.name}: ${f.op} ${JSON.stringify(f.key)}: ${f.message}`, { job: job.name, key: f.key, op: f.op });
 }
 
-async function transferWithRetry(ctx: RunContext, from: Location, fromKey: string, entry: Entry, to: Location, toKey: string): Promise<TransferResult> {
+async function transferWithRetry(ctx: RunContext, job: JobConfig, from: Location, fromKey: string, entry: Entry, to: Location, toKey: string): Promise<TransferResult> {
   return withRetry(
     () =>
       transferObject(from, fromKey, entry, to, toKey, {
         ...ctx.transfer,
         onBytes: (n) => ctx.out.addBytes(n),
+        signal: ctx.signal,
+        throttle: ctx.limits.throttle(job.name, from.ep.name, to.ep.name, ctx.signal),
       }),
     ctx.attempts,
+    undefined,
+    ctx.signal,
   );
 }
 
@@ -419,6 +485,7 @@ async function finish(ctx: RunContext, job: JobConfig, sum: JobSummary, sections
 async function applyDeletes(ctx: RunContext, sum: JobSummary, job: JobConfig, loc: Location, spool: Spool<DeleteTask>): Promise<void> {
   const src = spool.source();
   for (let b = await src.next(); b !== undefined; b = await src.next()) {
+    ctx.signal.throwIfAborted();
     const slo = new Set(b.filter((d) => d.entry.etag.endsWith("-slo")).map((d) => loc.prefix + d.entry.key));
     const failures = await deleteKeys(loc, b.map((d) => loc.prefix + d.entry.key), ctx.attempts, (n) => (sum.deleted += n), slo);
     for (const f of failures) recordFailure(ctx, sum, job, { key: f.key, op: `delete on ${describeLocation(loc)}`, message: f.message });
@@ -526,31 +593,47 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
     ctx.out.event({ type: "plan", job: job.name, mode: job.mode, dryRun: ctx.dryRun, source: d.counts.src, targets: d.counts.tgts, copies: d.copies, bytes: d.copyBytes, deletes: plannedDeletes });
 
     if (ctx.dryRun) {
-      await forEachItem(d.tasks.source(), (c) => ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[c.ti]), bytes: c.entry.size, reason: c.reason }));
-      for (let ti = 0; ti < tgtLocs.length; ti++) await forEachItem(d.deletes[ti].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(tgtLocs[ti]) }));
+      const toCopy = tgtLocs.map((l) => new NamedKeys(`to copy to ${describeLocation(l)}`));
+      const toDelete = tgtLocs.map((l) => new NamedKeys(`to delete on ${describeLocation(l)}`));
+      await forEachItem(d.tasks.source(), (c) => {
+        toCopy[c.ti].add(c.entry.key);
+        ctx.out.event({ type: "would-copy", job: job.name, key: c.entry.key, to: describeLocation(tgtLocs[c.ti]), bytes: c.entry.size, reason: c.reason });
+      });
+      for (let ti = 0; ti < tgtLocs.length; ti++) {
+        await forEachItem(d.deletes[ti].source(), (x) => {
+          toDelete[ti].add(x.entry.key);
+          ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(tgtLocs[ti]) });
+        });
+      }
       sum.copied = d.copies;
       sum.bytes = d.copyBytes;
       sum.deleted = plannedDeletes;
-      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${d.copies} objects (${fmtBytes(d.copyBytes)}) and delete ${sum.deleted}`);
+      if (!ctx.out.json) {
+        ctx.out.info(`job ${job.name}: dry run: would copy ${d.copies} objects (${fmtBytes(d.copyBytes)}) and delete ${sum.deleted}`);
+        printNamed(ctx.out, [...toCopy, ...toDelete]);
+      }
       return;
     }
 
     const sections = d.sections;
+    ctx.signal.throwIfAborted();
     ctx.out.startProgress(job.name, d.copies, d.copyBytes);
     await pool(d.tasks.source(), ctx.transfers, async ({ ti, entry }) => {
       const to = tgtLocs[ti];
       try {
-        const r = await transferWithRetry(ctx, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
+        const r = await transferWithRetry(ctx, job, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
         sections[ti].results.add(record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() }));
         sum.copied++;
         sum.bytes += r.bytes || r.srcSize;
         ctx.out.addObject();
         ctx.out.event({ type: "copy", job: job.name, key: entry.key, to: describeLocation(to), bytes: r.srcSize, method: r.method });
       } catch (e) {
+        if (ctx.signal.aborted) return; // aborted by a signal: reported once, by runJob
         recordFailure(ctx, sum, job, { key: entry.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, e && isAuthError(e) ? to : undefined) });
       }
-    });
+    }, ctx.signal);
     ctx.out.stopProgress();
+    ctx.signal.throwIfAborted();
 
     if (deletes && plannedDeletes) {
       if (sum.errors > 0) {
@@ -701,16 +784,33 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
     const runAt = new Date();
 
     if (ctx.dryRun) {
+      const toCopy: Record<Side, NamedKeys> = { b: new NamedKeys(`to copy to ${describeLocation(B)}`), a: new NamedKeys(`to copy to ${describeLocation(A)}`) };
+      const toDelete: Record<Side, NamedKeys> = { a: new NamedKeys(`to delete on ${describeLocation(A)}`), b: new NamedKeys(`to delete on ${describeLocation(B)}`) };
+      const conflicts = new NamedKeys(`conflicts (${opts.conflict})`);
       await forEachItem(d.transfers.source(), (x) => {
-        if (x.kind === "copy") ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
-        else if (x.kind === "conflict") ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner: x.winner === null ? null : x.winner === "a" ? "source" : "target", reason: x.reason });
+        if (x.kind === "copy") {
+          toCopy[x.from === "a" ? "b" : "a"].add(x.key);
+          ctx.out.event({ type: "would-copy", job: job.name, key: x.key, to: describeLocation(sideLoc[x.from === "a" ? "b" : "a"]), bytes: x.entry.size, reason: x.reason });
+        } else if (x.kind === "conflict") {
+          const winner = x.winner === null ? null : x.winner === "a" ? "source" : "target";
+          conflicts.add(x.key, winner ? ` (${winner} wins; the other kept as .conflict)` : " (both kept as .conflict)");
+          ctx.out.event({ type: "would-resolve-conflict", job: job.name, key: x.key, winner, reason: x.reason });
+        }
       });
-      for (const s of ["a", "b"] as Side[]) await forEachItem(d.deletes[s].source(), (x) => ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(sideLoc[s]), reason: x.reason }));
+      for (const s of ["a", "b"] as Side[]) {
+        await forEachItem(d.deletes[s].source(), (x) => {
+          toDelete[s].add(x.entry.key);
+          ctx.out.event({ type: "would-delete", job: job.name, key: x.entry.key, side: describeLocation(sideLoc[s]), reason: x.reason });
+        });
+      }
       sum.copied = d.copies;
       sum.conflicts = d.conflicts;
       sum.deleted = nDeletes;
       sum.bytes = d.bytes;
-      if (!ctx.out.json) ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
+      if (!ctx.out.json) {
+        ctx.out.info(`job ${job.name}: dry run: would copy ${sum.copied}, resolve ${sum.conflicts} conflicts, delete ${sum.deleted}`);
+        printNamed(ctx.out, [toCopy.b, toCopy.a, toDelete.a, toDelete.b, conflicts]);
+      }
       return;
     }
 
@@ -725,19 +825,21 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
     const put = (key: string, onA: TransferResult, onB: TransferResult): StateRecord =>
       record(key, { size: onA.dstSize, etag: onA.dstEtag, mtime: Date.now() }, { size: onB.dstSize, etag: onB.dstEtag, mtime: Date.now() });
 
+    ctx.signal.throwIfAborted();
     ctx.out.startProgress(job.name, d.copies + d.conflicts, d.bytes);
     await pool(d.transfers.source(), ctx.transfers, async (x) => {
       if (x.kind === "copy") {
         const from = sideLoc[x.from];
         const to = sideLoc[other(x.from)];
         try {
-          const r = await transferWithRetry(ctx, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
+          const r = await transferWithRetry(ctx, job, from, from.prefix + x.key, x.entry, to, to.prefix + x.key);
           results.add(rec(x.key, x.from, r));
           sum.copied++;
           sum.bytes += r.bytes || r.srcSize;
           ctx.out.addObject();
           ctx.out.event({ type: "copy", job: job.name, key: x.key, to: describeLocation(to), bytes: r.srcSize, method: r.method, reason: x.reason });
         } catch (e) {
+          if (ctx.signal.aborted) return;
           recordFailure(ctx, sum, job, { key: x.key, op: `copy to ${describeLocation(to)}`, message: describeError(e, isAuthError(e) ? to : undefined) });
         }
         return;
@@ -751,10 +853,10 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           const ck = conflictKey(x.key, runAt, labels[L]);
           // 1. keep the loser's content under KEY.conflict-… on both sides, 2. then overwrite the loser.
           const [onL, onW] = await Promise.all([
-            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
-            transferWithRetry(ctx, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
+            transferWithRetry(ctx, job, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[L], sideLoc[L].prefix + ck),
+            transferWithRetry(ctx, job, sideLoc[L], sideLoc[L].prefix + x.key, entry[L], sideLoc[W], sideLoc[W].prefix + ck),
           ]);
-          const r = await transferWithRetry(ctx, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
+          const r = await transferWithRetry(ctx, job, sideLoc[W], sideLoc[W].prefix + x.key, entry[W], sideLoc[L], sideLoc[L].prefix + x.key);
           results.add(rec(x.key, W, r));
           results.add(L === "a" ? put(ck, onL, onW) : put(ck, onW, onL));
           sum.bytes += r.bytes + onW.bytes;
@@ -763,10 +865,10 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
           const ckA = conflictKey(x.key, runAt, labels.a);
           const ckB = conflictKey(x.key, runAt, labels.b);
           const [aa, ab, bb, ba] = await Promise.all([
-            transferWithRetry(ctx, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
-            transferWithRetry(ctx, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
-            transferWithRetry(ctx, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
-            transferWithRetry(ctx, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
+            transferWithRetry(ctx, job, A, A.prefix + x.key, x.a, A, A.prefix + ckA),
+            transferWithRetry(ctx, job, A, A.prefix + x.key, x.a, B, B.prefix + ckA),
+            transferWithRetry(ctx, job, B, B.prefix + x.key, x.b, B, B.prefix + ckB),
+            transferWithRetry(ctx, job, B, B.prefix + x.key, x.b, A, A.prefix + ckB),
           ]);
           // Both versions are now safe under their new names on both sides: remove the original key.
           for (const s of ["a", "b"] as Side[]) {
@@ -782,10 +884,12 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
         sum.conflicts++;
         ctx.out.addObject();
       } catch (e) {
+        if (ctx.signal.aborted) return;
         recordFailure(ctx, sum, job, { key: x.key, op: "resolve conflict", message: describeError(e) });
       }
-    });
+    }, ctx.signal);
     ctx.out.stopProgress();
+    ctx.signal.throwIfAborted();
 
     if (nDeletes) {
       if (sum.errors > 0) {
@@ -877,10 +981,16 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
     sum.inSync = inSync;
     sum.exitCode = inSync ? 0 : 1;
   } catch (e) {
-    sum.errors++;
-    const message = e instanceof JobError ? e.message : describeError(e);
-    sum.failures.push({ key: "", op: "check", message });
-    ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
+    const intr = e instanceof Interrupted ? e : ctx.signal.reason instanceof Interrupted ? ctx.signal.reason : undefined;
+    if (intr) {
+      sum.exitCode = intr.exitCode;
+      ctx.out.error(`job ${job.name}: ${intr.message}`, { job: job.name, interrupted: intr.sig });
+    } else {
+      sum.errors++;
+      const message = e instanceof JobError ? e.message : describeError(e);
+      sum.failures.push({ key: "", op: "check", message });
+      ctx.out.error(`job ${job.name}: ${message}`, { job: job.name });
+    }
   } finally {
     diffs?.close();
     dir.remove();

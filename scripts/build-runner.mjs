@@ -1,7 +1,7 @@
 // Bundles the runner into one self-contained ESM file, dist/runner.mjs, that runs with plain
 // `node` and no node_modules (the artifact the deployment components ship).
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, renameSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,6 +13,8 @@ const tmpfile = `${outfile}.${process.pid}.tmp`;
 mkdirSync(dirname(outfile), { recursive: true });
 
 const started = Date.now();
+// `replication-runner --version` prints this (runner/cli.ts reads package.json itself under tsx).
+const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const result = await build({
   entryPoints: [join(root, "runner", "cli.ts")],
   outfile: tmpfile,
@@ -24,6 +26,7 @@ const result = await build({
   legalComments: "none",
   sourcemap: false,
   metafile: true,
+  define: { __RUNNER_VERSION__: JSON.stringify(version) },
   logLevel: "warning",
   banner: {
     js: [

@@ -19,6 +19,10 @@ export interface EndpointConfig {
   credentials?: CredentialsConfig;
   /** Allow plain http to a non-loopback host. */
   insecure?: boolean;
+  /** Bandwidth limit in bytes per second for the object bytes streamed through this endpoint
+   *  (GET from it or PUT to it), shared by all transfers. The file may also say "10M" ("K", "M",
+   *  "G": 1024-based; also "KiB", "MiB", "GiB"); validateConfig turns it into a number. */
+  maxBytesPerSecond?: number;
 }
 
 /** Swift credentials from elsewhere: `{ env: "PREFIX" }` reads PREFIX_USER / PREFIX_KEY (auth v1),
@@ -60,6 +64,10 @@ export interface SwiftEndpointConfig {
   insecure?: boolean;
   /** Container of SLO segments (default `<container>_segments`). */
   segmentContainer?: string;
+  /** Bandwidth limit in bytes per second for the object bytes streamed through this endpoint
+   *  (GET from it or PUT to it), shared by all transfers. The file may also say "10M" ("K", "M",
+   *  "G": 1024-based; also "KiB", "MiB", "GiB"); validateConfig turns it into a number. */
+  maxBytesPerSecond?: number;
 }
 
 export type AnyEndpointConfig = EndpointConfig | SwiftEndpointConfig;
@@ -89,6 +97,9 @@ export interface JobConfig {
   maxDeletePercent?: number;
   include?: string[];
   exclude?: string[];
+  /** Bandwidth limit in bytes per second for the object bytes this job streams, shared by its
+   *  parallel transfers (a string like "10M" in the file; see EndpointConfig.maxBytesPerSecond). */
+  maxBytesPerSecond?: number;
 }
 
 export type StateConfig = { dir: string } | LocationConfig;

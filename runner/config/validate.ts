@@ -17,6 +17,8 @@ import type {
 export class ConfigError extends Error {
   /** Path of the offending field, e.g. `jobs[0].targets[1].endpoint`. */
   readonly field: string;
+  /** Lines to show under the message (the offending line of the file and a caret), if any. */
+  excerpt?: string;
   constructor(field: string, problem: string) {
     super(`${field}: ${problem}`.replace(/[\r\n]+/g, " "));
     this.name = "ConfigError";
@@ -41,10 +43,10 @@ const TOP_KEYS = [
   "listConcurrency",
   "spoolDir",
 ];
-const ENDPOINT_KEYS = ["type", "endpoint", "region", "forcePathStyle", "credentials", "insecure"];
+const ENDPOINT_KEYS = ["type", "endpoint", "region", "forcePathStyle", "credentials", "insecure", "maxBytesPerSecond"];
 const SWIFT_V1_KEYS = ["user", "key"];
 const SWIFT_V3_KEYS = ["username", "password", "userDomainName", "projectName", "projectDomainName", "applicationCredentialId", "applicationCredentialSecret", "region", "interface"];
-const SWIFT_KEYS = ["type", "authUrl", "authVersion", ...SWIFT_V1_KEYS, ...SWIFT_V3_KEYS, "credentials", "insecure", "segmentContainer"];
+const SWIFT_KEYS = ["type", "authUrl", "authVersion", ...SWIFT_V1_KEYS, ...SWIFT_V3_KEYS, "credentials", "insecure", "segmentContainer", "maxBytesPerSecond"];
 const ENDPOINT_TYPES = ["s3", "swift"] as const;
 const SWIFT_INTERFACES = ["public", "internal", "admin"] as const;
 const JOB_KEYS = [
@@ -57,6 +59,7 @@ const JOB_KEYS = [
   "maxDeletePercent",
   "include",
   "exclude",
+  "maxBytesPerSecond",
 ];
 const LOCATION_KEYS = ["endpoint", "bucket", "prefix"];
 const MODES = ["copy", "sync", "bisync"] as const;
@@ -104,6 +107,20 @@ function levenshtein(a: string, b: string): number {
     }
   }
   return dp[b.length];
+}
+
+/** The option closest to `word` by edit distance, if it is close enough to be a likely typo. */
+export function closest(word: string, options: readonly string[]): string | undefined {
+  let best = "";
+  let bestD = Infinity;
+  for (const o of options) {
+    const d = levenshtein(word, o);
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 function didYouMean(word: string, options: readonly string[]): string {
@@ -284,6 +301,29 @@ function validateCredentials(v: unknown, field: string): CredentialsConfig | und
   };
 }
 
+const RATE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const MIN_RATE = 1024;
+
+/**
+ * A bandwidth limit: a positive integer (bytes per second) or a string with a 1024-based unit,
+ * "512K", "10M", "1.5G" (also "KiB", "MiB", "GiB"). At least 1 KiB/s: below that a run looks hung.
+ */
+export function parseRate(v: unknown, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  const fix = 'write bytes per second as a number (e.g. 10485760) or a string with a unit: "512K", "10M", "1.5G" (1024-based)';
+  let n: number;
+  if (typeof v === "number") {
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(field, `must be a positive whole number of bytes per second, got ${v}; ${fix}`);
+    n = v;
+  } else if (typeof v === "string") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmg])(?:ib)?)?\s*$/i.exec(v);
+    if (!m) throw new ConfigError(field, `is not a bandwidth: ${JSON.stringify(v)}; ${fix}`);
+    n = Math.round(Number(m[1]) * (m[2] ? RATE_UNITS[m[2].toLowerCase()] : 1));
+  } else throw new ConfigError(field, `must be a number or a string, got ${describe(v)}; ${fix}`);
+  if (n < MIN_RATE) throw new ConfigError(field, `must be at least 1K (1024 bytes per second), got ${n}; ${fix}`);
+  return n;
+}
+
 function validateHttpUrl(url: string, field: string, insecure: boolean | undefined, example: string): void {
   let u: URL;
   try {
@@ -399,6 +439,8 @@ function validateSwiftEndpoint(o: Record<string, unknown>, field: string): Swift
     out.segmentContainer = seg;
   }
   if (insecure !== undefined) out.insecure = insecure;
+  const rate = parseRate(o.maxBytesPerSecond, `${field}.maxBytesPerSecond`);
+  if (rate !== undefined) out.maxBytesPerSecond = rate;
   return out;
 }
 
@@ -441,6 +483,8 @@ function validateEndpoint(v: unknown, field: string): AnyEndpointConfig {
   const creds = validateCredentials(o.credentials, `${field}.credentials`);
   if (creds) out.credentials = creds;
   if (insecure !== undefined) out.insecure = insecure;
+  const rate = parseRate(o.maxBytesPerSecond, `${field}.maxBytesPerSecond`);
+  if (rate !== undefined) out.maxBytesPerSecond = rate;
   return out;
 }
 
@@ -528,6 +572,8 @@ function validateJob(v: unknown, field: string, endpoints: Record<string, AnyEnd
   }
   const exclude = validateGlobs(o.exclude, `${field}.exclude`);
   if (exclude) job.exclude = exclude;
+  const rate = parseRate(o.maxBytesPerSecond, `${field}.maxBytesPerSecond`);
+  if (rate !== undefined) job.maxBytesPerSecond = rate;
   return job;
 }
 

@@ -2,8 +2,9 @@
 // the prior state and the ETag pair journal, as sorted streams. An input that breaks the order is
 // sorted on disk on the next attempt of the decide pass; a state or journal that cannot be read
 // is left out (as an unreadable state always was: a first run).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDir } from "../config/dirs.js";
 import type { Entry, StateRecord } from "../decide/types.js";
 import { RangeLister } from "../list/lister.js";
 import { StateFileSource, StateFormatError } from "../state/codec.js";
@@ -25,7 +26,7 @@ export class RunDir {
   readonly path: string;
   constructor(base: string, job: string) {
     try {
-      mkdirSync(base, { recursive: true, mode: 0o700 });
+      ensureDir(base, 0o700);
       for (const name of readdirSync(base)) {
         const m = /^replication-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
         if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });

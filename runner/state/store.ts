@@ -2,11 +2,12 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { randomUUID } from "node:crypto";
-import { closeSync, copyFileSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { ensureDir } from "../config/dirs.js";
 import { errorCode, httpStatus, type Location } from "../store/s3.js";
 
 export interface LockInfo {
@@ -118,7 +119,7 @@ export class DirStateStore implements StateStore {
     }
   }
   private write(job: string, ext: string, data: Buffer): void {
-    mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     atomicWrite(this.path(job, ext), data);
     this.syncDir();
   }
@@ -163,7 +164,7 @@ export class DirStateStore implements StateStore {
     }
   }
   async commit(job: string, kind: StateKind, from: string): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     const tmp = `${this.path(job, kind)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
     try {
       renameSync(from, tmp); // same file system: a move
@@ -190,7 +191,7 @@ export class DirStateStore implements StateStore {
     this.syncDir();
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
-    mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     const path = this.path(job, "lock");
     let info = newInfo(ttlMs);
     for (let attempt = 0; ; attempt++) {
@@ -293,7 +294,7 @@ export class BucketStateStore implements StateStore {
       if (errorCode(e) === "NoSuchKey" || httpStatus(e) === 404) return undefined;
       throw e;
     }
-    mkdirSync(spoolDir, { recursive: true });
+    ensureDir(spoolDir);
     const path = join(spoolDir, `${job}.${kind}.${process.pid}-${randomUUID().slice(0, 8)}`);
     await pipeline(body, createWriteStream(path, { mode: 0o600 }));
     return path;

@@ -24,6 +24,7 @@ import type { EndpointConfig } from "../config/types.js";
 import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
+import { tagEndpoint } from "./net-errors.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
 import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
@@ -254,16 +255,27 @@ export function isRetryable(e: unknown): boolean {
   return /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|aborted|premature close|timed? ?out|truncated/i.test(msg) && !isAuthError(e);
 }
 
-/** Retry `fn` with exponential backoff and full jitter on retryable errors. */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, attempts: number, onRetry?: (e: unknown, attempt: number) => void): Promise<T> {
+/** Retry `fn` with exponential backoff and full jitter on retryable errors. Once `signal` is
+ *  aborted (SIGINT/SIGTERM) nothing is retried and a backoff pause ends at once. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, attempts: number, onRetry?: (e: unknown, attempt: number) => void, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await fn(attempt);
     } catch (e) {
+      if (signal?.aborted) throw signal.reason;
       if (attempt >= attempts || !isRetryable(e)) throw e;
       onRetry?.(e, attempt);
       const cap = Math.min(8000, 250 * 2 ** (attempt - 1));
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * cap) + 50));
+      await new Promise<void>((r) => {
+        const done = () => {
+          clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          r();
+        };
+        const t = setTimeout(done, Math.floor(Math.random() * cap) + 50);
+        signal?.addEventListener("abort", done, { once: true });
+      });
     }
   }
 }
@@ -303,6 +315,11 @@ export interface TransferOptions {
   multipartCopyThreshold?: number;
   /** Called with streamed byte increments (progress). */
   onBytes?: (n: number) => void;
+  /** Aborted on SIGINT/SIGTERM: a streamed copy's GET and PUT are destroyed at once (the PUT never
+   *  completes: BodyGuard holds back the last chunk). Server-side copies are short and finish. */
+  signal?: AbortSignal;
+  /** The bandwidth limit (runner/store/throttle.ts): awaited for every chunk of a streamed body. */
+  throttle?: (n: number) => Promise<void>;
 }
 
 export interface TransferResult {
@@ -331,11 +348,20 @@ export class BodyGuard extends Transform {
     private readonly expected: number,
     private readonly md5hex: string | undefined,
     private readonly onBytes?: (n: number) => void,
+    /** The bandwidth limit: each chunk passes once it resolves (backpressure slows the GET). */
+    private readonly throttle?: (n: number) => Promise<void>,
   ) {
     super();
     this.hash = md5hex ? createHash("md5") : undefined;
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(chunk: Buffer, enc: BufferEncoding, cb: TransformCallback): void {
+    if (!this.throttle) return this.pass(chunk, cb);
+    this.throttle(chunk.length).then(
+      () => this.pass(chunk, cb),
+      (e: unknown) => cb(e as Error),
+    );
+  }
+  private pass(chunk: Buffer, cb: TransformCallback): void {
     this.count += chunk.length;
     this.hash?.update(chunk);
     this.onBytes?.(chunk.length);
@@ -392,11 +418,15 @@ const COPY_PART_MIN = 64 * 1024 ** 2;
 
 /** Copy one object. Same server and keys: server-side; otherwise GET streamed into PUT/multipart. */
 export async function transferObject(src: Location, srcKey: string, listed: Entry, dst: Location, dstKey: string, opts: TransferOptions): Promise<TransferResult> {
+  // A server-side copy's errors come from the destination's server (streamCopy tags its own).
+  const onDst = (e: unknown): never => {
+    throw tagEndpoint(e, dst.ep);
+  };
   if (src.ep.swift || dst.ep.swift) {
-    if (src.ep.swift && dst.ep.swift && src.ep.copyIdentity === dst.ep.copyIdentity && swiftCopyable(srcKey, listed)) return swiftServerCopy(src, srcKey, listed, dst, dstKey, opts);
+    if (src.ep.swift && dst.ep.swift && src.ep.copyIdentity === dst.ep.copyIdentity && swiftCopyable(srcKey, listed)) return swiftServerCopy(src, srcKey, listed, dst, dstKey, opts).catch(onDst);
     return streamCopy(src, srcKey, dst, dstKey, opts);
   }
-  if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts);
+  if (src.ep.copyIdentity === dst.ep.copyIdentity) return serverSideCopy(src, srcKey, listed, dst, dstKey, opts).catch(onDst);
   return streamCopy(src, srcKey, dst, dstKey, opts);
 }
 
@@ -689,12 +719,17 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
   const encoded: string[] = [];
   // A Swift destination takes header values as text (sent as UTF-8, runner/store/swift.ts): no
   // RFC 2047; an S3 source's raw bytes (latin1 characters) are decoded to text first.
-  const got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
+  let got: Fetched;
+  try {
+    got = dst.ep.swift ? (src.ep.swift ? await fetchRaw(src, srcKey) : asText(await fetchRaw(src, srcKey))) : await fetchObject(src, srcKey, encoded);
+  } catch (e) {
+    throw tagEndpoint(e, src.ep);
+  }
   const body = got.body;
   const size = got.size;
   const srcEtag = got.etag;
   const md5hex = expectMd5 ?? (isPlainMd5(srcEtag) ? srcEtag : undefined);
-  const guard = new BodyGuard(size, md5hex, opts.onBytes);
+  const guard = new BodyGuard(size, md5hex, opts.onBytes, opts.throttle);
   let bodyError: unknown;
   const fail = (e: unknown) => {
     if (bodyError) return;
@@ -707,6 +742,9 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
     guard.on("error", fail);
     body.pipe(guard);
   } else guard.end();
+  const onAbort = () => fail(opts.signal!.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener("abort", onAbort, { once: true });
   const metadata = rcloneMetadata(got.metadata, got.lastModified, md5hex ?? srcEtag);
   const expiresDate = got.expires instanceof Date ? got.expires : got.expires !== undefined && Number.isFinite(Date.parse(got.expires)) ? new Date(got.expires) : undefined;
   const headers = {
@@ -773,7 +811,10 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       body?.destroy();
       guard.abort(e as Error);
     }
-    throw headerSignatureError(bodyError ?? e, encoded);
+    // An error of the GET body is the source's; any other the destination's.
+    throw tagEndpoint(headerSignatureError(bodyError ?? e, encoded), bodyError ? src.ep : dst.ep);
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
   }
 }
 

@@ -66,7 +66,7 @@ interface Case {
 
 const cases: Case[] = [
   { name: "bad JSON", config: '{ "endpoints": { ', field: "--config", says: /not valid JSON/ },
-  { name: "empty file", config: "", field: "--config", says: /not valid JSON/ },
+  { name: "empty file", config: "", field: "--config", says: /is empty; it must hold a JSON object/ },
   { name: "JSON null", config: "null", field: "config", says: /must be a JSON object/ },
   { name: "top level is an array", config: "[]", field: "config", says: /must be a JSON object.*array/ },
   { name: "unknown top-level key", config: (c) => (c.transfer = 4), field: "transfer", says: /unknown field.*did you mean "transfers"/ },
@@ -159,7 +159,9 @@ describe("malformed runner configs through the built runner", () => {
     const r = results.get(name)!;
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trimEnd().split("\n");
-    expect(lines, r.stderr).toHaveLength(1);
+    // A JSON syntax error adds the offending line of the file and a caret under the column.
+    if (lines.length === 3 && field === "--config") expect(lines.slice(1).join("\n"), r.stderr).toMatch(/^ +\d+ \| .*\n +\| *\^$/);
+    else expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0].startsWith(`error: ${field}: `), lines[0]).toBe(true);
     expect(lines[0]).toMatch(says);
     expect(r.stdout).toBe("");

@@ -82,6 +82,8 @@ const cases: Case[] = [
     "jobs[1].targets[0].prefix",
     /overlaps jobs\[0\].targets\[0\] of job "london-zurich"/,
   ],
+  ["maxBytesPerSecond without a unit it knows", (c) => (c.jobs[0].maxBytesPerSecond = "10 MB/s"), "jobs[0].maxBytesPerSecond", /is not a bandwidth: "10 MB\/s"; .*"10M"/],
+  ["maxBytesPerSecond below 1 KiB/s", (c) => (c.endpoints.london.maxBytesPerSecond = "0.5K"), "endpoints.london.maxBytesPerSecond", /at least 1K/],
 ];
 
 describe("validateConfig", () => {
@@ -97,6 +99,17 @@ describe("validateConfig", () => {
       { name: "b", mode: "sync", source: { endpoint: "london", bucket: "s2" }, targets: [{ endpoint: "zurich", bucket: "t", prefix: "from-b/" }] },
     ];
     expect(() => validateConfig(c)).not.toThrow();
+  });
+  it("normalizes maxBytesPerSecond: a number of bytes, or 1024-based K/M/G (KiB/MiB/GiB)", () => {
+    const c = base();
+    c.jobs[0].maxBytesPerSecond = "10M";
+    c.endpoints.london.maxBytesPerSecond = "1.5KiB";
+    c.endpoints.zurich.maxBytesPerSecond = 5000;
+    const v = validateConfig(c);
+    expect(v.jobs[0].maxBytesPerSecond).toBe(10 * 1024 * 1024);
+    expect(v.endpoints.london.maxBytesPerSecond).toBe(1536);
+    expect(v.endpoints.zurich.maxBytesPerSecond).toBe(5000);
+    expect(validateConfig(base()).jobs[0].maxBytesPerSecond).toBeUndefined();
   });
   it("accepts http to a non-loopback host only with insecure: true", () => {
     const c = base();

@@ -80,7 +80,7 @@ export function commandHelp(command: Command): string {
   const flags = FLAGS[command];
   const width = Math.max(...flags.map((f) => flagColumn(f).length));
   return [
-    `usage: replication-runner ${command} --config FILE [options]`,
+    `usage: bucket-replication ${command} --config FILE [options]`,
     "",
     `${command}: ${SUMMARY[command]}`,
     "",
@@ -95,13 +95,13 @@ export function commandHelp(command: Command): string {
 
 export function mainHelp(): string {
   return [
-    "usage: replication-runner <command> --config FILE [options]",
+    "usage: bucket-replication <command> --config FILE [options]",
     "",
     "commands:",
     ...COMMANDS.map((c) => `  ${c.padEnd(6)} ${SUMMARY[c]}`),
     "",
     "options:",
-    "  -h, --help     show this help (replication-runner <command> --help: the command's options)",
+    "  -h, --help     show this help (bucket-replication <command> --help: the command's options)",
     "  -V, --version  print the runner's version",
     "",
     EXIT_CODES,
@@ -169,7 +169,7 @@ function explain(e: Error & { code?: string }, command: Command): string {
     const flag = (m?.[1] ?? "").split("=")[0];
     const other = COMMANDS.find((c) => c !== command && FLAGS[c].some((f) => `--${f.name}` === flag));
     if (other) return `${flag} applies to ${other} only`;
-    if (flag === "--version" || flag === "-V") return `${flag} goes before the command: replication-runner --version`;
+    if (flag === "--version" || flag === "-V") return `${flag} goes before the command: bucket-replication --version`;
     return `unknown option ${JSON.stringify(flag)}${suggest(flag, names) || `; options of ${command}: ${names.join(", ")}`}`;
   }
   if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {

@@ -83,13 +83,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (p.kind === "version") {
-      process.stdout.write(`replication-runner ${version()}\n`);
+      process.stdout.write(`bucket-replication ${version()}\n`);
       return 0;
     }
     args = p.args;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    const usage = e.command ? `usage: replication-runner ${e.command} --config FILE [options]; replication-runner ${e.command} --help lists them` : "usage: replication-runner run|check --config FILE [options]; replication-runner --help for more";
+    const usage = e.command ? `usage: bucket-replication ${e.command} --config FILE [options]; bucket-replication ${e.command} --help lists them` : "usage: bucket-replication run|check --config FILE [options]; bucket-replication --help for more";
     process.stderr.write(`error: ${e.message}\n${usage}\n`);
     return 2;
   }

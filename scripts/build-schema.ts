@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createGenerator } from "ts-json-schema-generator";
-import { CONFIG_KEYS, NUMBER_RULES } from "../runner/config/validate.js";
+import { CONFIG_KEYS, MIN_RATE, NUMBER_RULES, RATE_PATTERN } from "../runner/config/validate.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const SCHEMA_FILE = join(root, "schema", "runner-config.schema.json");
@@ -62,6 +62,16 @@ export function generateSchema(): Schema {
       else p.minimum = rule.min;
       if (rule.max !== undefined) p.maximum = rule.max;
     }
+  }
+  // A bandwidth is a number in the validated config but may be "10M" in the file (parseRate).
+  for (const def of Object.values<Schema>(defs)) {
+    const p = def.properties?.maxBytesPerSecond;
+    if (!p) continue;
+    const description = p.description;
+    def.properties.maxBytesPerSecond = {
+      description,
+      anyOf: [{ type: "integer", minimum: MIN_RATE }, { type: "string", pattern: RATE_PATTERN }],
+    };
   }
   // Plain JSON, for any editor: not a copy of this package's version or of the generator's settings.
   return {

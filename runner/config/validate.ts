@@ -302,7 +302,9 @@ function validateCredentials(v: unknown, field: string): CredentialsConfig | und
 }
 
 const RATE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-const MIN_RATE = 1024;
+export const MIN_RATE = 1024;
+/** The string form of a bandwidth (shared with the JSON Schema, so editors accept what the runner does). */
+export const RATE_PATTERN = "^\\s*(\\d+(?:\\.\\d+)?)\\s*(?:([kmgKMG])(?:[iI][bB])?)?\\s*$";
 
 /**
  * A bandwidth limit: a positive integer (bytes per second) or a string with a 1024-based unit,
@@ -316,7 +318,7 @@ export function parseRate(v: unknown, field: string): number | undefined {
     if (!Number.isInteger(v) || v <= 0) throw new ConfigError(field, `must be a positive whole number of bytes per second, got ${v}; ${fix}`);
     n = v;
   } else if (typeof v === "string") {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmg])(?:ib)?)?\s*$/i.exec(v);
+    const m = new RegExp(RATE_PATTERN).exec(v);
     if (!m) throw new ConfigError(field, `is not a bandwidth: ${JSON.stringify(v)}; ${fix}`);
     n = Math.round(Number(m[1]) * (m[2] ? RATE_UNITS[m[2].toLowerCase()] : 1));
   } else throw new ConfigError(field, `must be a number or a string, got ${describe(v)}; ${fix}`);

@@ -223,8 +223,9 @@ describe("installed tarball: the runner's command line", () => {
     for (const bin of ["bucket-replication", "replication-runner"]) {
       const r = await run("npx", ["--no", "--", bin, "--help"], scratch, 60_000);
       expect(r.code).toBe(0);
-      expect(r.stdout + r.stderr).toMatch(/run\s+--config FILE/);
-      expect(r.stdout + r.stderr).toMatch(/check --config FILE/);
+      expect(r.stdout + r.stderr).toMatch(/^usage: bucket-replication <command> --config FILE/m);
+      expect(r.stdout + r.stderr).toMatch(/^\s+run\s+replicate every selected job/m);
+      expect(r.stdout + r.stderr).toMatch(/^\s+check\s+compare both sides/m);
     }
   }, 120_000);
 

@@ -57,14 +57,14 @@ describe("--version and --help", () => {
   it("--version prints the package version, from the bundle and from the source under tsx", async () => {
     const r = await runRunner(["--version"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`replication-runner ${VERSION}\n`);
+    expect(r.stdout).toBe(`bucket-replication ${VERSION}\n`);
     const tsx = await new Promise<string>((resolve) => {
       const c = spawn(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "runner/cli.ts"), "--version"], { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       c.stdout.on("data", (d) => (out += d));
       c.on("exit", () => resolve(out));
     });
-    expect(tsx).toBe(`replication-runner ${VERSION}\n`);
+    expect(tsx).toBe(`bucket-replication ${VERSION}\n`);
   });
 
   it("--help and <command> --help list every flag with a description, the exit codes and the docs", async () => {

@@ -115,7 +115,15 @@ describe("schema/runner-config.schema.json", () => {
     ["a location without bucket", (c) => delete c.jobs[0].source.bucket, /^jobs\[0\]\.source\.bucket: /, "/jobs/0/source"],
     ["credentials with two sources", (c) => (c.endpoints.a.credentials = { env: "A", file: "/f" }), /^endpoints\.a\.credentials/, "/endpoints/a/credentials"],
     ["$schema not a string", (c) => (c.$schema = 1), /^\$schema: /, "/$schema"],
+    ["a bandwidth with an unknown unit", (c) => (c.jobs[0].maxBytesPerSecond = "10X"), /^jobs\[0\]\.maxBytesPerSecond: is not a bandwidth/, "/jobs/0/maxBytesPerSecond"],
+    ["a bandwidth below 1K", (c) => (c.endpoints.a.maxBytesPerSecond = 100), /^endpoints\.a\.maxBytesPerSecond: must be at least 1K/, "/endpoints/a/maxBytesPerSecond"],
   ];
+  it.each([["a number", 1048576], ["a unit string", "10M"], ["a binary unit", "1.5GiB"]])("a bandwidth as %s is accepted by both", (_what, rate) => {
+    const cfg = base();
+    (cfg.jobs[0] as Record<string, unknown>).maxBytesPerSecond = rate;
+    expect(schemaErrors(cfg)).toEqual([]);
+    expect(() => validateConfig(cfg)).not.toThrow();
+  });
   it.each(bad)("rejected by both: %s", (_what, change, message, path) => {
     const cfg = base();
     change(cfg);

@@ -20,6 +20,7 @@ import {
   type Core,
 } from "./core.js";
 import { awsBucketStatements, policyDocument, type IamStatement } from "./policy.js";
+import { outsideEndpoints } from "./runner-config.js";
 import type { RunnerDeployment } from "./index.js";
 
 export const AL2023_AMI_PARAMETER = {
@@ -61,8 +62,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
 
   // ---- which endpoints leave "AWS S3 in this region" → NAT needed
   const structural = core.configFor(stateSpec("artifacts"));
-  const outside = Object.values(structural.config.endpoints).filter((ep) => ep.endpoint || (ep.region && ep.region !== region));
-  const needsNat = outside.length > 0;
+  const needsNat = outsideEndpoints("aws-ec2", region, structural.config).length > 0;
   const extraPorts = endpointPorts(structural.config);
 
   // ---- static keys → Secrets Manager (values are Pulumi secrets; only ARNs reach the VM)

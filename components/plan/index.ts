@@ -46,7 +46,7 @@ export function planTopology(args: ReplicationTopologyArgs, settings?: PlanSetti
       mechanism = f.mechanism;
       reason = f.reason;
     } else {
-      if (link.mechanism === "native")
+      if (link.mechanism === "native" && !p.has(`links[${e.link}].mechanism`))
         p.add(`links[${e.link}].mechanism`, `"native" is impossible for ${edgeName(e)}: ${f.reason}`, 'remove mechanism (or set it to "auto" or "runner") to let the runner serve this edge');
       mechanism = "runner";
       reason = f.reason;

@@ -31,8 +31,10 @@ export function prefixesOf(e: PlannedEdge): string {
   return src === dst ? show(src) : `${show(src)} → ${show(dst)}`;
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table; aligned for terminals, or `compact` (no padding) for PR comments. */
+function table(header: string[], rows: string[][], compact = false): string {
   const all = [header, ...rows].map((r) => r.map(cell));
+  if (compact) return [header.map(cell), header.map(() => "---"), ...all.slice(1)].map((r) => `| ${r.join(" | ")} |`).join("\n");
   const widths = header.map((_, i) => Math.max(3, ...all.map((r) => [...r[i]].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c + " ".repeat(widths[i] - [...c].length)).join(" | ")} |`;
   return [line(all[0]), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...all.slice(1).map(line)].join("\n");
@@ -51,7 +53,7 @@ export function conflictOf(args: ReplicationTopologyArgs, e: PlannedEdge): strin
 }
 
 /** One row per directed edge: from, to, link, kind, mechanism, deletes, conflict, prefixes, reason. */
-export function renderPlanTable(args: ReplicationTopologyArgs, plan: ReplicationPlan): string {
+export function renderPlanTable(args: ReplicationTopologyArgs, plan: ReplicationPlan, compact = false): string {
   const rows = plan.edges.map((e) => [
     e.from,
     e.to,
@@ -63,7 +65,7 @@ export function renderPlanTable(args: ReplicationTopologyArgs, plan: Replication
     prefixesOf(e),
     e.reason,
   ]);
-  return table(["from", "to", "link", "kind", "mechanism", "deletes", "conflict", "prefixes", "reason"], rows);
+  return table(["from", "to", "link", "kind", "mechanism", "deletes", "conflict", "prefixes", "reason"], rows, compact);
 }
 
 function whereOf(spec: BucketSpec): string {
@@ -89,13 +91,14 @@ function versioningOf(b: BucketReview): string {
 }
 
 /** One row per bucket: id, provider, bucket name, where it lives, created or referenced, versioning, backfill. */
-export function renderBucketTable(args: ReplicationTopologyArgs, plan: ReplicationPlan = { edges: [] }, settings?: PlanSettings): string {
+export function renderBucketTable(args: ReplicationTopologyArgs, plan: ReplicationPlan = { edges: [] }, settings?: PlanSettings, compact = false): string {
   return table(
     ["id", "provider", "bucket", "where", "lifecycle", "versioning", "backfill"],
     reviewBuckets(args, plan, settings).map((b) => [
       b.id, b.spec.provider, b.spec.bucket, whereOf(b.spec), lifecycle(b), versioningOf(b),
       b.backfill ? `into ${b.backfill.destinations.join(", ")} (see Backfill)` : "-",
     ]),
+    compact,
   );
 }
 
@@ -107,7 +110,7 @@ export function renderBackfills(args: ReplicationTopologyArgs, plan: Replication
 }
 
 /** One row per runner job the deployment generates: name, mode, source, targets, conflict, edges. */
-export function renderJobTable(args: ReplicationTopologyArgs, plan: ReplicationPlan): string {
+export function renderJobTable(args: ReplicationTopologyArgs, plan: ReplicationPlan, compact = false): string {
   const jobs = runnerJobs(args, plan);
   const idOf = (bucket: string) => Object.keys(args.buckets).find((id) => args.buckets[id].bucket === bucket) ?? bucket;
   const loc = (l: { bucket: string; prefix?: string }) => `${idOf(l.bucket)}${l.prefix ? `/${l.prefix}` : ""}`;
@@ -121,15 +124,18 @@ export function renderJobTable(args: ReplicationTopologyArgs, plan: ReplicationP
         [...new Set(edges.map((e) => linkName(e.link)))].join(", ") + ` (${edges.map((e) => `${e.from}→${e.to}`).join(", ")})`,
       ];
     }),
+    compact,
   );
 }
 
 /** One row per kind of resource `pulumi up` creates; `$` flags the ones that cost money on their own. */
-export function renderResourceTable(args: ReplicationTopologyArgs, plan: ReplicationPlan, settings?: PlanSettings): string {
+export function renderResourceTable(args: ReplicationTopologyArgs, plan: ReplicationPlan, settings?: PlanSettings, compact = false): string {
   const rows: string[][] = [];
   for (const g of plannedResources(args, plan, settings).groups)
-    for (const r of g.resources) rows.push([g.name, r.cost ? "$" : "", String(r.count), r.type, r.what, r.cost ?? ""]);
-  return table(["for", "$", "count", "type", "what", "what costs money"], rows);
+    for (const r of g.resources)
+      rows.push(compact ? [g.name, r.cost ? "$" : "", String(r.count), r.what, `\`${r.type}\``] : [g.name, r.cost ? "$" : "", String(r.count), r.type, r.what, r.cost ?? ""]);
+  // The markdown form leaves the cost notes to the "Costs money" list above it.
+  return table(compact ? ["for", "$", "count", "what", "type"] : ["for", "$", "count", "type", "what", "what costs money"], rows, compact);
 }
 
 /** The cost-relevant resources in one sentence each. */
@@ -255,11 +261,11 @@ export function renderPlanMarkdown(args: ReplicationTopologyArgs, plan: Replicat
   const reminders = reminderLines(opts.reminders);
   if (reminders.length) out.push("**Not visible offline, and `pulumi preview` stops without it:**", "", ...reminders, "");
   out.push("## Topology", "", "```mermaid", renderMermaid(args, plan), "```", "");
-  out.push("## Edges", "", renderPlanTable(args, plan), "");
-  out.push("## Buckets", "", renderBucketTable(args, plan, settings), "");
+  out.push("## Edges", "", renderPlanTable(args, plan, true), "");
+  out.push("## Buckets", "", renderBucketTable(args, plan, settings, true), "");
   out.push("### Backfill", "", renderBackfills(args, plan, settings), "");
   const jobs = runnerJobs(args, plan);
-  if (jobs.length) out.push("## Runner jobs", "", ...details(`${jobs.length} jobs`, renderJobTable(args, plan), 12));
-  out.push("## Resources", "", ...details(`${resourceCount(args, plan, settings)} resources \`pulumi up\` creates ($ = costs money on its own)`, renderResourceTable(args, plan, settings)));
+  if (jobs.length) out.push("## Runner jobs", "", ...details(`${jobs.length} jobs`, renderJobTable(args, plan, true), 12));
+  out.push("## Resources", "", ...details(`${resourceCount(args, plan, settings)} resources \`pulumi up\` creates ($ = costs money on its own)`, renderResourceTable(args, plan, settings, true)));
   return out.join("\n");
 }

@@ -82,8 +82,8 @@ describe("renderPlanMarkdown", () => {
     expect(md).toMatch(/5 directed edges from 3 links between 6 buckets: 4 runner, 1 aws-native\./);
     expect(md).toMatch(/No `runner` section: the 4 runner edges get no deployment/);
     expect(md).toContain("```mermaid\nflowchart LR\n");
-    expect(md).toContain(renderPlanTable(args, plan));
-    expect(md).toMatch(/## Buckets\n\n\| id +\| provider \| bucket +\| where +\|/);
+    expect(md).toContain(renderPlanTable(args, plan, true));
+    expect(md).toMatch(/## Buckets\n\n\| id \| provider \| bucket \| where \| lifecycle \| versioning \| backfill \|\n\| --- \|/);
     expect(md.indexOf("## Topology")).toBeLessThan(md.indexOf("## Edges"));
   });
 });

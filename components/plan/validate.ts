@@ -1,5 +1,7 @@
 // Shape validation of a topology: top-level keys, every bucket spec (per provider), every link
 // (per kind) and the runner section. Pure; collects problems into a Problems list.
+// The deployment's own cron converter (pure: croner only, no Pulumi), so the plan accepts exactly
+// the schedules the runner deployment can install.
 import { cronToOnCalendar, scheduleGaps } from "../deploy/schedule.js";
 import { Problems, closest, isPlainObject, prefixesOverlap, q, typeName } from "./errors.js";
 import { PROVIDER_NAMES, REGIONS, type RegionProvider, isKnownRegion, regionOwner } from "./regions.js";

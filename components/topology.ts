@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { planTopology } from "./plan/index.js";
 import type { ReplicationPlan, ReplicationTopologyArgs } from "./plan/types.js";
+import type { PlanSettings } from "./plan/settings.js";
 import type { TopologyContext } from "./context.js";
 import { declareBuckets } from "./buckets.js";
 import { deployAwsNative } from "./aws/replication.js";
@@ -41,10 +42,36 @@ export class ReplicationTopology extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The settings the deployment reads besides the topology, so that the planner checks them exactly as
+ * `npm run plan` does (scripts/plan.ts reads the same keys from the stack file). `complete`: every
+ * value is visible here, secrets included, so nothing is left as a reminder.
+ */
+export function deploySettings(): PlanSettings {
+  const br = new pulumi.Config("bucket-replication");
+  const settings: PlanSettings = { complete: true };
+  const tenancy = new pulumi.Config("oci").get("tenancyOcid") ?? process.env.TF_VAR_tenancy_ocid;
+  if (tenancy) settings.ociTenancyOcid = tenancy;
+  // A list in the stack file; a string (JSON list or comma list) when set on the command line.
+  const raw = br.get("extraRegions");
+  if (raw !== undefined) {
+    let extra: unknown;
+    try {
+      extra = JSON.parse(raw);
+    } catch {
+      extra = raw.split(",").map((x) => x.trim()).filter(Boolean);
+    }
+    settings.extraRegions = Array.isArray(extra) ? extra.map(String) : [String(extra)];
+  }
+  const timeout = br.get("backfillTimeoutMinutes");
+  if (timeout !== undefined) settings.backfillTimeoutMinutes = Number(timeout);
+  return settings;
+}
+
 /** The plan, or a ResourceError naming the component and carrying the planner's message. */
 function planOrThrow(name: string, args: ReplicationTopologyArgs): ReplicationPlan {
   try {
-    return planTopology(args);
+    return planTopology(args, deploySettings());
   } catch (e) {
     // No resource exists yet, so the message names the component itself. The message already
     // says where and how to fix it; a stack trace would only hide it.

@@ -19,6 +19,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { planTopology } from "../components/plan/index.js";
+import { linkName } from "../components/plan/render.js";
 import type { PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "../components/plan/types.js";
 import { runnerConfigFromPlan } from "../components/deploy/runner-config.js";
 import type { JobConfig, RunnerConfig } from "../runner/config/types.js";
@@ -39,6 +40,7 @@ export interface DemoOptions {
 
 /** One row of the verification: one source → target pair of one runner job. */
 export interface LinkResult {
+  /** Index of the link in the topology's links list: shown as links[i], as in the plan and its errors. */
   link: number;
   kind: string;
   job: string;
@@ -144,7 +146,7 @@ function printPlan(args: ReplicationTopologyArgs, plan: ReplicationPlan): void {
           : link.kind === "fan-in"
             ? `${link.from.join(", ")} → ${link.to}`
             : `${link.from} → ${link.to}`;
-    say(`  ${bold(`link ${i + 1}`)}  ${yellow(link.kind.padEnd(13))} ${what}`);
+    say(`  ${bold(linkName(i).padEnd(8))}  ${yellow(link.kind.padEnd(13))} ${what}`);
     for (const e of edgesByLink.get(i) ?? []) {
       const to = e.targetPrefix ? `${e.to}/${e.targetPrefix}` : e.to;
       const mech = e.mechanism === "runner" ? cyan(e.mechanism) : green(e.mechanism);
@@ -385,7 +387,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     table(
       ["link", "kind", "edge", "objects", "bytes", "in sync", "run 1", "run 2", "check"],
       links.map((l) => [
-        String(l.link),
+        linkName(l.link),
         l.kind,
         `${l.from} ${l.mode === "bisync" ? "⇄" : "→"} ${l.target.prefix ? `${l.to}/${l.target.prefix}` : l.to}`,
         `${l.source.objects} / ${l.target.objects}`,
@@ -408,7 +410,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     topology: TOPOLOGY_FILE,
     seconds: elapsed(),
     sites: Object.fromEntries(Object.entries(sites).map(([n, s]) => [n, { endpoint: s.endpoint, buckets: siteBuckets[n] }])),
-    plan: plan.edges.map((e) => ({ link: e.link + 1, kind: e.kind, from: e.from, to: e.to, mechanism: e.mechanism, reason: e.reason })),
+    plan: plan.edges.map((e) => ({ link: e.link, kind: e.kind, from: e.from, to: e.to, mechanism: e.mechanism, reason: e.reason })),
     runs,
     converged,
     check: { exitCode: checkResult.code, seconds: checkResult.seconds },
@@ -424,7 +426,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(green(bold(`  All ${plan.edges.length} edges of ${args.links.length} links are in sync.`)) + dim(`  Total ${formatSeconds(summary.seconds)}.`));
   } else {
     const problems: string[] = [];
-    for (const l of links.filter((l) => !l.inSync)) problems.push(`link ${l.link} ${l.from} → ${l.to}: missing ${l.target.missing}, different ${l.target.different}`);
+    for (const l of links.filter((l) => !l.inSync)) problems.push(`${linkName(l.link)} ${l.from} → ${l.to}: missing ${l.target.missing}, different ${l.target.different}`);
     for (const j of missingJobs) problems.push(`job ${j}: no summary from runner check`);
     for (const s of story.filter((s) => !s.ok)) problems.push(`expected: ${s.what}`);
     if (checkResult.code !== 0) problems.push(`runner check exited with code ${checkResult.code}${checkResult.stderr.trim() ? `: ${checkResult.stderr.trim()}` : ""}`);
@@ -457,7 +459,7 @@ function verificationRows(
       const seconds = typeof s?.seconds === "number" ? s.seconds : checkSeconds;
       const runSeconds = runs.map((r) => r.jobs.find((j) => j.job === job.name)?.seconds ?? null);
       rows.push({
-        link: (edge?.link ?? -1) + 1,
+        link: edge?.link ?? -1,
         kind: edge?.kind ?? args.links[edge?.link ?? -1]?.kind ?? "?",
         job: job.name,
         mode: job.mode,

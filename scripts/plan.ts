@@ -1,13 +1,19 @@
 // `npm run plan -- --stack <name> [--format text|markdown] [--out FILE]`
 // The offline plan for reviews: reads stacks/Pulumi.<name>.yaml, runs planTopology on the
-// `bucket-replication:topology` config (no cloud, no Pulumi CLI), prints the edge table and a
-// Mermaid diagram. Invalid input exits 2 with one line on stderr, never a stack trace.
+// `bucket-replication:topology` config (no cloud, no Pulumi CLI) with the settings the deployment
+// reads (oci:tenancyOcid or TF_VAR_tenancy_ocid, bucket-replication:extraRegions,
+// bucket-replication:backfillTimeoutMinutes), and prints what a reviewer needs: edges, buckets,
+// backfills, runner jobs, resources (cost-relevant ones flagged) and a Mermaid diagram. Invalid input
+// exits 2 with every problem on its own line on stderr, never a stack trace.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
+import type { Issue } from "../components/plan/errors.js";
 import { planTopology } from "../components/plan/index.js";
+import { readiness } from "../components/plan/readiness.js";
 import { renderPlanMarkdown, renderPlanText } from "../components/plan/render.js";
+import { BACKFILL_TIMEOUT_KEY, EXTRA_REGIONS_KEY, type PlanSettings } from "../components/plan/settings.js";
 import type { ReplicationPlan, ReplicationTopologyArgs } from "../components/plan/types.js";
 
 export const CONFIG_KEY = "bucket-replication:topology";
@@ -85,6 +91,45 @@ function availableStacks(dir: string): string[] {
 
 /** Reads a stack file and returns its topology (not yet validated). */
 export function loadStackTopology(file: string): unknown {
+  return loadStack(file).topology;
+}
+
+/**
+ * The settings the deployment reads, from the stack file and the environment, the way the
+ * deployment reads them: oci:tenancyOcid, else TF_VAR_tenancy_ocid; extraRegions; the backfill
+ * timeout. A `secure:` value counts as set.
+ */
+export function stackSettings(config: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): PlanSettings {
+  const settings: PlanSettings = { complete: false };
+  const tenancy = config["oci:tenancyOcid"];
+  if (tenancy !== undefined && tenancy !== null && tenancy !== "") settings.ociTenancyOcid = isSecure(tenancy) ? "[secret]" : String(tenancy);
+  else if (env.TF_VAR_tenancy_ocid) settings.ociTenancyOcid = env.TF_VAR_tenancy_ocid;
+  const extra = config[EXTRA_REGIONS_KEY];
+  if (extra !== undefined) {
+    // Pulumi config values set on the command line are strings: accept a JSON list or a comma list.
+    let list: unknown = extra;
+    if (typeof extra === "string") {
+      try {
+        list = JSON.parse(extra);
+      } catch {
+        list = extra.split(",").map((x) => x.trim()).filter(Boolean);
+      }
+    }
+    if (!Array.isArray(list) || list.some((x) => typeof x !== "string"))
+      throw new PlanCliError(`${EXTRA_REGIONS_KEY} must be a list of region names, got ${JSON.stringify(extra)}. Fix: write e.g. ${EXTRA_REGIONS_KEY}: [xx-newregion-1]`);
+    settings.extraRegions = list as string[];
+  }
+  const timeout = config[BACKFILL_TIMEOUT_KEY];
+  if (timeout !== undefined) settings.backfillTimeoutMinutes = typeof timeout === "string" && timeout.trim() !== "" && !Number.isNaN(Number(timeout)) ? Number(timeout) : (timeout as number);
+  return settings;
+}
+
+function isSecure(v: unknown): boolean {
+  return !!v && typeof v === "object" && "secure" in v;
+}
+
+/** Reads a stack file: its topology (not yet validated) and the settings the deployment reads. */
+export function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): { topology: unknown; settings: PlanSettings } {
   if (!existsSync(file)) throw new PlanCliError(`no stack file ${file}`);
   let doc: unknown;
   try {
@@ -104,7 +149,7 @@ export function loadStackTopology(file: string): unknown {
   const value = c[CONFIG_KEY];
   if (value && typeof value === "object" && "secure" in value)
     throw new PlanCliError(`${CONFIG_KEY} is encrypted as a whole in ${basename(file)}, so it cannot be planned offline. Fix: keep the topology in plain config and set only credentials with pulumi config set --secret --path`);
-  return maskSecure(value);
+  return { topology: maskSecure(value), settings: stackSettings(c, env) };
 }
 
 export interface PlanResult {
@@ -112,6 +157,9 @@ export interface PlanResult {
   args: ReplicationTopologyArgs;
   plan: ReplicationPlan;
   output: string;
+  settings: PlanSettings;
+  /** Settings the plan cannot see offline that preview needs (shown in the output). */
+  reminders: Issue[];
 }
 
 /** Everything but the process: resolve the file, plan, render. Throws PlanCliError for bad input. */
@@ -129,15 +177,18 @@ export function planStack(opts: PlanOptions): PlanResult {
       throw new PlanCliError(`no stack file ${file}${known.length ? ` (stacks: ${known.join(", ")})` : ""}`);
     }
   }
-  const args = loadStackTopology(file) as ReplicationTopologyArgs;
+  const { topology, settings } = loadStack(file);
+  const args = topology as ReplicationTopologyArgs;
   let plan: ReplicationPlan;
   try {
-    plan = planTopology(args);
+    plan = planTopology(args, settings);
   } catch (e) {
     throw new PlanCliError((e as Error).message);
   }
-  const output = opts.format === "markdown" ? renderPlanMarkdown(args, plan, `stack ${title}`) : renderPlanText(args, plan, `stack ${title}`);
-  return { title, args, plan, output };
+  const reminders = readiness(args, plan, settings).reminders;
+  const render = opts.format === "markdown" ? renderPlanMarkdown : renderPlanText;
+  const output = render(args, plan, `stack ${title}`, { settings, reminders });
+  return { title, args, plan, output, settings, reminders };
 }
 
 export interface Io {
@@ -167,7 +218,8 @@ export function runPlanCli(argv: string[], io: Io): number {
     return 0;
   } catch (e) {
     const code = e instanceof PlanCliError ? e.code : 1;
-    io.stderr(`plan: ${String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, " ")}\n`);
+    // One problem per line (the TopologyError lists them so), each naming its field and fix.
+    io.stderr(`plan: ${String((e as Error)?.message ?? e).trimEnd()}\n`);
     return code;
   }
 }

@@ -52,10 +52,9 @@ function linkOf(ctx: TopologyContext, edge: PlannedEdge): LinkOptions {
   return ctx.args.links[edge.link] ?? {};
 }
 
-/** Default backfill: the source may already hold objects when it was not created by this topology. */
-export function wantsBackfill(link: LinkOptions, src: { create?: boolean }): boolean {
-  return link.backfill ?? src.create === false;
-}
+// Default backfill (the plan shows the same decision): components/plan/review.ts.
+export { wantsBackfill } from "../plan/review.js";
+import { wantsBackfill } from "../plan/review.js";
 
 /** How long `pulumi up` waits for a backfill job: config `bucket-replication:backfillTimeoutMinutes`, default 60. */
 export function backfillTimeoutMinutes(): number {

@@ -21,6 +21,7 @@ import {
 } from "./core.js";
 import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
 import { awsBucketStatements, policyDocument, type IamStatement } from "./policy.js";
+import { outsideEndpoints } from "./runner-config.js";
 import type { RunnerDeployment } from "./index.js";
 
 export const AL2023_AMI_PARAMETER = {
@@ -62,8 +63,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
 
   // ---- which endpoints leave "AWS S3 in this region" → NAT needed
   const structural = core.configFor(stateSpec("artifacts"));
-  const outside = Object.values(structural.config.endpoints).filter((ep) => ep.endpoint || (ep.region && ep.region !== region));
-  const needsNat = outside.length > 0;
+  const needsNat = outsideEndpoints("aws-ec2", region, structural.config).length > 0;
   const extraPorts = endpointPorts(structural.config);
 
   // ---- static keys → Secrets Manager (values are Pulumi secrets; only ARNs reach the VM)

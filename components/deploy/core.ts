@@ -239,21 +239,8 @@ export function ociBucketsFor(core: Core) {
   return ociBuckets(core.ctx.args, core.access).map((b) => ({ bucket: b.spec.bucket, compartmentId: b.spec.compartmentId, access: b.access }));
 }
 
-/** Egress ports beyond 443: explicit ports of the endpoints' URLs. */
-export function endpointPorts(config: RunnerConfig): number[] {
-  const ports = new Set<number>();
-  for (const ep of Object.values(config.endpoints)) {
-    if (!ep.endpoint) continue;
-    try {
-      const u = new URL(ep.endpoint);
-      if (u.port && u.port !== "443") ports.add(Number(u.port));
-      if (!u.port && u.protocol === "http:") ports.add(80);
-    } catch {
-      /* validated elsewhere */
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
-}
+// Egress ports beyond 443: pure, next to the config it reads (the plan shows the same ports).
+export { endpointPorts } from "./runner-config.js";
 
 /** Split an IPv4 CIDR (prefix ≤ 24) into its /24 blocks number 0 and 1. */
 export function subnetCidrs(cidr: string): { public: string; private: string } {

@@ -24,6 +24,7 @@ import {
 } from "./core.js";
 import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
 import type { RunnerDeployment } from "./index.js";
+import { outsideEndpoints } from "./runner-config.js";
 
 /** How long an OCI absence alarm keeps reporting a silent stream before Monitoring forgets it and
  *  resets the alarm (the absence detection period; the default is 2 h, the maximum 3 days). Absence
@@ -63,10 +64,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
   }, o);
 
   const structural = core.configFor(stateSpec(artifactsName, placeholderNs));
-  const outside = Object.values(structural.config.endpoints).filter(
-    (ep) => !ep.endpoint || !new RegExp(`^https://[^/]+\\.compat\\.objectstorage\\.${region.replace(/[.]/g, "\\.")}\\.oraclecloud\\.com/?$`).test(ep.endpoint),
-  );
-  const needsNat = outside.length > 0;
+  const needsNat = outsideEndpoints("oci-compute", region, structural.config).length > 0;
   const extraPorts = endpointPorts(structural.config);
 
   // ---- static keys: the runner's OCI user (S3-compatible endpoint, state included), AWS and s3 keys

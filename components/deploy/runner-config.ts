@@ -386,3 +386,32 @@ export function planRunnerConfig(
     served,
   };
 }
+
+/**
+ * The endpoints a runner in `region` reaches outside its own cloud region's object storage: they
+ * need a NAT gateway on a created network. aws-ec2: anything but AWS S3 in the runner's region (the
+ * S3 gateway endpoint serves only that). oci-compute: anything but this region's OCI S3-compatible
+ * endpoint (the service gateway serves only the Oracle Services Network of its region).
+ */
+export function outsideEndpoints(platform: "aws-ec2" | "oci-compute", region: string, config: RunnerConfig): string[] {
+  const local = new RegExp(`^https://[^/]+\\.compat\\.objectstorage\\.${region.replace(/[.]/g, "\\.")}\\.oraclecloud\\.com/?$`);
+  return Object.entries(config.endpoints)
+    .filter(([, ep]) => (platform === "aws-ec2" ? !!ep.endpoint || (!!ep.region && ep.region !== region) : !ep.endpoint || !local.test(ep.endpoint)))
+    .map(([name]) => name);
+}
+
+/** Egress ports beyond 443: explicit ports of the endpoints' URLs. */
+export function endpointPorts(config: RunnerConfig): number[] {
+  const ports = new Set<number>();
+  for (const ep of Object.values(config.endpoints)) {
+    if (!ep.endpoint) continue;
+    try {
+      const u = new URL(ep.endpoint);
+      if (u.port && u.port !== "443") ports.add(Number(u.port));
+      if (!u.port && u.protocol === "http:") ports.add(80);
+    } catch {
+      /* validated elsewhere */
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}

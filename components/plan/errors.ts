@@ -1,35 +1,65 @@
-// Validation errors of the planner. Every problem is one sentence that names where (`links[3].to`,
-// `buckets.london.region`), what is wrong, and the fix. planTopology throws a TopologyError whose
-// message is the first problem (plus a count of the others); `problems` holds all of them.
+// Validation errors of the planner. Every problem names where (`links[3].to`,
+// `buckets.london.region`), what is wrong, and the fix. planTopology throws one TopologyError whose
+// message lists every problem on its own line, so one run shows everything to fix:
+//
+//   Invalid replication topology (2 problems):
+//     links[0].kind: unknown kind "fanout". Fix: did you mean "fan-out"? ...
+//     runner.platform: missing. Fix: use "aws-ec2" or "oci-compute".
+
+/** One problem: the field, what is wrong and the fix. */
+export interface Issue {
+  path: string;
+  what: string;
+  fix: string;
+}
+
+/** The one-line form of a problem: `path: what. Fix: fix.` */
+export function issueLine(i: Issue): string {
+  return `${i.path}: ${i.what}. Fix: ${i.fix}.`;
+}
 
 export class TopologyError extends Error {
+  /** Every problem as one line (`path: what. Fix: fix.`). */
   readonly problems: string[];
-  constructor(problems: string[]) {
-    const [first, ...rest] = problems;
-    const more = rest.length ? ` (${rest.length} more problem${rest.length === 1 ? "" : "s"}: ${rest.map(where).join(", ")})` : "";
-    super(`Invalid replication topology: ${first}${more}`);
+  /** Every problem as fields. */
+  readonly issues: Issue[];
+  constructor(problems: Array<string | Issue>) {
+    const issues = problems.map((p) => (typeof p === "string" ? fromLine(p) : p));
+    const lines = problems.map((p) => (typeof p === "string" ? p : issueLine(p)));
+    super(
+      lines.length === 1
+        ? `Invalid replication topology: ${lines[0]}`
+        : `Invalid replication topology (${lines.length} problems):\n${lines.map((l) => `  ${l}`).join("\n")}`,
+    );
     this.name = "TopologyError";
-    this.problems = problems;
+    this.problems = lines;
+    this.issues = issues;
   }
 }
 
-/** The location a problem starts with ("links[2].to"), for the summary of further problems. */
-function where(problem: string): string {
-  const m = /^([^\s:]+):/.exec(problem);
-  return m ? m[1] : problem.slice(0, 40);
+function fromLine(line: string): Issue {
+  const m = /^([^\s:]+): (.*?)\. Fix: (.*?)\.?$/s.exec(line);
+  return m ? { path: m[1], what: m[2], fix: m[3] } : { path: "topology", what: line, fix: "" };
 }
 
 /** Collects problems; `check()` throws them all as one TopologyError. */
 export class Problems {
-  readonly list: string[] = [];
+  readonly issues: Issue[] = [];
   add(path: string, what: string, fix: string): void {
-    this.list.push(`${path}: ${what}. Fix: ${fix}.`);
+    this.issues.push({ path, what, fix });
+  }
+  /** The problems as lines (`path: what. Fix: fix.`). */
+  get list(): string[] {
+    return this.issues.map(issueLine);
+  }
+  has(path: string): boolean {
+    return this.issues.some((i) => i.path === path);
   }
   get size(): number {
-    return this.list.length;
+    return this.issues.length;
   }
   check(): void {
-    if (this.list.length) throw new TopologyError(this.list);
+    if (this.issues.length) throw new TopologyError(this.issues);
   }
 }
 

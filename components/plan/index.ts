@@ -3,28 +3,38 @@
 import { Problems, TopologyError, prefixesOverlap, q } from "./errors.js";
 import { type Edge, edgeName, expandLink } from "./expand.js";
 import { applyOciExclusivity, applyOssRuleLimit, nativeFeasibility } from "./mechanism.js";
+import { readiness } from "./readiness.js";
+import { BACKFILL_TIMEOUT_KEY, type PlanSettings } from "./settings.js";
 import type { PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
 import { validateShape } from "./validate.js";
 
 export { TopologyError } from "./errors.js";
+export type { Issue } from "./errors.js";
+export type { PlanSettings } from "./settings.js";
 
 /**
  * Validates a topology and decides the mechanism of every directed edge.
  * Edges come in link order: one-to-one → 1, bidirectional → 2 (A→B, B→A), fan-out → one per
- * target, fan-in → one per source. Throws a TopologyError (an Error) naming the link index, the
- * field and the fix when the topology is invalid.
+ * target, fan-in → one per source. Throws a TopologyError (an Error) listing every problem, each
+ * naming the link index or bucket, the field and the fix, when the topology is invalid.
+ *
+ * `settings` are the values outside the topology that the deployment reads (OCI tenancy, extra
+ * regions, the backfill timeout). The deployment and `npm run plan` pass them, and then the rules
+ * on what `pulumi preview` needs run too (a runner section for runner edges, the OCI tenancy, ...).
+ * Without them only the topology itself is checked.
  */
-export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
-  validateShape(args);
+export function planTopology(args: ReplicationTopologyArgs, settings?: PlanSettings): ReplicationPlan {
+  validateShape(args, settings?.extraRegions);
   const edges = args.links.flatMap((link, i) => expandLink(link, i));
-  validateEdges(edges);
+  // From here on every rule adds to one list, so one error reports them all.
+  const p = new Problems();
+  validateEdges(p, edges);
 
   const forcedRunner = edges.map((e) => args.links[e.link].mechanism === "runner");
   const feas = edges.map((e) => nativeFeasibility(e, args.links[e.link], args.buckets));
   applyOciExclusivity(edges, feas, forcedRunner);
   applyOssRuleLimit(edges, feas, forcedRunner);
 
-  const p = new Problems();
   const planned: PlannedEdge[] = edges.map((e, i) => {
     const link = args.links[e.link];
     const f = feas[i];
@@ -37,7 +47,7 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
       mechanism = f.mechanism;
       reason = f.reason;
     } else {
-      if (link.mechanism === "native")
+      if (link.mechanism === "native" && !p.has(`links[${e.link}].mechanism`))
         p.add(`links[${e.link}].mechanism`, `"native" is impossible for ${edgeName(e)}: ${f.reason}`, 'remove mechanism (or set it to "auto" or "runner") to let the runner serve this edge');
       mechanism = "runner";
       reason = f.reason;
@@ -51,6 +61,12 @@ export function planTopology(args: ReplicationTopologyArgs): ReplicationPlan {
     if (link.kind === "bidirectional") edge.conflict = link.conflict ?? "newer";
     return edge;
   });
+  if (settings) {
+    const t = settings.backfillTimeoutMinutes;
+    if (t !== undefined && !(typeof t === "number" && t > 0))
+      p.add(BACKFILL_TIMEOUT_KEY, `must be a positive number of minutes, got ${q(t)}`, `set it to e.g. 120, or remove it (default 60)`);
+    for (const i of readiness(args, { edges: planned }, settings).problems) p.add(i.path, i.what, i.fix);
+  }
   p.check();
   // Both directions of a bidirectional pair always share a mechanism (the rules are symmetric).
   for (let i = 0; i + 1 < planned.length; i++) {
@@ -75,15 +91,23 @@ function checkNativeRequirements(p: Problems, args: ReplicationTopologyArgs, e: 
     const [setId, missingId] = a.accountId ? [e.from, e.to] : [e.to, e.from];
     const set = args.buckets[setId] as { accountId: string };
     const path = `buckets.${missingId}.accountId`;
-    if (!p.list.some((m) => m.startsWith(`${path}:`)))
+    if (!p.has(path))
       p.add(path,
         `missing, while buckets.${setId}.accountId is ${q(set.accountId)} and links[${e.link}] replicates ${edgeName(e)} with S3 Replication; ` +
           "with only one account id the planner cannot tell whether the edge crosses accounts (cross-account needs destination.account, replica ownership and a bucket policy on the destination)",
         `set accountId on both buckets (buckets.${missingId}.accountId: the 12-digit account that owns ${q(args.buckets[missingId].bucket)}), or on neither (remove buckets.${setId}.accountId) when both are in the stack's account`);
   }
+  // SSE-KMS: the replicas need a key in the destination's region (components/aws/replication.ts).
+  if (mechanism === "aws-native" && a.provider === "aws" && b.provider === "aws" && a.kmsKeyArn && !b.kmsKeyArn) {
+    const path = `buckets.${e.to}.kmsKeyArn`;
+    if (!p.has(path))
+      p.add(path,
+        `missing, while ${e.from} uses SSE-KMS (buckets.${e.from}.kmsKeyArn) and links[${e.link}] replicates ${edgeName(e)} with S3 Replication, which must encrypt the replicas with a key in ${b.region}`,
+        `set buckets.${e.to}.kmsKeyArn to a KMS key ARN in ${b.region}, or set links[${e.link}].mechanism: "runner"`);
+  }
   if (mechanism === "s3-native" && link.backfill === true) {
     const path = `links[${e.link}].backfill`;
-    if (!p.list.some((m) => m.startsWith(`${path}:`)))
+    if (!p.has(path))
       p.add(path,
         `true, but ${edgeName(e)} uses S3-API replication (s3-native), which copies only new writes: PutBucketReplication has no backfill and the service no batch replication`,
         `set ${path}: false and copy the existing objects once with the runner (a copy job) before linking, or set links[${e.link}].mechanism: "runner", which copies what already exists`);
@@ -111,8 +135,7 @@ function dropEdge(e: Edge): string {
 }
 
 /** Rules across links: no directed edge twice, and no deleting edge over another writer's keys. */
-function validateEdges(edges: Edge[]): void {
-  const p = new Problems();
+function validateEdges(p: Problems, edges: Edge[]): void {
   const seen = new Map<string, Edge>();
   for (const e of edges) {
     const key = `${e.from}\u0000${e.to}`;
@@ -122,7 +145,6 @@ function validateEdges(edges: Edge[]): void {
         `keep one link for ${edgeName(e)}: ${dropEdge(e)}, or ${dropEdge(first)}`);
     else if (!first) seen.set(key, e);
   }
-  p.check();
 
   // The seed-000 data loss: a one-way sync with deletes makes its target prefix equal to its
   // source, so it deletes whatever another edge wrote under an overlapping prefix.
@@ -144,5 +166,4 @@ function validateEdges(edges: Edge[]): void {
         fix);
     }
   }
-  p.check();
 }

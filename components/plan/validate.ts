@@ -1,6 +1,12 @@
 // Shape validation of a topology: top-level keys, every bucket spec (per provider), every link
 // (per kind) and the runner section. Pure; collects problems into a Problems list.
+// The deployment's own cron converter (pure: croner only, no Pulumi), so the plan accepts exactly
+// the schedules the runner deployment can install.
+import { cronToOnCalendar, scheduleGaps } from "../deploy/schedule.js";
 import { Problems, closest, isPlainObject, prefixesOverlap, q, typeName } from "./errors.js";
+import { linodeRegion } from "./endpoints.js";
+import { PROVIDER_NAMES, REGION_EXAMPLES, REGIONS, type RegionProvider, isKnownRegion, regionOwner } from "./regions.js";
+import { EXTRA_REGIONS_KEY } from "./settings.js";
 
 export const LINK_KINDS = ["one-to-one", "bidirectional", "fan-out", "fan-in"] as const;
 export const PROVIDERS = ["aws", "oci", "s3", "alicloud", "linode"] as const;
@@ -32,7 +38,6 @@ const S3_STORAGE_CLASSES = [
 ];
 const AWS_ONLY_RUNNER_FIELDS = ["instanceType"];
 
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const BUCKET_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const OCID_COMPARTMENT_RE = /^ocid1\.(compartment|tenancy)\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/;
 const OCI_NAMESPACE_RE = /^[a-z0-9][a-z0-9-]{0,63}$/i;
@@ -102,7 +107,7 @@ function optionalBoolean(p: Problems, obj: Record<string, unknown>, path: string
   if (v !== undefined && typeof v !== "boolean") p.add(`${path}.${key}`, `must be true or false, got ${typeName(v)}`, `set ${key}: true or ${key}: false (${meaning})`);
 }
 
-function validateBucket(p: Problems, id: string, spec: unknown): void {
+function validateBucket(p: Problems, id: string, spec: unknown, extraRegions: readonly string[]): void {
   const path = `buckets.${id}`;
   if (!BUCKET_ID_RE.test(id))
     p.add(path, `bucket id ${q(id)} is not usable as an id`, "use letters, digits, '-', '_' or '.', starting with a letter or digit, at most 63 characters");
@@ -144,8 +149,7 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
   if (prov === "aws" || prov === "oci") {
     const example = prov === "aws" ? "us-east-1" : "uk-london-1";
     const region = requireString(p, spec, path, "region", `set region to the ${prov === "aws" ? "AWS" : "OCI"} region identifier, e.g. ${example}`);
-    if (region !== undefined && !REGION_RE.test(region))
-      p.add(`${path}.region`, `${q(region)} is not a region identifier`, `use the long form, e.g. ${example}`);
+    if (region !== undefined) checkRegion(p, `${path}.region`, prov, region, extraRegions);
   }
 
   if (prov === "aws") {
@@ -171,6 +175,7 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
     if (region !== undefined && !ALICLOUD_REGION_RE.test(region))
       p.add(`${path}.region`, `${q(region)} is not an Alibaba Cloud region id`,
         region.startsWith("oss-") ? `drop the "oss-" prefix: ${q(region.slice(4))}` : "use the region id, e.g. cn-hangzhou, cn-hongkong, ap-southeast-1 or eu-central-1");
+    else if (region !== undefined) checkRegion(p, `${path}.region`, "alicloud", region, extraRegions);
     optionalBoolean(p, spec, path, "versioning", "whether the bucket is (to be) versioned; OSS replication needs both buckets alike");
     const kms = spec.kmsKeyId;
     if (kms !== undefined && !(typeof kms === "string" && /^[A-Za-z0-9-]{8,128}$/.test(kms)))
@@ -181,6 +186,8 @@ function validateBucket(p: Problems, id: string, spec: unknown): void {
     const region = requireString(p, spec, path, "region", "set region to the Object Storage region, e.g. us-east or eu-central");
     if (region !== undefined && !LINODE_REGION_RE.test(region))
       p.add(`${path}.region`, `${q(region)} is not a Linode Object Storage region`, "use the region id, e.g. us-east, eu-central, se-sto (or a cluster id such as us-east-1)");
+    // A legacy cluster id is its region plus "-1".
+    else if (region !== undefined && !isKnownRegion("linode", region.replace(/-1$/, ""), extraRegions)) checkRegion(p, `${path}.region`, "linode", region, extraRegions);
   }
 
   if (prov === "s3" || (prov === "linode" && spec.endpoint !== undefined)) {
@@ -403,7 +410,7 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
   }
 }
 
-function validateRunner(p: Problems, runner: unknown): void {
+function validateRunner(p: Problems, runner: unknown, extraRegions: readonly string[]): void {
   if (runner === undefined) return;
   if (!isPlainObject(runner)) {
     p.add("runner", `must be an object, got ${typeName(runner)}`, "write runner: { platform: aws-ec2, region: us-east-1 } or remove it");
@@ -422,11 +429,15 @@ function validateRunner(p: Problems, runner: unknown): void {
   }
   const region = runner.region;
   if (region === undefined) p.add("runner.region", "missing", "set the region the runner runs in, e.g. us-east-1 or uk-london-1");
-  else if (typeof region !== "string" || !REGION_RE.test(region))
-    p.add("runner.region", `${q(region)} is not a region identifier`, "use the long form, e.g. us-east-1 or uk-london-1");
+  else if (typeof region !== "string" || region === "")
+    p.add("runner.region", `must be a region name, got ${typeName(region)}`, "use the long form, e.g. us-east-1 or uk-london-1");
+  else if (platform === "aws-ec2" || platform === "oci-compute")
+    checkRegion(p, "runner.region", platform === "aws-ec2" ? "aws" : "oci", region, extraRegions);
   const schedule = runner.schedule;
-  if (schedule !== undefined && !(typeof schedule === "string" && isCron5(schedule)))
-    p.add("runner.schedule", `${q(schedule)} is not a 5-field cron expression`, 'use minute hour day month weekday in UTC, e.g. "*/15 * * * *"');
+  if (schedule !== undefined) {
+    const problem = scheduleProblem(schedule);
+    if (problem) p.add("runner.schedule", problem, 'use minute hour day-of-month month day-of-week in UTC with numbers, names, lists, ranges and steps, or @hourly/@daily/@weekly/@monthly/@yearly, e.g. "*/15 * * * *"');
+  }
   const transfers = runner.transfers;
   if (transfers !== undefined && !(Number.isInteger(transfers) && (transfers as number) >= 1 && (transfers as number) <= 1024))
     p.add("runner.transfers", `must be a whole number from 1 to 1024, got ${typeName(transfers)}`, "set transfers: 16 (the default) or omit it");
@@ -479,24 +490,41 @@ function validateRunner(p: Problems, runner: unknown): void {
   }
 }
 
-function isCron5(s: string): boolean {
-  const fields = s.trim().split(/\s+/);
-  if (fields.length !== 5) return false;
-  const ranges: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
-  return fields.every((f, i) =>
-    f.split(",").every((part) => {
-      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-      if (!m) return i >= 3 && /^[A-Za-z]{3}(-[A-Za-z]{3})?$/.test(part);
-      const [lo, hi] = ranges[i];
-      const nums = [m[2], m[3]].filter((x) => x !== undefined).map(Number);
-      if (m[4] !== undefined && Number(m[4]) < 1) return false;
-      return nums.every((n) => n >= lo && n <= hi);
-    }),
-  );
+/**
+ * Why the deployment would reject this schedule, or undefined. The same converter the deployment
+ * uses (cron → systemd OnCalendar=, cross-checked by croner), and the same gap computation that
+ * sizes the staleness alarm (a schedule that never fires fails there).
+ */
+export function scheduleProblem(schedule: unknown): string | undefined {
+  if (typeof schedule !== "string" || schedule.trim() === "") return `must be a cron expression, got ${typeName(schedule)}`;
+  try {
+    cronToOnCalendar(schedule);
+    scheduleGaps(schedule);
+    return undefined;
+  } catch (e) {
+    // The converter's message starts with `runner.schedule "<expr>": <why>. Use ...`: keep the why.
+    const m = /^runner\.schedule "(?:[^"\\]|\\.)*": (.*?)\. Use a 5-field/s.exec((e as Error).message);
+    return `${q(schedule)} is not a schedule the runner deployment accepts: ${m ? m[1] : (e as Error).message}`;
+  }
+}
+
+const article = (name: string): string => `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+
+/** A region must be one the provider has (components/plan/regions.ts) or listed in extraRegions. */
+function checkRegion(p: Problems, path: string, provider: RegionProvider, region: string, extraRegions: readonly string[]): void {
+  if (isKnownRegion(provider, region, extraRegions)) return;
+  const name = PROVIDER_NAMES[provider];
+  const guess = closest(region, REGIONS[provider]);
+  const owner = regionOwner(region);
+  const what = owner && owner !== provider
+    ? `${q(region)} is ${article(PROVIDER_NAMES[owner])} region, not ${article(name)} region`
+    : `${q(region)} is not a known ${name} region`;
+  const hatch = `if it is a region that opened recently, add it to the stack config ${EXTRA_REGIONS_KEY} (a list of region names)`;
+  p.add(path, what, guess ? `did you mean ${q(guess)}? Otherwise use the ${name} region identifier; ${hatch}` : `use the ${name} region identifier, e.g. ${REGION_EXAMPLES[provider]}; ${hatch}`);
 }
 
 /** Shape validation of the whole topology; throws a TopologyError listing every problem found. */
-export function validateShape(args: unknown): void {
+export function validateShape(args: unknown, extraRegions: readonly string[] = []): void {
   const p = new Problems();
   if (!isPlainObject(args)) {
     p.add("topology", `must be an object with buckets and links, got ${typeName(args)}`, "set the stack config bucket-replication:topology to { buckets: {...}, links: [...] }");
@@ -511,7 +539,7 @@ export function validateShape(args: unknown): void {
     p.add("buckets", buckets === undefined ? "missing" : `must be a map of bucket id to bucket spec, got ${typeName(buckets)}`, "declare buckets: { <id>: { provider, bucket, ... } }");
   } else {
     ids = Object.keys(buckets);
-    for (const [id, spec] of Object.entries(buckets)) validateBucket(p, id, spec);
+    for (const [id, spec] of Object.entries(buckets)) validateBucket(p, id, spec, extraRegions);
     checkSameBucketTwice(p, buckets);
   }
   const links = args.links;
@@ -520,7 +548,7 @@ export function validateShape(args: unknown): void {
   } else {
     links.forEach((link, i) => validateLink(p, i, link, ids));
   }
-  validateRunner(p, args.runner);
+  validateRunner(p, args.runner, extraRegions);
   p.check();
 }
 
@@ -534,7 +562,7 @@ function checkSameBucketTwice(p: Problems, buckets: Record<string, unknown>): vo
     else if (spec.provider === "oci") identity = `oci:${String(spec.namespace)}:${String(spec.region)}:${spec.bucket}`;
     // OSS bucket names are unique across Alibaba Cloud; Linode's per region (cluster).
     else if (spec.provider === "alicloud") identity = `alicloud:${spec.bucket}`;
-    else if (spec.provider === "linode") identity = `linode:${String(spec.region).replace(/-\d+$/, "")}:${spec.bucket}`;
+    else if (spec.provider === "linode") identity = `linode:${linodeRegion(String(spec.region))}:${spec.bucket}`;
     else if (spec.provider === "s3" && typeof spec.endpoint === "string") {
       let host = spec.endpoint;
       try { host = new URL(spec.endpoint).host; } catch { /* reported elsewhere */ }

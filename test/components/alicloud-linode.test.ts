@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationTopologyArgs } from "../../components/plan/types.js";
 import { validateConfig } from "../../runner/config/validate.js";
+import { plannedResources } from "../../components/plan/review.js";
 import { providerCall } from "../support/pulumi-calls.js";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -242,6 +243,16 @@ describe("OSS through the runner", () => {
     const withRam = of("aws:secretsmanager/secretVersion:SecretVersion").filter((v) => JSON.stringify(v.inputs).includes(RAM_SECRET));
     expect(withRam.length).toBeGreaterThan(0);
     for (const v of withRam) expect(v.raw.secretString[SECRET_SIG]).toBeDefined();
+  });
+});
+
+describe("the plan's resource list", () => {
+  it("names exactly what the component registered (buckets, OSS rules and roles, the runner with the RAM user and the Linode key)", () => {
+    const planned: Record<string, number> = {};
+    for (const g of plannedResources(args, topology.plan).groups) for (const r of g.resources) if (r.type.includes(":")) planned[r.type] = (planned[r.type] ?? 0) + r.count;
+    const registered: Record<string, number> = {};
+    for (const r of resources) if (!r.type.startsWith("pulumi:providers:") && r.type !== "bucket-replication:index:ReplicationTopology") registered[r.type] = (registered[r.type] ?? 0) + 1;
+    expect(planned).toEqual(registered);
   });
 });
 

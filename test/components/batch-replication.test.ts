@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   batchReplicationProvider,
+  DEFAULT_TIMEOUT_MINUTES,
   jobToken,
   runBackfill,
   REPLACE_ON,
@@ -11,6 +12,7 @@ import {
   type BatchReplicationOutputs,
 } from "../../components/aws/batch-replication.js";
 import { nodeRequire } from "../../components/s3api/node-require.js";
+import { DEFAULT_BACKFILL_TIMEOUT_MINUTES } from "../../components/plan/settings.js";
 
 // The same CommonJS module instance the provider loads, so its client's prototype can be stubbed.
 const sdk = nodeRequire("@aws-sdk/client-s3-control") as typeof import("@aws-sdk/client-s3-control");
@@ -420,5 +422,11 @@ describe("provider delete", () => {
   it("fails when a running job cannot be cancelled", async () => {
     const { result } = await deleteWith("Active", named("AccessDenied", "not authorized to perform s3:UpdateJobStatus"));
     expect(result?.message).toMatch(/could not cancel S3 Batch Replication job job-1 \(Active\)/);
+  });
+});
+
+describe("the plan states the same time limit", () => {
+  it("npm run plan's default backfill wait is the provider's default timeout", () => {
+    expect(DEFAULT_BACKFILL_TIMEOUT_MINUTES).toBe(DEFAULT_TIMEOUT_MINUTES);
   });
 });

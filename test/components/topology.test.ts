@@ -96,4 +96,36 @@ describe("ReplicationTopology", () => {
     expect(error).toBeInstanceOf(pulumi.ResourceError);
     expect((error as Error).message).toMatch(/^ReplicationTopology "broken": Invalid replication topology: links\[0\]\.to: unknown bucket id "zz".*Fix: /);
   });
+
+  it("rejects exactly what npm run plan rejects (one validator): cron, regions, the OCI tenancy, several problems at once", async () => {
+    const { planTopology } = await import("../../components/plan/index.js");
+    const saved = process.env.TF_VAR_tenancy_ocid;
+    delete process.env.TF_VAR_tenancy_ocid;
+    try {
+      const oci = { provider: "oci", bucket: "topology-test-o", region: "uk-london-1", namespace: "axaxnpcrorw5", compartmentId: "ocid1.compartment.oc1..aaaa" } as const;
+      const bad: Record<string, ReplicationTopologyArgs> = {
+        cron: { ...valid, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "*/75 * * * *" } },
+        region: { ...valid, buckets: { ...valid.buckets, o: { ...oci, region: "eu-fronkfurt-1" } } },
+        tenancy: { buckets: { a: valid.buckets.a, o: oci }, links: [{ kind: "one-to-one", from: "a", to: "o" }], runner: { platform: "aws-ec2", region: "us-east-1" } },
+        several: { ...valid, buckets: { ...valid.buckets, o: { ...oci, region: "eu-fronkfurt-1" } }, runner: { platform: "aws-ec2", region: "us-est-1", schedule: "0 0 * FOO *" } },
+      };
+      for (const [name, args] of Object.entries(bad)) {
+        let planned = "";
+        try {
+          planTopology(args, {});
+        } catch (e) {
+          planned = (e as Error).message;
+        }
+        expect(planned, name).toMatch(/^Invalid replication topology/);
+        expect(() => new mod.ReplicationTopology(`one-${name}`, args)).toThrow(`ReplicationTopology "one-${name}": ${planned}`);
+      }
+      // @hourly: accepted by the plan and by the deployment.
+      const hourly: ReplicationTopologyArgs = { ...valid, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "@hourly" } };
+      expect(planTopology(hourly, {}).edges).toHaveLength(1);
+      expect(new mod.ReplicationTopology("one-hourly", hourly).plan.edges).toHaveLength(1);
+      await settle();
+    } finally {
+      if (saved !== undefined) process.env.TF_VAR_tenancy_ocid = saved;
+    }
+  });
 });

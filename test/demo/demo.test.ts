@@ -58,6 +58,11 @@ function expectFinalReport(stdout: string, summary: DemoSummary): void {
   expect(header.trim().split(/\s{2,}/)).toEqual(["link", "kind", "edge", "objects", "bytes", "in sync", "run 1", "run 2", "check"]);
   const rows = table.split("\n").filter((l) => /[→⇄]/.test(l) && /\d+ \/ \d+/.test(l));
   expect(rows).toHaveLength(summary.links.length);
+  // Links are numbered as in the stack config, the plan and its errors: links[0], links[1], ...
+  expect(rows.map((r) => /links\[(\d+)\]/.exec(r)?.[1])).toEqual(summary.links.map((l) => String(l.link)));
+  const planned = out.slice(0, out.indexOf("Verification"));
+  for (let i = 0; i < 4; i++) expect(planned).toMatch(new RegExp(`^  (\\x1b\\[[0-9;]*m)*links\\[${i}\\]`, "m"));
+  expect(out).not.toMatch(/\blink \d\b/);
   for (const row of rows) {
     const m = ROW_TAIL.exec(row.trimEnd());
     expect(m, `row with objects, bytes and times: ${row}`).not.toBeNull();

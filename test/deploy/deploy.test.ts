@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ReplicationPlan, ReplicationTopologyArgs } from "../../components/plan/types.js";
 import { validateConfig } from "../../runner/config/validate.js";
+import { plannedResources } from "../../components/plan/review.js";
 import { providerCall } from "../support/pulumi-calls.js";
 import { awsToOciFanOut, mixed, ociBidirectional, TEST_ACCESS_KEY, TEST_SECRET } from "./fixtures.js";
 
@@ -136,7 +137,20 @@ async function deploy(name: string, args: ReplicationTopologyArgs, plan: Replica
   await settle();
   const mine = resources.slice(start);
   const of = (type: string) => mine.filter((r) => r.type === type);
+  checkInventory(args, plan, mine);
   return { d, instanceId, mine, of };
+}
+
+/** The plan's resource list (what `npm run plan` shows a reviewer) names exactly what was registered. */
+function checkInventory(args: ReplicationTopologyArgs, plan: ReplicationPlan, mine: Res[]) {
+  const group = plannedResources(args, plan).groups.find((g) => g.name.startsWith("runner on"));
+  expect(group, "the plan lists the runner's resources").toBeDefined();
+  const planned: Record<string, number> = {};
+  for (const r of group!.resources) planned[r.type] = (planned[r.type] ?? 0) + r.count;
+  const registered: Record<string, number> = {};
+  // The test's own parent component and providers are not resources of the deployment.
+  for (const r of mine) if (!r.type.startsWith("pulumi:providers:") && r.type !== "test:index:Topology") registered[r.type] = (registered[r.type] ?? 0) + 1;
+  expect(planned).toEqual(registered);
 }
 
 const known = new Set<string>();

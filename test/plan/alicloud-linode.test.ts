@@ -123,6 +123,14 @@ describe("validation of alicloud and linode buckets", () => {
     expectPlanError({ buckets: { a: linode("lin-a", "us-east", { credentials: {} } as never), b: linode("lin-b") }, links: link }, "buckets.a.credentials", /unknown field for an "linode" bucket/, /belongs to "s3" buckets/);
   });
 
+  it("known regions with did-you-mean (escape hatch: extraRegions)", () => {
+    expectPlanError({ buckets: { a: oss("oss-a", "cn-hangzou"), b: oss("oss-b") }, links: link }, "buckets.a.region", /not a known Alibaba Cloud OSS region/, /did you mean "cn-hangzhou"\?/);
+    expectPlanError({ buckets: { a: linode("lin-a", "us-eest"), b: linode("lin-b") }, links: link }, "buckets.a.region", /not a known Linode Object Storage region/, /did you mean "us-east"\?/);
+    // a legacy cluster id and a second-generation region are both known
+    expect(plan({ a: linode("lin-a", "us-east-1"), b: linode("lin-b", "de-fra-2") }, link).edges[0].mechanism).toBe("runner");
+    expect(linodeS3Endpoint({ region: "de-fra-2" })).toBe("https://de-fra-2-1.linodeobjects.com");
+  });
+
   it("linode regions and endpoint overrides", () => {
     expectPlanError({ buckets: { a: linode("lin-a", "Newark"), b: linode("lin-b") }, links: link }, "buckets.a.region", /not a Linode Object Storage region/);
     expectPlanError({ buckets: { a: linode("lin-a", "us-east", { endpoint: "http://us-east-1.linodeobjects.com" }), b: linode("lin-b") }, links: link }, "buckets.a.endpoint", /plain http/);

@@ -15,9 +15,13 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runPlanProcess(args: string[]): Promise<CliRun> {
+/** `env` is added to a copy of this process's environment without TF_VAR_tenancy_ocid (so a test
+ *  decides whether the tenancy is set). */
+export function runPlanProcess(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const base = { ...process.env };
+  delete base.TF_VAR_tenancy_ocid;
   return new Promise((done) => {
-    execFile(process.execPath, ["--import", "tsx", PLAN_SCRIPT, ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ["--import", "tsx", PLAN_SCRIPT, ...args], { cwd: ROOT, timeout: 30_000, env: { ...base, ...env } }, (err, stdout, stderr) => {
       captureOutput(`npm run plan ${args.join(" ")}`, stdout, stderr);
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
       done({ code, stdout, stderr });
@@ -43,8 +47,8 @@ export function tempDir(): string {
 }
 
 /** Writes stacks/Pulumi.<name>.yaml with the topology under config["bucket-replication:topology"]. */
-export function writeStack(dir: string, name: string, topology: unknown): string {
+export function writeStack(dir: string, name: string, topology: unknown, config: Record<string, unknown> = {}): string {
   const file = join(dir, `Pulumi.${name}.yaml`);
-  writeFileSync(file, stringify({ config: { "aws:region": "us-east-1", "bucket-replication:topology": topology } }));
+  writeFileSync(file, stringify({ config: { "aws:region": "us-east-1", ...config, "bucket-replication:topology": topology } }));
   return file;
 }

@@ -28,7 +28,12 @@ export function planError(args: unknown): string {
   } catch (e) {
     expect(e).toBeInstanceOf(Error);
     const message = (e as Error).message;
-    expect(message).not.toContain("\n");
+    // One problem: one line. Several: a count, then one indented line per problem, each with its fix.
+    const lines = message.split("\n");
+    if (lines.length > 1) {
+      expect(lines[0]).toMatch(/^Invalid replication topology \(\d+ problems\):$/);
+      for (const l of lines.slice(1)) expect(l).toMatch(/^  \S+: .+\. Fix: .+$/);
+    }
     return message;
   }
   throw new Error(`planTopology accepted an invalid topology: ${JSON.stringify(args)}`);

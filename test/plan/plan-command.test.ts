@@ -33,7 +33,7 @@ describe("committed stacks", () => {
     const { plan } = planStack(parseArgs(["--stack", stack]));
     expect(plan.edges.length).toBeGreaterThan(0);
     expect(run.stdout).toMatch(new RegExp(`^Replication plan for stack ${stack}: ${plan.edges.length} directed edges`));
-    expect(run.stdout).toMatch(/\| from +\| to +\| link +\| kind +\| mechanism +\| deletes +\| prefixes +\| reason +\|/);
+    expect(run.stdout).toMatch(/\| from +\| to +\| link +\| kind +\| mechanism +\| deletes +\| conflict +\| prefixes +\| reason +\|/);
     for (const e of plan.edges) expect(run.stdout).toContain(e.reason.replace(/\|/g, "\\|"));
     expect(run.stdout).toContain("```mermaid\nflowchart LR\n");
   });
@@ -93,6 +93,7 @@ describe("options", () => {
       "          accessKeyId: { secure: v1:AAAAsecretciphertextAAAA }",
       "          secretAccessKey: { secure: v1:BBBBsecretciphertextBBBB }",
       "    links: [{ kind: one-to-one, from: a, to: l }]",
+      "    runner: { platform: aws-ec2, region: us-east-1 }",
     ].join("\n");
     writeFileSync(join(dir, "Pulumi.sec.yaml"), yaml);
     const run = runInProcess(["--dir", dir, "--stack", "sec"]);

@@ -25,17 +25,17 @@ const plan = planTopology(args);
 describe("renderPlanTable", () => {
   it("has a header and one aligned row per edge with every column", () => {
     const lines = renderPlanTable(args, plan).split("\n");
-    expect(lines[0]).toMatch(/^\| from +\| to +\| link +\| kind +\| mechanism +\| deletes +\| prefixes +\| reason +\|$/);
+    expect(lines[0]).toMatch(/^\| from +\| to +\| link +\| kind +\| mechanism +\| deletes +\| conflict +\| prefixes +\| reason +\|$/);
     expect(lines[1]).toMatch(/^\| -+ \| -+ \|/);
     expect(lines).toHaveLength(2 + plan.edges.length);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1); // aligned
-    expect(lines[2]).toMatch(/^\| london +\| zurich +\| links\[0\] \| bidirectional \| runner +\| yes +\| \(all\) +\| OCI replication makes the destination read-only/);
+    expect(lines[2]).toMatch(/^\| london +\| zurich +\| links\[0\] \| bidirectional \| runner +\| yes +\| newer +\| \(all\) +\| OCI replication makes the destination read-only/);
   });
 
   it("escapes pipes and shows prefix rewriting", () => {
     const table = renderPlanTable(args, plan);
     expect(table).toContain("a\\|b/");
-    expect(table).toMatch(/\| osaka +\| archive +\| links\[2\] \| fan-in +\| runner +\| yes +\| \(all\) → osaka\/ /);
+    expect(table).toMatch(/\| osaka +\| archive +\| links\[2\] \| fan-in +\| runner +\| yes +\| - +\| \(all\) → osaka\/ /);
   });
 
   it("prefixesOf", () => {
@@ -82,8 +82,8 @@ describe("renderPlanMarkdown", () => {
     expect(md).toMatch(/5 directed edges from 3 links between 6 buckets: 4 runner, 1 aws-native\./);
     expect(md).toMatch(/No `runner` section: the 4 runner edges get no deployment/);
     expect(md).toContain("```mermaid\nflowchart LR\n");
-    expect(md).toContain(renderPlanTable(args, plan));
-    expect(md).toMatch(/## Buckets\n\n\| id +\| provider \| bucket +\| where +\|/);
+    expect(md).toContain(renderPlanTable(args, plan, true));
+    expect(md).toMatch(/## Buckets\n\n\| id \| provider \| bucket \| where \| lifecycle \| versioning \| backfill \|\n\| --- \|/);
     expect(md.indexOf("## Topology")).toBeLessThan(md.indexOf("## Edges"));
   });
 });

@@ -89,7 +89,12 @@ describe("issue 2 validation rules", () => {
     } catch (e) {
       expect(e).toBeInstanceOf(TopologyError);
       expect((e as TopologyError).problems).toHaveLength(2);
-      expect((e as Error).message).toMatch(/links\[0\]\.to: .*\(1 more problem: links\[1\]\.to\)$/);
+      // Every problem explained, each on its own line with its field and fix.
+      const lines = (e as Error).message.split("\n");
+      expect(lines[0]).toBe("Invalid replication topology (2 problems):");
+      expect(lines[1]).toMatch(/^  links\[0\]\.to: unknown bucket id "zz" as target\. Fix: /);
+      expect(lines[2]).toMatch(/^  links\[1\]\.to: empty list\. Fix: list at least one target bucket id\.$/);
+      expect((e as TopologyError).issues.map((i) => i.path)).toEqual(["links[0].to", "links[1].to"]);
     }
   });
 });
@@ -116,9 +121,9 @@ describe("bucket spec validation", () => {
     expect(planTopology({ buckets: { o: oci("Test_Bucket.London-1") }, links: [] }).edges).toEqual([]);
     expectPlanError({ buckets: { o: oci("test bucket") }, links: [] }, "buckets.o.bucket", /not a valid OCI bucket name/);
   });
-  it("region format", () => {
-    expectPlanError({ buckets: { a: aws("bucket-a", "useast1") }, links: [] }, "buckets.a.region", /not a region identifier/, /us-east-1/);
-    expectPlanError({ buckets: { o: oci("b-o", "London") }, links: [] }, "buckets.o.region", /not a region identifier/, /uk-london-1/);
+  it("region names: known regions only, with a did-you-mean", () => {
+    expectPlanError({ buckets: { a: aws("bucket-a", "useast1") }, links: [] }, "buckets.a.region", /"useast1" is not a known AWS region/, /did you mean "us-east-1"\?/);
+    expectPlanError({ buckets: { o: oci("b-o", "London") }, links: [] }, "buckets.o.region", /not a known OCI region/, /uk-london-1/);
   });
   it("types: accountId must be a quoted 12-digit string", () => {
     expectPlanError({ buckets: { a: aws("bucket-a", "us-east-1", { accountId: 123456789012 as never }) }, links: [] }, "buckets.a.accountId", /12-digit string, got a number/, /quotes/);
@@ -181,8 +186,8 @@ describe("runner section validation", () => {
   it("platform, region, schedule", () => {
     expectPlanError({ ...ok, runner: { platform: "ec2", region: "us-east-1" } }, "runner.platform", /unknown platform "ec2"/, /aws-ec2/);
     expectPlanError({ ...ok, runner: { platform: "aws-ec2" } }, "runner.region", /missing/);
-    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "every 15 minutes" } }, "runner.schedule", /5-field cron/, /\*\/15/);
-    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "61 * * * *" } }, "runner.schedule", /5-field cron/);
+    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "every 15 minutes" } }, "runner.schedule", /not a schedule the runner deployment accepts: expected 5 fields, got 3/, /\*\/15/);
+    expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", schedule: "61 * * * *" } }, "runner.schedule", /minute value 61 is outside 0-59/);
   });
   it("platform-specific fields, transfers, alarm topic, unknown keys", () => {
     expectPlanError({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", shape: "VM.Standard.E5.Flex" } }, "runner.shape", /only to platform oci-compute/);

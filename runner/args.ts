@@ -16,8 +16,8 @@ export class UsageError extends Error {
   }
 }
 
-export type Command = "run" | "check";
-const COMMANDS: readonly Command[] = ["run", "check"];
+export type Command = "run" | "check" | "reshard";
+const COMMANDS: readonly Command[] = ["run", "check", "reshard"];
 
 export interface Args {
   command: Command;
@@ -28,6 +28,10 @@ export interface Args {
   force: boolean;
   json: boolean;
   schedule?: string;
+  /** run/check: `K/N` or `auto/N` (runner/shard/shards.ts parses it). */
+  shard?: string;
+  /** reshard: the new number of shards. */
+  shards?: number;
 }
 
 /** What the command line asks for: a command to execute, or a text to print and exit 0. */
@@ -54,14 +58,26 @@ const FLAGS: Record<Command, Flag[]> = {
     { name: "resync", type: "boolean", help: "bisync: ignore the saved state; merge both sides, never delete" },
     { name: "force", type: "boolean", help: "proceed past the max-delete and emptied-side safety aborts" },
     { name: "schedule", type: "string", value: "CRON", help: 'keep running on this cron schedule (e.g. "*/15 * * * *"); overrides the config\'s schedule' },
+    { name: "shard", type: "string", value: "K/N", help: "only key range K of N (0 <= K < N), with its own state and lock; auto/N reads K from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX" },
     { name: "help", type: "boolean", short: "h", help: "show this help" },
   ],
-  check: [...COMMON, { name: "help", type: "boolean", short: "h", help: "show this help" }],
+  check: [
+    ...COMMON,
+    { name: "shard", type: "string", value: "K/N", help: "compare only key range K of N (as run --shard); without it, the whole job" },
+    { name: "help", type: "boolean", short: "h", help: "show this help" },
+  ],
+  reshard: [
+    ...COMMON,
+    { name: "shards", type: "string", value: "N", help: "the new number of shards (1: one unsharded job again); required" },
+    { name: "dry-run", type: "boolean", help: "print the new shard map; write and remove nothing" },
+    { name: "help", type: "boolean", short: "h", help: "show this help" },
+  ],
 };
 
 const SUMMARY: Record<Command, string> = {
   run: "replicate every selected job once (or on a schedule)",
   check: "compare both sides of every selected job; change nothing",
+  reshard: "split jobs into N key-range shards anew (no shard may run; the next runs start without state)",
 };
 
 const EXIT_CODES = `exit codes:
@@ -119,13 +135,13 @@ function suggest(word: string, options: readonly string[]): string {
 export function parseArgs(argv: string[]): Parsed {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    if (first === undefined) throw new UsageError("missing command: run or check");
+    if (first === undefined) throw new UsageError("missing command: run, check or reshard");
     return { kind: "help", text: mainHelp() };
   }
   if (first === "--version" || first === "-V") return { kind: "version" };
   if (!(COMMANDS as readonly string[]).includes(first)) {
     const hint = first.startsWith("-") ? suggest(first, ["--help", "--version"]) : suggest(first, COMMANDS);
-    throw new UsageError(`unknown command ${JSON.stringify(first)}: use run or check${hint}`);
+    throw new UsageError(`unknown command ${JSON.stringify(first)}: use run, check or reshard${hint}`);
   }
   const command = first as Command;
   const flags = FLAGS[command];
@@ -150,6 +166,13 @@ export function parseArgs(argv: string[]): Parsed {
     force: values.force === true,
     json: values.json === true,
   };
+  if (typeof values.shard === "string") args.shard = values.shard;
+  if (command === "reshard") {
+    const n = values.shards;
+    if (typeof n !== "string") throw new UsageError("--shards N is required (the new number of shards; 1 makes the jobs unsharded again)", command);
+    if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 256) throw new UsageError(`--shards must be a whole number from 1 to 256, got ${JSON.stringify(n)}`, command);
+    args.shards = Number(n);
+  }
   if (typeof values.schedule === "string") {
     try {
       validateCron(values.schedule, "--schedule");

@@ -14,7 +14,10 @@ import { checkOverlaps, ConfigError } from "./config/validate.js";
 import { removeRunDirs } from "./engine/inputs.js";
 import { checkJob, Interrupted, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
-import { BucketStateStore, DirStateStore, type HeldLock, type StateStore } from "./state/store.js";
+import { BucketStateStore, DirStateStore, LockedError, type HeldLock, type StateStore } from "./state/store.js";
+import { parseShard, ShardError, type ShardSpec } from "./shard/shards.js";
+import { reshardJob } from "./shard/reshard.js";
+import { RunDir } from "./engine/inputs.js";
 
 /** A job's duration for humans: two decimals under 10 s (a fast job never shows as "0.0s"). */
 function fmtSeconds(sec: number): string {
@@ -51,8 +54,9 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
+  const part = s.shard ? ` [shard ${s.shard}: keys ${s.range?.lo === undefined ? "from the start" : `after ${JSON.stringify(s.range.lo)}`} ${s.range?.hi === undefined ? "to the end" : `up to ${JSON.stringify(s.range.hi)}`}]` : "";
   if (s.command === "check") {
-    out.info(`${s.job} (${s.mode}): ${s.inSync ? "in sync" : "DIFFERENT"}; source ${s.source.objects} objects (${fmtBytes(s.source.bytes)})`);
+    out.info(`${s.job}${part} (${s.mode}): ${s.inSync ? "in sync" : "DIFFERENT"}; source ${s.source.objects} objects (${fmtBytes(s.source.bytes)})`);
     for (const t of s.targets) {
       out.info(`  ${t.location}: ${t.objects} objects (${fmtBytes(t.bytes)}), missing ${t.missing}, different ${t.different}, extra ${t.extra}`);
       const kinds = [
@@ -70,12 +74,13 @@ function humanSummary(out: Output, s: JobSummary | CheckSummary): void {
   }
   const status = s.interrupted ? `INTERRUPTED (${s.interrupted})` : s.aborted ? "ABORTED" : s.ok ? (s.dryRun ? "dry run" : "ok") : "FAILED";
   out.info(
-    `${s.job} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`,
+    `${s.job}${part} (${s.mode}): ${status}: copied ${s.copied} (${fmtBytes(s.bytes)}), deleted ${s.deleted}, conflicts ${s.conflicts}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors} in ${fmtSeconds(s.seconds)}; requests: ${req || "none"}`,
   );
 }
 
 async function main(argv: string[]): Promise<number> {
   let args: Args;
+  let shard: ShardSpec | undefined;
   try {
     const p = parseArgs(argv);
     if (p.kind === "help") {
@@ -87,6 +92,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     args = p.args;
+    if (args.shard !== undefined) {
+      try {
+        shard = parseShard(args.shard);
+      } catch (e) {
+        if (e instanceof ShardError) throw new UsageError(e.message, args.command);
+        throw e;
+      }
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     const usage = e.command ? `usage: bucket-replication ${e.command} --config FILE [options]; bucket-replication ${e.command} --help lists them` : "usage: bucket-replication run|check --config FILE [options]; bucket-replication --help for more";
@@ -136,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     // Before anything is listed, and after every other config check (a bad config creates no
     // directory): a directory that cannot work fails now, naming its field.
     if ("dir" in cfg.state) {
-      checkDir("state.dir", cfg.state.dir, args.command === "run" && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
+      checkDir("state.dir", cfg.state.dir, (args.command === "run" || args.command === "reshard") && !args.dryRun, 'set state.dir to a writable directory on local disk, e.g. "/var/lib/replication" (a relative path is relative to the config file\'s folder)');
     }
     checkDir("spoolDir", cfg.spoolDir ?? tmpdir(), true, `set spoolDir to a writable directory on local disk, e.g. "/var/lib/replication/spool" (a relative path is relative to the config file's folder)${cfg.spoolDir === undefined ? "; without spoolDir the runner uses the OS temp directory (TMPDIR)" : ""}`);
     if ("bucket" in cfg.state) {
@@ -156,8 +169,11 @@ async function main(argv: string[]): Promise<number> {
 
   const heldLocks = new Set<HeldLock>();
   const stop = new AbortController();
+  if (args.command === "reshard") return reshard(args, cfg, jobs, endpoints, store, out);
+
   const ctx: RunContext = {
     cfg,
+    ...(shard ? { shard } : {}),
     endpoints,
     store,
     counts,
@@ -254,6 +270,37 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", onStop);
     process.on("SIGTERM", onStop);
   });
+}
+
+/** `reshard`: each selected job split into `args.shards` anew (runner/shard/reshard.ts). */
+async function reshard(args: Args, cfg: RunnerConfig, jobs: JobConfig[], endpoints: Map<string, Endpoint>, store: StateStore, out: Output): Promise<number> {
+  let code = 0;
+  const heldLocks = new Set<HeldLock>();
+  const release = () => {
+    for (const l of heldLocks) l.releaseSync();
+  };
+  process.on("SIGINT", release);
+  process.on("SIGTERM", release);
+  for (const job of jobs) {
+    const dir = new RunDir(cfg.spoolDir ?? tmpdir(), `${job.name}-reshard`);
+    try {
+      const source = { ep: endpoints.get(job.source.endpoint)!, bucket: job.source.bucket, prefix: job.source.prefix ?? "" };
+      const r = await reshardJob({ store, source, attempts: cfg.retries ?? 6, lockTtlMs: (cfg.lockTtlSeconds ?? 900) * 1000, dir: dir.path, dryRun: args.dryRun, heldLocks }, job, args.shards!);
+      if (args.json) out.event({ ...r });
+      else {
+        out.info(`${job.name}: ${r.dryRun ? "dry run: would split" : "split"} ${r.from === r.to ? "again " : ""}from ${r.from} into ${r.to} shard${r.to === 1 ? " (unsharded)" : "s"}${r.basis ? `, boundaries from ${r.basis}` : ""}`);
+        for (const [i, b] of r.boundaries.entries()) out.info(`  shard ${i} ends at ${JSON.stringify(b)}; shard ${i + 1} starts after it`);
+        if (r.removed.length) out.info(`  removed the state and journal of ${r.removed.join(", ")}: the next run of each shard is a first run (copies what differs, deletes nothing)`);
+      }
+    } catch (e) {
+      code = Math.max(code, e instanceof ShardError ? 2 : 1);
+      const message = e instanceof LockedError ? `${e.message}; reshard only while no run of the job (and no shard) is active` : (e as Error).message;
+      out.error(`job ${job.name}: reshard failed: ${message}`, { job: job.name });
+    } finally {
+      dir.remove();
+    }
+  }
+  return code;
 }
 
 main(process.argv.slice(2)).then(

@@ -19,6 +19,8 @@ import { describeNetProblem, netProblem, taggedEndpoint } from "./store/net-erro
 import type { Limits } from "./store/throttle.js";
 import { readStateMeta, StateFormatError, type StateMeta } from "./state/codec.js";
 import { LockedError, type HeldLock, type StateKind, type StateStore } from "./state/store.js";
+import { inRange, ShardError, type KeyRange, type ShardSpec } from "./shard/shards.js";
+import { readShardMap, shardMapFor, shardRange, shardStateName } from "./shard/resolve.js";
 import { Spool } from "./stream/blocks.js";
 import { OrderError, type BatchSource } from "./stream/cursor.js";
 import {
@@ -38,6 +40,8 @@ import {
 
 export interface RunContext {
   cfg: RunnerConfig;
+  /** `--shard K/N`: each job runs only key range K of N, with its own state, journal and lock. */
+  shard?: ShardSpec;
   endpoints: Map<string, Endpoint>;
   store: StateStore;
   counts: RequestCounts;
@@ -85,7 +89,7 @@ export interface JobSummary {
   command: "run";
   dryRun: boolean;
   ok: boolean;
-  exitCode: 0 | 1 | 3 | 130 | 143;
+  exitCode: 0 | 1 | 2 | 3 | 130 | 143;
   copied: number;
   deleted: number;
   conflicts: number;
@@ -100,6 +104,9 @@ export interface JobSummary {
   /** The signal that stopped the job (SIGINT/SIGTERM): state not written, nothing deleted after it. */
   interrupted?: string;
   stateWritten: boolean;
+  /** "K/N" for a sharded run, with the shard's (lo, hi] range. */
+  shard?: string;
+  range?: KeyRange;
 }
 
 export interface CheckSummary {
@@ -108,13 +115,15 @@ export interface CheckSummary {
   mode: string;
   command: "check";
   inSync: boolean;
-  exitCode: 0 | 1 | 130 | 143;
+  exitCode: 0 | 1 | 2 | 130 | 143;
   source: { objects: number; bytes: number };
   targets: CheckTarget[];
   requests: RequestCounts;
   seconds: number;
   errors: number;
   failures: Failure[];
+  shard?: string;
+  range?: KeyRange;
 }
 
 /** One target of `check`: counts, and the first differing keys of each kind. */
@@ -157,6 +166,36 @@ function printNamed(out: Output, groups: NamedKeys[]): void {
   }
 }
 
+/** Key ranges of sharded runs: the job a shard runs (shardJob) → its (lo, hi] range. */
+const jobRanges = new WeakMap<JobConfig, KeyRange>();
+
+/** The job shard `spec` runs: renamed `<job>.shard-K-of-N` (its state, journal and lock are its
+ *  own) and limited to its range (listings start and stop at the range; every key is checked). */
+function shardJob(job: JobConfig, spec: ShardSpec, range: KeyRange): JobConfig {
+  const j = { ...job, name: shardStateName(job.name, spec) };
+  jobRanges.set(j, range);
+  return j;
+}
+
+/** Resolves the shard map of `job` (reading, or writing it on the first sharded run) and returns
+ *  the job this shard runs; an unsharded run of a sharded job is refused. */
+async function jobForRun(ctx: RunContext, job: JobConfig, dir: string, write: boolean): Promise<JobConfig> {
+  if (!ctx.shard) return job;
+  const env = { store: ctx.store, source: loc(ctx, job.source), attempts: ctx.attempts, lockTtlMs: ctx.lockTtlMs, dir, write, log: (m: string) => ctx.out.info(m, { job: job.name }) };
+  const map = await shardMapFor(env, job, ctx.shard);
+  return shardJob(job, ctx.shard, shardRange(map, ctx.shard.index));
+}
+
+/** An unsharded run of a job with a shard map would race its shards: refused (exit 2). */
+async function refuseIfSharded(ctx: RunContext, job: JobConfig, dir: string): Promise<void> {
+  const map = await readShardMap(ctx.store, job.name, dir);
+  if (map)
+    throw new ShardError(
+      `job ${job.name} is split into ${map.count} shards (its shard map in the state location); run it with --shard K/${map.count} (K = 0..${map.count - 1}), ` +
+        `or make it one job again with "bucket-replication reshard --config FILE --job ${job.name} --shards 1" while no shard runs`,
+    );
+}
+
 function makeFilter(job: JobConfig): (k: string) => boolean {
   // The default include ("**", everything) must not go through picomatch: it never matches a key
   // with a "." or ".." path segment (e.g. "a/../b", "p/."), even with dot: true, and S3 keys are
@@ -164,7 +203,8 @@ function makeFilter(job: JobConfig): (k: string) => boolean {
   const all = !job.include || job.include.includes("**");
   const inc = all ? () => true : picomatch(job.include!, { dot: true });
   const exc = job.exclude && job.exclude.length ? picomatch(job.exclude, { dot: true }) : undefined;
-  return (k) => k !== "" && inc(k) && !(exc && exc(k));
+  const range = jobRanges.get(job);
+  return (k) => k !== "" && inc(k) && !(exc && exc(k)) && (!range || inRange(k, range));
 }
 
 function loc(ctx: RunContext, l: LocationConfig): Location {
@@ -348,16 +388,45 @@ function emptySummary(job: JobConfig, ctx: RunContext): JobSummary {
   };
 }
 
-export async function runJob(ctx: RunContext, job: JobConfig): Promise<JobSummary> {
+export async function runJob(ctx: RunContext, config: JobConfig): Promise<JobSummary> {
   const t0 = Date.now();
   const before = { ...ctx.counts };
+  let job = config;
   const sum = emptySummary(job, ctx);
   let lock: HeldLock | undefined;
   const dir = new RunDir(ctx.spoolDir, job.name);
   try {
+    try {
+      job = await jobForRun(ctx, config, dir.path, !ctx.dryRun);
+    } catch (e) {
+      if (!(e instanceof ShardError)) throw e;
+      sum.ok = false;
+      sum.exitCode = 2;
+      sum.errors++;
+      sum.failures.push({ key: "", op: "shard", message: e.message });
+      ctx.out.error(e.message, { job: config.name, field: "--shard", exitCode: 2 });
+      return finishSummary(ctx, sum, before, t0, lock, dir);
+    }
+    if (ctx.shard) {
+      sum.shard = `${ctx.shard.index}/${ctx.shard.count}`;
+      sum.range = jobRanges.get(job);
+    }
     if (!ctx.dryRun) {
       lock = await ctx.store.lock(job.name, ctx.lockTtlMs);
       ctx.heldLocks.add(lock);
+    }
+    if (!ctx.shard) {
+      try {
+        await refuseIfSharded(ctx, job, dir.path);
+      } catch (e) {
+        if (!(e instanceof ShardError)) throw e;
+        sum.ok = false;
+        sum.exitCode = 2;
+        sum.errors++;
+        sum.failures.push({ key: "", op: "shard", message: e.message });
+        ctx.out.error(e.message, { job: job.name, field: "--shard", exitCode: 2 });
+        return finishSummary(ctx, sum, before, t0, lock, dir);
+      }
     }
     if (job.mode === "bisync") await runBisync(ctx, job, sum, dir.path);
     else await runCopy(ctx, job, sum, dir.path);
@@ -424,9 +493,9 @@ function abort(ctx: RunContext, job: JobConfig, sum: JobSummary, reason: string)
   ctx.out.error(`job ${job.name}: safety abort: ${reason}`, { job: job.name, abort: true });
 }
 
-function listing(ctx: RunContext, l: Location, label: string, accept: (k: string) => boolean, stored: StoredInputs, sorted: Set<string>, dir: string): BatchSource<Entry> {
+function listing(ctx: RunContext, job: JobConfig, l: Location, label: string, accept: (k: string) => boolean, stored: StoredInputs, sorted: Set<string>, dir: string): BatchSource<Entry> {
   return listingSource(
-    { loc: l, label, accept, concurrency: ctx.listConcurrency, boundaries: stored.boundaries, expectedKeys: stored.expectedKeys, attempts: ctx.attempts, sort: sorted.has(label), describeError: (e) => describeError(e, l) },
+    { loc: l, label, accept, concurrency: ctx.listConcurrency, boundaries: stored.boundaries, expectedKeys: stored.expectedKeys, attempts: ctx.attempts, sort: sorted.has(label), describeError: (e) => describeError(e, l), range: jobRanges.get(job) },
     dir,
   );
 }
@@ -543,8 +612,8 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
         const tgtLabels = tgtLocs.map((l) => `target ${describeLocation(l)}`);
         const r = await copyPass(
           {
-            src: sampled(listing(ctx, srcLoc, srcLabel, accept, stored, sorted, attemptDir), sampler),
-            tgts: tgtLocs.map((l, i) => listing(ctx, l, tgtLabels[i], accept, stored, sorted, attemptDir)),
+            src: sampled(listing(ctx, job, srcLoc, srcLabel, accept, stored, sorted, attemptDir), sampler),
+            tgts: tgtLocs.map((l, i) => listing(ctx, job, l, tgtLabels[i], accept, stored, sorted, attemptDir)),
             states: job.targets.map((t) => (state && !dropped.has("state") ? recordSource(state.path, locId(t), "state", attemptDir, sorted.has("state")) : undefined)),
             journals: job.targets.map((t) => (journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, locId(t), "ETag pair journal", attemptDir, sorted.has("ETag pair journal")) : undefined)),
             labels: { src: srcLabel, tgts: tgtLabels, states: job.targets.map(() => "state"), journals: job.targets.map(() => "ETag pair journal") },
@@ -713,8 +782,8 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
         const lb = `target ${describeLocation(B)}`;
         const r = await bisyncPass(
           {
-            a: sampled(listing(ctx, A, la, accept, stored, sorted, attemptDir), sampler),
-            b: listing(ctx, B, lb, accept, stored, sorted, attemptDir),
+            a: sampled(listing(ctx, job, A, la, accept, stored, sorted, attemptDir), sampler),
+            b: listing(ctx, job, B, lb, accept, stored, sorted, attemptDir),
             state: useState ? recordSource(state!.path, target, "state", attemptDir, sorted.has("state")) : undefined,
             journal: journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, target, "ETag pair journal", attemptDir, sorted.has("ETag pair journal")) : undefined,
             labels: { a: la, b: lb, state: "state", journal: "ETag pair journal" },
@@ -907,9 +976,10 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
 
 // ------------------------------------------------------------------------------ check
 
-export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSummary> {
+export async function checkJob(ctx: RunContext, config: JobConfig): Promise<CheckSummary> {
   const t0 = Date.now();
   const before = { ...ctx.counts };
+  let job = config;
   const sum: CheckSummary = {
     type: "summary",
     job: job.name,
@@ -927,6 +997,24 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
   const dir = new RunDir(ctx.spoolDir, job.name);
   let diffs: Spool<CheckDiff> | undefined;
   try {
+    // `check --shard K/N` compares only range K (the map's, or one computed and not written).
+    try {
+      job = await jobForRun(ctx, config, dir.path, false);
+    } catch (e) {
+      if (!(e instanceof ShardError)) throw e;
+      sum.exitCode = 2;
+      sum.errors++;
+      sum.failures.push({ key: "", op: "shard", message: e.message });
+      ctx.out.error(e.message, { job: config.name, field: "--shard", exitCode: 2 });
+      dir.remove();
+      sum.requests = diffCounts(ctx.counts, before);
+      sum.seconds = (Date.now() - t0) / 1000;
+      return sum;
+    }
+    if (ctx.shard) {
+      sum.shard = `${ctx.shard.index}/${ctx.shard.count}`;
+      sum.range = jobRanges.get(job);
+    }
     const stored = await openStored(ctx, job, dir.path, true);
     const state = describes(stored.state, job) ? stored.state : undefined;
     const journal = describes(stored.journal, job) ? stored.journal : undefined;
@@ -951,8 +1039,8 @@ export async function checkJob(ctx: RunContext, job: JobConfig): Promise<CheckSu
         const tgtLabels = tgtLocs.map((l) => `target ${describeLocation(l)}`);
         const r = await copyPass(
           {
-            src: listing(ctx, srcLoc, srcLabel, accept, stored, sorted, dir.path),
-            tgts: tgtLocs.map((l, i) => listing(ctx, l, tgtLabels[i], accept, stored, sorted, dir.path)),
+            src: listing(ctx, job, srcLoc, srcLabel, accept, stored, sorted, dir.path),
+            tgts: tgtLocs.map((l, i) => listing(ctx, job, l, tgtLabels[i], accept, stored, sorted, dir.path)),
             states: job.targets.map((t) => (state && !dropped.has("state") ? recordSource(state.path, locId(t), "state", dir.path, sorted.has("state")) : undefined)),
             journals: job.targets.map((t) => (journal && !dropped.has("ETag pair journal") ? recordSource(journal.path, locId(t), "ETag pair journal", dir.path, sorted.has("ETag pair journal")) : undefined)),
             labels: { src: srcLabel, tgts: tgtLabels, states: job.targets.map(() => "state"), journals: job.targets.map(() => "ETag pair journal") },

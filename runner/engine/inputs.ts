@@ -95,6 +95,8 @@ export interface ListingSpec {
   /** Sort on disk: the server was seen listing out of order. */
   sort: boolean;
   describeError: (e: unknown) => string;
+  /** A shard's (lo, hi] key range, relative to the location's prefix. */
+  range?: { lo?: string; hi?: string };
 }
 
 export function listingSource(spec: ListingSpec, dir: string): BatchSource<Entry> {
@@ -107,6 +109,7 @@ export function listingSource(spec: ListingSpec, dir: string): BatchSource<Entry
     spoolDir: dir,
     label: spec.label,
     unordered: spec.sort,
+    range: spec.range,
   });
   const src = spec.sort ? sortedOnDisk(lister, entryCodec, dir, `sorted-${spec.label.replace(/[^A-Za-z0-9]+/g, "-")}`) : lister;
   return {

@@ -31,6 +31,10 @@ export interface ListOptions {
   onPage?: (listed: number) => void;
   /** The server may list out of order: one stream, no order check (the caller sorts). */
   unordered?: boolean;
+  /** Only keys k with lo < k ≤ hi (relative to the prefix): a shard's range (--shard K/N). The
+   *  listing starts after lo and stops past hi, so a shard lists only its part. Ignored when the
+   *  listing is unordered (bounds need order); `accept` must then check the range. */
+  range?: { lo?: string; hi?: string };
 }
 
 export interface ListStats {
@@ -134,6 +138,21 @@ export class RangeLister implements BatchSource<Entry> {
     return [...new Set(cuts)].sort(compareKeys);
   }
 
+  /** The absolute (lo, hi] the whole listing is limited to (a shard's range). */
+  private get outer(): { lo?: string; hi?: string } {
+    const r = this.o.unordered ? undefined : this.o.range;
+    return {
+      lo: r?.lo !== undefined ? this.loc.prefix + r.lo : undefined,
+      hi: r?.hi !== undefined ? this.loc.prefix + r.hi : undefined,
+    };
+  }
+
+  /** Whether the absolute key `k` lies strictly inside the outer range (a usable cut). */
+  private insideOuter(k: string): boolean {
+    const { lo, hi } = this.outer;
+    return (lo === undefined || compareKeys(lo, k) < 0) && (hi === undefined || compareKeys(k, hi) < 0);
+  }
+
   private async start(): Promise<void> {
     this.started = true;
     const n = Math.max(1, this.o.concurrency);
@@ -142,7 +161,7 @@ export class RangeLister implements BatchSource<Entry> {
     // Ranges only where they pay: each boundary costs about one extra LIST, so a listing the last
     // run saw as small stays one stream (exactly ceil(N/1000) pages).
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
-      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
+      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b)), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
     }
     // Nothing known (first run): one stream, cut into ranges once it has proved long.
@@ -150,7 +169,7 @@ export class RangeLister implements BatchSource<Entry> {
     let prev: Range | undefined;
     const all: Range[] = [];
     for (let i = 0; i <= bounds.length; i++) {
-      const r: Range = { lo: i === 0 ? undefined : bounds[i - 1], hi: i < bounds.length ? bounds[i] : undefined, pages: [], listedPages: 0, state: "pending" };
+      const r: Range = { lo: i === 0 ? this.outer.lo : bounds[i - 1], hi: i < bounds.length ? bounds[i] : this.outer.hi, pages: [], listedPages: 0, state: "pending" };
       if (prev) prev.next = r;
       prev = r;
       all.push(r);
@@ -166,8 +185,9 @@ export class RangeLister implements BatchSource<Entry> {
     try {
       // Twice as many ranges as streams: enough to balance, few enough that the page each range
       // lists past its end (the cost of a boundary) stays small.
-      const cuts = spread(await this.discover(r.pos!), this.o.concurrency * 2);
-      if (!cuts.length || r.state === "done" || r.hi !== undefined) return;
+      const cuts = spread((await this.discover(r.pos!)).filter((c) => this.insideOuter(c)), this.o.concurrency * 2);
+      // Not cut meanwhile (its end is still the listing's own end).
+      if (!cuts.length || r.state === "done" || r.hi !== this.outer.hi) return;
       const valid = cuts.filter((c) => compareKeys(c, r.pos!) > 0);
       if (valid.length) {
         this.parallel = true;

@@ -68,8 +68,14 @@ export function checkShardMap(v: unknown, job: string): ShardMap {
   return m as ShardMap;
 }
 
+/** A (lo, hi] key range, relative to a location's prefix; undefined = unbounded. */
+export interface KeyRange {
+  lo?: string;
+  hi?: string;
+}
+
 /** The (lo, hi] range of shard `index` (relative keys; undefined = unbounded). */
-export function shardRange(map: Pick<ShardMap, "boundaries">, index: number): { lo?: string; hi?: string } {
+export function shardRange(map: Pick<ShardMap, "boundaries">, index: number): KeyRange {
   return { lo: index === 0 ? undefined : map.boundaries[index - 1], hi: index === map.boundaries.length ? undefined : map.boundaries[index] };
 }
 

@@ -55,7 +55,9 @@ export interface StateStore {
 }
 
 /** The files of a job: the state and the ETag pair journal. */
-export type StateKind = "state.gz" | "pairs.gz";
+/** The files of a job in the state location: its state, its ETag pair journal, and (sharded jobs)
+ *  the shard map every shard reads (runner/shard). */
+export type StateKind = "state.gz" | "pairs.gz" | "shards.json";
 
 const STATE = "state.gz";
 const JOURNAL = "pairs.gz";
@@ -302,7 +304,7 @@ export class BucketStateStore implements StateStore {
   async commit(job: string, kind: StateKind, from: string): Promise<void> {
     // A single PUT (or a multipart upload, above 64 MiB) is atomic: readers see the old or the new object.
     const size = statSync(from).size;
-    const params = { Bucket: this.loc.bucket, Key: this.key(job, kind), ContentType: "application/gzip" };
+    const params = { Bucket: this.loc.bucket, Key: this.key(job, kind), ContentType: kind.endsWith(".json") ? "application/json" : "application/gzip" };
     if (size < 64 * 1024 * 1024) {
       await this.loc.ep.client.send(new PutObjectCommand({ ...params, Body: readFileSync(from), ContentLength: size }));
     } else {

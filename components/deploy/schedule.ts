@@ -190,3 +190,21 @@ export function longestGapSeconds(expression?: string): number {
 export function shortestGapSeconds(expression?: string): number {
   return scheduleGaps(expression).shortest;
 }
+
+/**
+ * The schedule for a Kubernetes CronJob (run with `timeZone: Etc/UTC`). Kubernetes parses the same
+ * 5 fields with the same rule for day-of-month and day-of-week (a day matches EITHER when both are
+ * restricted and neither starts with `*`), names and steps, but its day-of-week is 0-6 only: a
+ * day-of-week naming 7 (Sunday, as cron allows) becomes the list of its days. Macros are expanded.
+ * Throws ScheduleError (naming runner.schedule) for what cronToOnCalendar rejects.
+ */
+export function kubernetesCron(expression: string = DEFAULT_SCHEDULE): string {
+  const { cron } = cronToOnCalendar(expression);
+  const f = cron.split(" ");
+  if (/(^|[^0-9])7($|[^0-9])/.test(f[4])) {
+    const p = parseField(cron, FIELDS[4], f[4]);
+    // "0-6" rather than "*": the field stays restricted, so the OR rule with day-of-month holds.
+    f[4] = p.values ? p.values.join(",") : "0-6";
+  }
+  return f.join(" ");
+}

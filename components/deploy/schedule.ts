@@ -208,3 +208,24 @@ export function kubernetesCron(expression: string = DEFAULT_SCHEDULE): string {
   }
   return f.join(" ");
 }
+
+/**
+ * The schedule for EventBridge Scheduler (`cron(minutes hours day-of-month month day-of-week year)`,
+ * run with timezone Etc/UTC). Its day-of-week counts 1-7 from Sunday, so days are written as names;
+ * one of the two day fields must be `?`, so a cron expression restricting BOTH day fields (cron: a
+ * day matching either) has no single EventBridge equivalent and is rejected naming runner.schedule.
+ */
+export function awsSchedulerCron(expression: string = DEFAULT_SCHEDULE): string {
+  const { cron } = cronToOnCalendar(expression);
+  const fields = cron.split(" ");
+  const [min, hour, dom, mon, dow] = fields.map((t, i) => parseField(cron, FIELDS[i], t));
+  if (dom.values && dow.values && !fields[2].startsWith("*") && !fields[4].startsWith("*")) {
+    throw new ScheduleError(
+      `runner.schedule "${expression}": on platform aws-ecs (EventBridge Scheduler) a schedule cannot restrict both day-of-month and ` +
+        `day-of-week (one of them must be "?" there). Restrict only one of them, e.g. "0 3 1 * *" or "0 3 * * MON".`,
+    );
+  }
+  const days = dow.values ? dow.values.map((d) => DAYS[d]).join(",") : undefined;
+  const domText = numList(dom, 1);
+  return `cron(${numList(min, 1)} ${numList(hour, 1)} ${days ? "?" : domText} ${numList(mon, 1)} ${days ?? "?"} *)`;
+}

@@ -285,7 +285,7 @@ function runScript(i: BootstrapInput, p: Paths): string {
   const sharded = (i.shards ?? 1) > 1;
   const body = sharded
     ? `# The shard (K/N) is the first argument: each shard's unit passes its own.
-shard=$1
+shard=\${1:-}
 case $shard in [0-9]*/[0-9]*) ;; *) echo "usage: run K/N" >&2; exit 2 ;; esac
 start=$(date +%s)
 /usr/bin/node ${sh(p.bundle)} run --config ${sh(p.config)} --shard "$shard"

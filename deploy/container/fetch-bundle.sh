@@ -7,7 +7,7 @@
 # official Node alpine image (busybox wget, gunzip, sha256sum) and in the AWS CLI image.
 #
 # SOURCE is
-#   http://… or https://…   fetched with curl, else wget (retried 5 times);
+#   http://… or https://…   fetched with curl, else wget (5 attempts; FETCH_BUNDLE_ATTEMPTS);
 #   s3://bucket/key         fetched with the AWS CLI (the task's or pod's own identity);
 #   a file path             copied (e.g. a mounted ConfigMap key).
 # A SOURCE ending in .gz is decompressed; the SHA-256 is that of the decompressed content.
@@ -63,9 +63,10 @@ fetch_once() {
   esac
 }
 
+attempts=${FETCH_BUNDLE_ATTEMPTS:-5}
 attempt=1
 until fetch_once; do
-  [ "$attempt" -ge 5 ] && fail "download failed after $attempt attempts"
+  [ "$attempt" -ge "$attempts" ] && fail "download failed after $attempt attempts"
   sleep $((attempt * 2))
   attempt=$((attempt + 1))
 done

@@ -12,14 +12,16 @@ const ok = {
   links: [{ kind: "one-to-one", from: "a", to: "b" }],
 };
 const state = { provider: "aws", bucket: "rp-runner-state", region: "us-east-1" };
+/** The planner on an untyped topology (as stack config gives it). */
+const accept = (args: unknown) => planTopology(args as never);
 
 describe("runner platforms kubernetes and aws-ecs", () => {
   it("accepts complete container runner sections", () => {
-    expect(() => planTopology({ ...ok, runner: { platform: "kubernetes", region: "eu-west-1", shards: 4, stateBucket: state, namespace: "replication",
+    expect(() => accept({ ...ok, runner: { platform: "kubernetes", region: "eu-west-1", shards: 4, stateBucket: state, namespace: "replication",
       image: "registry.example.com/runner:1.2.3", memory: 1024, serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/r" } } })).not.toThrow();
-    expect(() => planTopology({ ...ok, runner: { platform: "aws-ecs", region: "us-east-1", shards: 2, cpu: 1024, memory: 2048, network: { subnetIds: ["subnet-1"] },
+    expect(() => accept({ ...ok, runner: { platform: "aws-ecs", region: "us-east-1", shards: 2, cpu: 1024, memory: 2048, network: { subnetIds: ["subnet-1"] },
       alarmTopic: "arn:aws:sns:us-east-1:123456789012:ops", logRetentionDays: 14 } })).not.toThrow();
-    expect(() => planTopology({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", shards: 3 } })).not.toThrow();
+    expect(() => accept({ ...ok, runner: { platform: "aws-ec2", region: "us-east-1", shards: 3 } })).not.toThrow();
   });
 
   it("names the platforms and guesses a typo", () => {

@@ -161,3 +161,44 @@ describe("Dockerfile", () => {
     spawnSync("docker", ["rmi", tag]);
   });
 });
+
+describe("the containers' run wrapper (runCommand) under dash", () => {
+  const stubDir = mkdtempSync(join(tmpdir(), "wrapper-"));
+  dirs.push(stubDir);
+  const log = join(stubDir, "node-args");
+  // A stand-in for node: records its arguments, sleeps when asked (to receive SIGTERM), exits with $RC.
+  writeFileSync(join(stubDir, "node"), `#!/bin/sh\necho "$*" > ${JSON.stringify(log)}\ns=\ntrap 'kill $s 2>/dev/null; echo TERM >> ${JSON.stringify(log)}; exit 143' TERM\nif [ -n "\${SLEEP:-}" ]; then sleep "$SLEEP" & s=$!; wait $s; fi\nexit "\${RC:-0}"\n`, { mode: 0o755 });
+
+  async function wrap(shard: string[], env: Record<string, string> = {}, signalAfterMs?: number) {
+    const { runCommand } = await import("../../components/deploy/container.js");
+    const [sh, c, script, ...args] = runCommand("orders", "kubernetes", "/config/runner.json", shard);
+    expect([sh, c]).toEqual(["/bin/sh", "-c"]);
+    return new Promise<{ code: number | null; line: any; args: string }>((resolve) => {
+      const p = spawn("dash", ["-c", script, ...args], { env: { PATH: `${stubDir}:${process.env.PATH}`, ...env } });
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      if (signalAfterMs !== undefined) setTimeout(() => p.kill("SIGTERM"), signalAfterMs);
+      p.on("close", (code) => resolve({ code, line: JSON.parse(out.trim().split("\n").pop()!), args: readFileSync(log, "utf8") }));
+    });
+  }
+
+  it.skipIf(!shells.includes("dash"))("runs the runner with the config and shard, prints the run line with the shard, exits with the runner's status", async () => {
+    const ok = await wrap(["--shard", "auto/3"], { JOB_COMPLETION_INDEX: "2" });
+    expect(ok.code).toBe(0);
+    expect(ok.args.trim()).toBe("/runner/runner.mjs run --config /config/runner.json --shard auto/3");
+    expect(ok.line).toMatchObject({ event: "bucket-replication-run", topology: "orders", platform: "kubernetes", shard: "2/3", status: "ok", exitCode: 0 });
+    const failed = await wrap(["--shard", "1/4"], { RC: "3" });
+    expect(failed.code).toBe(3);
+    expect(failed.line).toMatchObject({ shard: "1/4", status: "failed", exitCode: 3 });
+    const single = await wrap([]);
+    expect(single.args.trim()).toBe("/runner/runner.mjs run --config /config/runner.json");
+    expect(single.line.shard).toBe("0/1");
+  });
+
+  it.skipIf(!shells.includes("dash"))("forwards SIGTERM to the runner and reports its exit", async () => {
+    const r = await wrap(["--shard", "0/2"], { SLEEP: "20" }, 500);
+    expect(r.args).toContain("TERM");
+    expect(r.code).toBe(143);
+    expect(r.line).toMatchObject({ shard: "0/2", status: "failed", exitCode: 143 });
+  });
+});

@@ -148,7 +148,6 @@ export function deployKubernetesRunner(core: Core): RunnerDeployment {
       metadata: { name: dnsName(`${n}-bundle`), namespace, labels, annotations: { "bucket-replication/bundle-sha256": core.bundle.sha256 } },
       binaryData: { "runner.mjs.gz": gz.toString("base64") },
       data: { "fetch-bundle.sh": fetchBundleScript() },
-      immutable: false,
     }, o);
   }
 
@@ -188,7 +187,8 @@ export function deployKubernetesRunner(core: Core): RunnerDeployment {
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "config", configMap: { name: configMap.metadata.name, defaultMode: 0o444 } },
     { name: "work", emptyDir: {} },
-    { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+    // On the node's disk, not tmpfs: a memory-backed emptyDir counts against the memory limit.
+    { name: "tmp", emptyDir: {} },
   ];
   const mounts: k8s.types.input.core.v1.VolumeMount[] = [
     { name: "config", mountPath: CONFIG_DIR, readOnly: true },

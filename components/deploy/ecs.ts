@@ -69,7 +69,8 @@ export function deployEcsRunner(core: Core): RunnerDeployment {
     schedule = awsSchedulerCron(core.schedule);
     size = fargateSize(spec);
   } catch (e) {
-    if (e instanceof ScheduleError || e instanceof Error) throw new pulumi.ResourceError((e as Error).message, ctx.parent);
+    // ScheduleError (names runner.schedule) or the Fargate size error (names runner.memory/cpu).
+    if (e instanceof ScheduleError || e instanceof Error) throw new pulumi.ResourceError(e.message, ctx.parent);
     throw e;
   }
   const defaultRegion = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;

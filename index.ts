@@ -42,3 +42,5 @@ export const plan = topology.plan;
 export const runnerInstanceId = topology.runner?.instanceId;
 export const runnerLogGroup = topology.runner?.logGroup;
 export const runnerEdges = topology.runner?.edges;
+/** kubernetes with IRSA: the IAM policy the annotated role needs. */
+export const runnerAwsPolicy = topology.runner?.awsPolicy;

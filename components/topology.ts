@@ -38,6 +38,7 @@ export class ReplicationTopology extends pulumi.ComponentResource {
       runnerInstanceId: this.runner?.instanceId,
       runnerLogGroup: this.runner?.logGroup,
       runnerEdges: this.runner?.edges,
+      runnerAwsPolicy: this.runner?.awsPolicy,
     });
   }
 }

@@ -244,6 +244,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
         platform: "aws-ec2",
         name: ctx.name,
         schedule: core.schedule,
+        shards: spec.shards,
         region,
         artifactsBucket: bucket,
         bundle: { key: bundleKey, sha256: core.bundle.sha256 },

@@ -48,6 +48,28 @@ export interface BootstrapInput {
   logGroup?: string;
   /** Root under which paths are rendered ("" on the VM; a temp dir in tests). */
   root?: string;
+  /** Key-range shards (default 1). With N > 1, one service + timer pair per shard
+   *  (bucket-replication-shard-K.service/.timer) runs `run --shard K/N`; 1 renders the single
+   *  bucket-replication.service/.timer as before shards existed. */
+  shards?: number;
+}
+
+/** One systemd service + timer pair: the single pair (shards = 1) or shard K of N. */
+export interface ShardUnit {
+  /** Unit name without suffix, e.g. bucket-replication or bucket-replication-shard-2. */
+  unit: string;
+  shard?: { k: number; n: number };
+}
+
+export function shardUnits(shards = 1): ShardUnit[] {
+  if (!Number.isInteger(shards) || shards < 1 || shards > 256) throw new Error(`runner.shards must be a whole number from 1 to 256, got ${shards}`);
+  if (shards === 1) return [{ unit: UNIT }];
+  return Array.from({ length: shards }, (_, k) => ({ unit: `${UNIT}-shard-${k}`, shard: { k, n: shards } }));
+}
+
+/** Where each shard records its last successful run (the single pair: lastSuccess itself). */
+function lastSuccessOf(p: Paths, u: ShardUnit): string {
+  return u.shard ? `${p.lastSuccess}-${u.shard.k}` : p.lastSuccess;
 }
 
 export interface Rendered {
@@ -130,10 +152,19 @@ export function restartPolicy(schedule: string): { restartSec: number; burst: nu
   return { restartSec, burst: 3, intervalSec: Math.ceil(restartSec * 3.5) };
 }
 
-function serviceUnit(i: BootstrapInput, p: Paths, onCalendar: string[]): string {
+function serviceUnit(i: BootstrapInput, p: Paths, u: ShardUnit = { unit: UNIT }): string {
   const r = restartPolicy(i.schedule);
+  // Shards run side by side: each gets its own runtime directory (systemd removes a unit's
+  // RuntimeDirectory= when that unit stops, whoever else uses it), bound onto /run/${UNIT} in the
+  // unit's own mount namespace, so the config's credentials path holds for each of them.
+  const runtime = u.shard
+    ? `RuntimeDirectory=${u.unit} ${u.unit}/credentials
+RuntimeDirectoryMode=0700
+BindPaths=/run/${u.unit}:/run/${UNIT}`
+    : `RuntimeDirectory=${UNIT} ${UNIT}/credentials
+RuntimeDirectoryMode=0700`;
   return `[Unit]
-Description=bucket-replication sync runner (topology ${i.name})
+Description=bucket-replication sync runner (topology ${i.name}${u.shard ? `, shard ${u.shard.k}/${u.shard.n}` : ""})
 Wants=network-online.target
 After=network-online.target
 # At most ${r.burst} starts in ${r.intervalSec}s: one scheduled run plus two retries; the window is
@@ -147,15 +178,14 @@ Type=oneshot
 User=${SERVICE_USER}
 Group=${SERVICE_USER}
 # /run/${UNIT} (tmpfs, 0700) exists only while a run is active: the fetched keys die with the run.
-RuntimeDirectory=${UNIT} ${UNIT}/credentials
-RuntimeDirectoryMode=0700
+${runtime}
 StateDirectory=${UNIT}
 UMask=0077
 Environment=HOME=${p.stateDir}
 Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 Environment=NODE_OPTIONS=--max-old-space-size=${RUNNER_HEAP_MB}
 ExecStartPre=${p.fetchCredentials}
-ExecStart=${p.run}
+ExecStart=${p.run}${u.shard ? ` ${u.shard.k}/${u.shard.n}` : ""}
 Restart=on-failure
 RestartSec=${r.restartSec}
 # A delete guard abort (exit ${EXIT_DELETE_GUARD}) needs a human; retrying would only repeat it.
@@ -177,16 +207,16 @@ CapabilityBoundingSet=
 `;
 }
 
-function timerUnit(i: BootstrapInput, onCalendar: string[]): string {
+function timerUnit(i: BootstrapInput, onCalendar: string[], u: ShardUnit = { unit: UNIT }): string {
   return `[Unit]
-Description=bucket-replication schedule (cron "${i.schedule}", UTC)
+Description=bucket-replication schedule (cron "${i.schedule}", UTC${u.shard ? `, shard ${u.shard.k}/${u.shard.n}` : ""})
 
 [Timer]
 ${onCalendar.map((c) => `OnCalendar=${c}`).join("\n")}
 # A run missed while the VM was off starts at boot.
 Persistent=true
 AccuracySec=1s
-Unit=${UNIT}.service
+Unit=${u.unit}.service
 
 [Install]
 WantedBy=timers.target
@@ -252,15 +282,26 @@ function runLineHead(i: BootstrapInput): string {
 function runScript(i: BootstrapInput, p: Paths): string {
   const head = runLineHead(i);
   const oci = i.platform === "oci-compute";
-  return `#!/bin/bash
-# ExecStart of ${UNIT}.service: one pass of the runner over every job, then one JSON line that the
-# log pipeline turns into the run metrics (CloudWatch metric filters on AWS; custom metrics on OCI).
-set -uo pipefail
+  const sharded = (i.shards ?? 1) > 1;
+  const body = sharded
+    ? `# The shard (K/N) is the first argument: each shard's unit passes its own.
+shard=\${1:-}
+case $shard in [0-9]*/[0-9]*) ;; *) echo "usage: run K/N" >&2; exit 2 ;; esac
 start=$(date +%s)
+/usr/bin/node ${sh(p.bundle)} run --config ${sh(p.config)} --shard "$shard"
+rc=$?
+if [ "$rc" -eq 0 ]; then status=ok; date +%s > ${sh(p.lastSuccess)}-"\${shard%%/*}"; else status=failed; fi
+printf '%s,"shard":"%s","status":"%s","exitCode":%d,"seconds":%d}\\n' ${sh(head)} "$shard" "$status" "$rc" "$(( $(date +%s) - start ))"`
+    : `start=$(date +%s)
 /usr/bin/node ${sh(p.bundle)} run --config ${sh(p.config)}
 rc=$?
 if [ "$rc" -eq 0 ]; then status=ok; date +%s > ${sh(p.lastSuccess)}; else status=failed; fi
-printf '%s,"status":"%s","exitCode":%d,"seconds":%d}\\n' ${sh(head)} "$status" "$rc" "$(( $(date +%s) - start ))"
+printf '%s,"status":"%s","exitCode":%d,"seconds":%d}\\n' ${sh(head)} "$status" "$rc" "$(( $(date +%s) - start ))"`;
+  return `#!/bin/bash
+# ExecStart of ${sharded ? `${UNIT}-shard-K.service (run K/N)` : `${UNIT}.service`}: one pass of the runner over every job, then one JSON line that the
+# log pipeline turns into the run metrics (CloudWatch metric filters on AWS; custom metrics on OCI).
+set -uo pipefail
+${body}
 ${
   oci
     ? `if [ "$rc" -eq 0 ]; then succeeded=1; failed=0; else succeeded=0; failed=1; fi
@@ -273,11 +314,17 @@ ${ociPost(i, "run_failed", "$failed")}
 }
 
 function heartbeatScript(i: BootstrapInput, p: Paths): string {
+  const units = shardUnits(i.shards);
+  const last = units.length === 1
+    ? `last=$(cat ${sh(p.lastSuccess)} 2>/dev/null || echo "$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))")`
+    : `# With shards, the oldest of the shards' last successes: one shard that stops succeeding is enough.
+boot=$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))
+last=$(for f in ${units.map((u) => sh(lastSuccessOf(p, u))).join(" ")}; do cat "$f" 2>/dev/null || echo "$boot"; done | sort -n | head -n 1)`;
   return `#!/bin/bash
 # Posts minutes since the last successful run (or since boot before the first one), so an alarm can
 # fire when runs stop succeeding, and an absence alarm when the VM stops reporting at all.
 set -uo pipefail
-last=$(cat ${sh(p.lastSuccess)} 2>/dev/null || echo "$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))")
+${last}
 minutes=$(( ( $(date +%s) - last ) / 60 ))
 ${ociPost(i, "minutes_since_success", "$minutes")}
 `;
@@ -415,6 +462,7 @@ WantedBy=multi-user.target
 
 function bootstrapScript(i: BootstrapInput, p: Paths, packages: string): string {
   const oci = i.platform === "oci-compute";
+  const units = shardUnits(i.shards);
   const step = (name: string, ref: ArtifactRef, dest: string) =>
     `retry ${name} fetch_artifact ${sh(dest)} ${sh(ref.sha256)} ${fetchArtifactCommand(i, ref, `${dest}.download`)}`;
   return `#!/bin/bash
@@ -456,9 +504,9 @@ retry cloudwatch-agent ${sh(p.cwAgentCtl)} -a fetch-config -m ec2 -s -c ${sh(`fi
 # The bundle and config keys carry their sha256; a changed bundle or config replaces the instance.
 ${step("bundle", i.bundle, p.bundle)}
 ${step("config", i.config, p.config)}
-systemctl enable --now ${UNIT}.timer
+${units.map((u) => `systemctl enable --now ${u.unit}.timer`).join("\n")}
 # First run now rather than at the next calendar event.
-systemctl start --no-block ${UNIT}.service
+${units.map((u) => `systemctl start --no-block ${u.unit}.service`).join("\n")}
 touch ${sh(p.bootstrapDone)}
 log done ok
 `;
@@ -483,14 +531,18 @@ dnf -y install oraclelinux-developer-release-el9 && dnf -y install python39-oci-
     : `dnf -y install nodejs20 amazon-cloudwatch-agent
 [ -x /usr/bin/node ] || ln -sf /usr/bin/node-20 /usr/bin/node`;
 
-  const files: Rendered["files"] = {
-    [p.service]: { content: serviceUnit(i, p, onCalendar), mode: "0644" },
-    [p.timer]: { content: timerUnit(i, onCalendar), mode: "0644" },
+  const files: Rendered["files"] = {};
+  for (const u of shardUnits(i.shards)) {
+    const unitPath = (ext: string) => (u.shard ? `${p.service.slice(0, -`${UNIT}.service`.length)}${u.unit}.${ext}` : ext === "service" ? p.service : p.timer);
+    files[unitPath("service")] = { content: serviceUnit(i, p, u), mode: "0644" };
+    files[unitPath("timer")] = { content: timerUnit(i, onCalendar, u), mode: "0644" };
+  }
+  Object.assign(files, {
     [p.run]: { content: runScript(i, p), mode: "0755" },
     [p.fetchCredentials]: { content: fetchCredentialsScript(i, p), mode: "0755" },
     [p.bootstrap]: { content: bootstrapScript(i, p, packages), mode: "0755" },
     [p.bootstrapService]: { content: bootstrapUnit(p), mode: "0644" },
-  };
+  });
   if (oci) {
     const hb = heartbeatUnits(p);
     files[p.heartbeat] = { content: heartbeatScript(i, p), mode: "0755" };

@@ -12,7 +12,7 @@ import { BUNDLE_IN_PACKAGE, isCheckout, PACKAGE_NAME, packageRoot } from "../pac
 import type { BucketSpec, PlannedEdge, RunnerSpec } from "../plan/types.js";
 import type { RunnerConfig } from "../../runner/config/types.js";
 import { CREDENTIALS_DIR, planRunnerConfig, STATE_BUCKET_ID, type RunnerConfigPlan } from "./runner-config.js";
-import { accessFromEdges, awsBucketStatements, ociBucketStatements, ociBuckets, policyDocument, type BucketAccess } from "./policy.js";
+import { accessFromEdges, awsBucketStatements, ociBucketStatements, ociBuckets, policyDocument, type BucketAccess, type IamStatement } from "./policy.js";
 import { DEFAULT_SCHEDULE, scheduleGaps } from "./schedule.js";
 
 export const STATE_PREFIX = "state/";
@@ -87,8 +87,25 @@ export function loadBundle(ctx: TopologyContext, spec: RunnerSpec, packageDir: s
   return { path, sha256: sha256(readFileSync(path)) };
 }
 
+/** IRSA: the ServiceAccount annotation that gives a pod an AWS role (EKS). */
+export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+/** Whether the runner reaches AWS buckets with its own AWS identity (instance role, task role, IRSA)
+ *  rather than a static key. */
+export function usesAwsIdentity(spec: RunnerSpec): boolean {
+  if (spec.platform === "aws-ec2" || spec.platform === "aws-ecs") return true;
+  return spec.platform === "kubernetes" && !!spec.serviceAccountAnnotations?.[IRSA_ANNOTATION];
+}
+
+/** The cloud of the state bucket: the artifacts bucket the VM/ECS platforms create, or kubernetes'
+ *  runner.stateBucket. */
+export function stateProvider(spec: RunnerSpec): BucketSpec["provider"] {
+  if (spec.platform === "kubernetes") return spec.stateBucket?.provider ?? "aws";
+  return spec.platform === "oci-compute" ? "oci" : "aws";
+}
+
 export function makeCore(ctx: TopologyContext, spec: RunnerSpec, served: PlannedEdge[], gaps: Core["gaps"], buckets: Record<string, BucketRef> = {}): Core {
-  const staticKeys = spec.platform === "aws-ec2" ? (_id: string, s: BucketSpec) => s.provider !== "aws" : () => true;
+  const staticKeys = usesAwsIdentity(spec) ? (_id: string, s: BucketSpec) => s.provider !== "aws" : () => true;
   const served_ = new Set(served);
   const configFor = (stateBucket: BucketSpec) =>
     planRunnerConfig(ctx.args, ctx.plan, {
@@ -174,13 +191,13 @@ export function ociRunnerUser(
 }
 
 /** An AWS IAM user whose only permissions are the AWS buckets the runner serves (runner outside AWS). */
-export function awsRunnerUser(core: Core, provider?: aws.Provider): pulumi.Output<string> {
+export function awsRunnerUser(core: Core, provider?: aws.Provider, extra: IamStatement[] = []): pulumi.Output<string> {
   const n = core.name;
   const o = { ...core.opts, provider };
   const user = new aws.iam.User(`${n}-aws-user`, { name: dnsName(`${n}`, 64), tags: { "bucket-replication": core.ctx.name } }, o);
   new aws.iam.UserPolicy(`${n}-aws-user-policy`, {
     user: user.name,
-    policy: policyDocument(awsBucketStatements(core.ctx.args, core.access)),
+    policy: policyDocument([...awsBucketStatements(core.ctx.args, core.access), ...extra]),
   }, o);
   const key = new aws.iam.AccessKey(`${n}-aws-key`, { user: user.name }, o);
   return pulumi.secret(
@@ -190,7 +207,7 @@ export function awsRunnerUser(core: Core, provider?: aws.Provider): pulumi.Outpu
 
 /** Keys of an `s3` bucket, from the stack inputs (Pulumi secrets). */
 export function s3Payload(core: Core, bucketId: string): pulumi.Output<string> {
-  const spec = core.ctx.args.buckets[bucketId];
+  const spec = bucketId === STATE_BUCKET_ID ? core.spec.stateBucket : core.ctx.args.buckets[bucketId];
   if (spec?.provider !== "s3" || !spec.credentials) {
     throw new pulumi.ResourceError(
       `runner: bucket "${bucketId}" (provider s3) has no credentials; set buckets.${bucketId}.credentials {accessKeyId, secretAccessKey} (as Pulumi secrets) so the runner can reach it`,
@@ -228,7 +245,7 @@ export function keyPayloads(
   const shared: Partial<Record<"oci" | "aws" | "alicloud" | "linode", pulumi.Output<string>>> = {};
   for (const [entry, ids] of Object.entries(entries)) {
     const id = ids.find((x) => x !== STATE_BUCKET_ID) ?? ids[0];
-    const provider = id === STATE_BUCKET_ID ? (core.spec.platform === "oci-compute" ? "oci" : "aws") : core.ctx.args.buckets[id].provider;
+    const provider = id === STATE_BUCKET_ID ? stateProvider(core.spec) : core.ctx.args.buckets[id].provider;
     if (provider === "s3") out[entry] = s3Payload(core, id);
     else out[entry] = shared[provider] ??= make[provider]();
   }

@@ -240,6 +240,7 @@ export function deployOciRunner(core: Core): RunnerDeployment {
         platform: "oci-compute",
         name: ctx.name,
         schedule: core.schedule,
+        shards: spec.shards,
         region,
         artifactsBucket: artifactsName,
         namespace: ns,

@@ -190,3 +190,42 @@ export function longestGapSeconds(expression?: string): number {
 export function shortestGapSeconds(expression?: string): number {
   return scheduleGaps(expression).shortest;
 }
+
+/**
+ * The schedule for a Kubernetes CronJob (run with `timeZone: Etc/UTC`). Kubernetes parses the same
+ * 5 fields with the same rule for day-of-month and day-of-week (a day matches EITHER when both are
+ * restricted and neither starts with `*`), names and steps, but its day-of-week is 0-6 only: a
+ * day-of-week naming 7 (Sunday, as cron allows) becomes the list of its days. Macros are expanded.
+ * Throws ScheduleError (naming runner.schedule) for what cronToOnCalendar rejects.
+ */
+export function kubernetesCron(expression: string = DEFAULT_SCHEDULE): string {
+  const { cron } = cronToOnCalendar(expression);
+  const f = cron.split(" ");
+  if (/(^|[^0-9])7($|[^0-9])/.test(f[4])) {
+    const p = parseField(cron, FIELDS[4], f[4]);
+    // "0-6" rather than "*": the field stays restricted, so the OR rule with day-of-month holds.
+    f[4] = p.values ? p.values.join(",") : "0-6";
+  }
+  return f.join(" ");
+}
+
+/**
+ * The schedule for EventBridge Scheduler (`cron(minutes hours day-of-month month day-of-week year)`,
+ * run with timezone Etc/UTC). Its day-of-week counts 1-7 from Sunday, so days are written as names;
+ * one of the two day fields must be `?`, so a cron expression restricting BOTH day fields (cron: a
+ * day matching either) has no single EventBridge equivalent and is rejected naming runner.schedule.
+ */
+export function awsSchedulerCron(expression: string = DEFAULT_SCHEDULE): string {
+  const { cron } = cronToOnCalendar(expression);
+  const fields = cron.split(" ");
+  const [min, hour, dom, mon, dow] = fields.map((t, i) => parseField(cron, FIELDS[i], t));
+  if (dom.values && dow.values && !fields[2].startsWith("*") && !fields[4].startsWith("*")) {
+    throw new ScheduleError(
+      `runner.schedule "${expression}": on platform aws-ecs (EventBridge Scheduler) a schedule cannot restrict both day-of-month and ` +
+        `day-of-week (one of them must be "?" there). Restrict only one of them, e.g. "0 3 1 * *" or "0 3 * * MON".`,
+    );
+  }
+  const days = dow.values ? dow.values.map((d) => DAYS[d]).join(",") : undefined;
+  const domText = numList(dom, 1);
+  return `cron(${numList(min, 1)} ${numList(hour, 1)} ${days ? "?" : domText} ${numList(mon, 1)} ${days ?? "?"} *)`;
+}

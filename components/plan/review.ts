@@ -100,8 +100,15 @@ export function runnerConfigFor(args: ReplicationTopologyArgs, plan: Replication
   return runnerConfigPlan(args, plan, spec).config;
 }
 
+/** The runner reaches AWS buckets with its own AWS identity (instance or task role, IRSA), not
+ *  with a static key (components/deploy/core.ts usesAwsIdentity). */
+function usesAwsIdentity(spec: RunnerSpec): boolean {
+  return spec.platform === "aws-ec2" || spec.platform === "aws-ecs" || (spec.platform === "kubernetes" && !!spec.serviceAccountAnnotations?.["eks.amazonaws.com/role-arn"]);
+}
+
 function stateSpec(args: ReplicationTopologyArgs, spec: RunnerSpec): BucketSpec {
-  if (spec.platform === "aws-ec2") return { provider: "aws", bucket: "artifacts", region: spec.region };
+  if (spec.platform === "aws-ec2" || spec.platform === "aws-ecs") return { provider: "aws", bucket: "artifacts", region: spec.region };
+  if (spec.platform === "kubernetes" && spec.stateBucket) return spec.stateBucket;
   const ns = Object.values(args.buckets).find((b) => b.provider === "oci");
   return { provider: "oci", bucket: "artifacts", region: spec.region, namespace: ns?.provider === "oci" ? ns.namespace : "namespace", compartmentId: spec.compartmentId ?? "" };
 }
@@ -113,7 +120,7 @@ function runnerConfigPlan(args: ReplicationTopologyArgs, plan: ReplicationPlan, 
     stateBucket: { spec: stateSpec(args, spec), prefix: "state/" },
     spoolDir: "/var/lib/bucket-replication/spool",
     transfers: spec.transfers,
-    staticKeys: spec.platform === "aws-ec2" ? (_id, s) => s.provider !== "aws" : () => true,
+    staticKeys: usesAwsIdentity(spec) ? (_id, s) => s.provider !== "aws" : () => true,
   });
 }
 
@@ -239,7 +246,7 @@ function keyPayloads(args: ReplicationTopologyArgs, spec: RunnerSpec, config: Ru
     if (!(c && "file" in c && c.file.startsWith(`${CREDENTIALS_DIR}/`))) continue;
     const ids = bucketsOf[name] ?? [];
     const id = ids.find((x) => x !== STATE_BUCKET_ID) ?? ids[0];
-    const provider = id === STATE_BUCKET_ID ? (spec.platform === "oci-compute" ? "oci" : "aws") : args.buckets[id].provider;
+    const provider = id === STATE_BUCKET_ID ? (spec.platform === "oci-compute" ? "oci" : spec.platform === "kubernetes" ? (spec.stateBucket?.provider ?? "aws") : "aws") : args.buckets[id].provider;
     if (provider === "oci") out.oci = true;
     else if (provider === "aws") out.aws = true;
     else if (provider === "alicloud") out.alicloud = true;
@@ -252,8 +259,9 @@ function keyPayloads(args: ReplicationTopologyArgs, spec: RunnerSpec, config: Ru
 function runnerResources(inv: Inventory, args: ReplicationTopologyArgs, plan: ReplicationPlan, spec: RunnerSpec): { needsNat: boolean } {
   const p = runnerConfigPlan(args, plan, spec);
   const config = p.config;
-  const createNetwork = !(spec.network && "subnetIds" in spec.network);
-  const needsNat = createNetwork && outsideEndpoints(spec.platform, spec.region, config).length > 0;
+  const createNetwork = spec.platform !== "kubernetes" && !(spec.network && "subnetIds" in spec.network);
+  // ECS: a created network always has a NAT (Fargate pulls the images through it).
+  const needsNat = createNetwork && (spec.platform === "aws-ecs" || (spec.platform !== "kubernetes" && outsideEndpoints(spec.platform, spec.region, config).length > 0));
   const ports = endpointPorts(config);
   const keys = keyPayloads(args, spec, config, p.bucketsOf);
   const secrets = (keys.oci ? 1 : 0) + (keys.aws ? 1 : 0) + (keys.alicloud ? 1 : 0) + (keys.linode ? 1 : 0) + keys.s3;
@@ -275,6 +283,61 @@ function runnerResources(inv: Inventory, args: ReplicationTopologyArgs, plan: Re
     }
     if (keys.linode) add("linode:index/objectStorageKey:ObjectStorageKey", 1, "Limited Access Key: exactly the served buckets (kept secret)");
   };
+  const shards = spec.shards ?? 1;
+  const awsUser = (add: ReturnType<Inventory["group"]>) => {
+    if (!keys.aws) return;
+    add("aws:iam/user:User", 1, "runner's AWS user (exact buckets)");
+    add("aws:iam/userPolicy:UserPolicy", 1, "its policy");
+    add("aws:iam/accessKey:AccessKey", 1, "its access key (kept secret)");
+  };
+  if (spec.platform === "kubernetes") {
+    // components/deploy/kubernetes.ts
+    const add = inv.group(`runner on kubernetes${spec.namespace ? ` (namespace ${spec.namespace})` : ""}`);
+    if (!spec.namespace) add("kubernetes:core/v1:Namespace", 1, "namespace (Pod Security: restricted)");
+    add("kubernetes:core/v1:ConfigMap", 1, "runner config (no secrets)");
+    if (!spec.image) add("kubernetes:core/v1:ConfigMap", 1, "the runner bundle, gzip (unpacked and sha256-checked by an init container)");
+    add("kubernetes:core/v1:Secret", secrets > 0 ? 1 : 0, "static S3 keys, one file per endpoint");
+    add("kubernetes:core/v1:ServiceAccount", 1, "service account (token mounted only with IRSA)");
+    add("kubernetes:networking.k8s.io/v1:NetworkPolicy", 1, `no ingress; egress to DNS and ${[443, ...ports].join(", ")}`);
+    add("kubernetes:batch/v1:CronJob", 1, `CronJob, Indexed Job of ${shards} shard${shards === 1 ? "" : "s"}`, "pods' CPU and memory on the cluster");
+    ociUser(add);
+    awsUser(add);
+    otherKeys(add);
+    return { needsNat: false };
+  }
+  if (spec.platform === "aws-ecs") {
+    // components/deploy/ecs.ts
+    const add = inv.group(`runner on aws-ecs (${spec.region})`);
+    add("aws:s3/bucket:Bucket", 1, "artifacts bucket (bundle, config, runner state)");
+    add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", 1, "public access blocked");
+    add("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", 1, "default encryption");
+    add("aws:s3/bucketObjectv2:BucketObjectv2", 2, "runner bundle and config");
+    add("aws:secretsmanager/secret:Secret", secrets, "static S3 keys of non-AWS endpoints", "Secrets Manager: a monthly charge per secret");
+    add("aws:secretsmanager/secretVersion:SecretVersion", secrets, "their values");
+    ociUser(add);
+    otherKeys(add);
+    add("aws:cloudwatch/logGroup:LogGroup", 1, `runner logs (${spec.logRetentionDays ?? 30} days)`);
+    add("aws:ec2/securityGroup:SecurityGroup", 1, `no ingress; egress to ${[443, ...ports].join(", ")}`);
+    add("aws:iam/role:Role", 3, "task role (exact buckets), execution role (its secrets and logs only), scheduler role");
+    add("aws:iam/rolePolicy:RolePolicy", 3, "their policies");
+    add("aws:ecs/cluster:Cluster", 1, "ECS cluster");
+    add("aws:ecs/taskDefinition:TaskDefinition", 1, `Fargate task (${spec.cpu ?? 512} CPU units)`, "Fargate vCPU and memory per second of each run");
+    add("aws:scheduler/schedule:Schedule", shards, `EventBridge Scheduler schedule, one per shard`);
+    add("aws:cloudwatch/logMetricFilter:LogMetricFilter", 2, "run succeeded/failed metrics");
+    add("aws:cloudwatch/metricAlarm:MetricAlarm", 2, "failed-run and stale alarms", "CloudWatch: a monthly charge per alarm");
+    if (createNetwork) {
+      add("aws:ec2/vpc:Vpc", 1, `VPC ${spec.network && "cidr" in spec.network && spec.network.cidr ? spec.network.cidr : "10.42.0.0/16"}`);
+      add("aws:ec2/subnet:Subnet", 2, "private subnet, and the NAT's public subnet");
+      add("aws:ec2/routeTable:RouteTable", 2, "private and public route tables");
+      add("aws:ec2/routeTableAssociation:RouteTableAssociation", 2, "their associations");
+      add("aws:ec2/vpcEndpoint:VpcEndpoint", 1, "S3 gateway endpoint");
+      add("aws:ec2/internetGateway:InternetGateway", 1, "internet gateway for the NAT");
+      add("aws:ec2/natGateway:NatGateway", 1, "NAT gateway (image pulls, endpoints outside AWS S3 in this region)", "NAT gateway: an hourly charge plus a charge per GB processed");
+      add("aws:ec2/eip:Eip", 1, "its public IPv4 address", "public IPv4 address: an hourly charge");
+      add("aws:ec2/route:Route", 1, "default route to the NAT");
+    }
+    return { needsNat };
+  }
   if (spec.platform === "aws-ec2") {
     const add = inv.group(`runner on aws-ec2 (${spec.region})`);
     add("aws:ec2/instance:Instance", 1, `runner VM, ${spec.instanceType ?? "t3.small"}, 20 GB gp3, private`, "EC2 instance hours and its EBS volume");
@@ -328,11 +391,7 @@ function runnerResources(inv: Inventory, args: ReplicationTopologyArgs, plan: Re
     add("oci:Vault/secret:Secret", secrets, "static S3 keys");
     ociUser(add);
     otherKeys(add);
-    if (keys.aws) {
-      add("aws:iam/user:User", 1, "runner's AWS user (exact buckets)");
-      add("aws:iam/userPolicy:UserPolicy", 1, "its policy");
-      add("aws:iam/accessKey:AccessKey", 1, "its access key (kept secret)");
-    }
+    awsUser(add);
     add("oci:Identity/dynamicGroup:DynamicGroup", 1, "instance principal (this VM only)");
     add("oci:Identity/policy:Policy", 1, "artifacts, its secrets, metrics, logs");
     add("oci:Logging/logGroup:LogGroup", 1, "log group");

@@ -109,10 +109,17 @@ export type LinkSpec =
 export type LinkKind = LinkSpec["kind"];
 
 /** Where and how the sync runner is deployed for the plan's runner edges (see components/deploy). */
+export type RunnerPlatform = "aws-ec2" | "oci-compute" | "kubernetes" | "aws-ecs";
+
 export interface RunnerSpec {
-  platform: "aws-ec2" | "oci-compute";
-  /** Region the runner lives in (AWS region or OCI region identifier). */
+  platform: RunnerPlatform;
+  /** Region the runner lives in (AWS region or OCI region identifier; kubernetes: the cluster's
+   *  region, used as a label only). */
   region: string;
+  /** Key-range shards per job (default 1, at most 256): one runner process per shard, each with
+   *  `--shard K/N` (VMs: one systemd service + timer per shard; kubernetes: an Indexed Job with
+   *  completions = parallelism = shards; aws-ecs: one scheduled task per shard). */
+  shards?: number;
   /** Cron expression (5 fields, UTC). Default every 15 minutes: "*\/15 * * * *". */
   schedule?: string;
   /** Existing private subnets, or create a network (the default). */
@@ -139,6 +146,30 @@ export interface RunnerSpec {
   vaultKeyId?: string;
   /** Log retention in days (CloudWatch Logs / OCI Logging; default 30). */
   logRetentionDays?: number;
+  // ---- container platforms (kubernetes, aws-ecs)
+  /** Container image. Default: the official Node image (DEFAULT_RUNNER_IMAGE, pinned by tag), with
+   *  the bundle put in place by an init step that verifies its sha256. An image you build from
+   *  deploy/container/Dockerfile (the bundle at /runner/runner.mjs) skips the init step. */
+  image?: string;
+  /** Memory of the runner container in MiB (request = limit; aws-ecs: the task's memory). Default:
+   *  the job's memory figure (components/deploy/memory.ts), rounded up to a Fargate size on aws-ecs. */
+  memory?: number;
+  /** aws-ecs: task CPU units (256, 512, 1024, 2048, 4096; default 512). */
+  cpu?: number;
+  /** kubernetes: the provider (cluster and credentials) the runner's resources are created with.
+   *  Default: the stack's default Kubernetes provider (ambient kubeconfig). */
+  kubernetesProvider?: pulumi.ProviderResource;
+  /** kubernetes: an existing namespace to deploy into (default: a namespace `<topology>-runner`
+   *  is created). */
+  namespace?: string;
+  /** kubernetes: annotations of the runner's ServiceAccount, e.g. `eks.amazonaws.com/role-arn` (IRSA):
+   *  then AWS buckets are reached with the pod's web identity instead of a static key, and the role
+   *  must carry the policy the deployment exports (`awsPolicy`). */
+  serviceAccountAnnotations?: Record<string, string>;
+  /** kubernetes (required there): an existing bucket for the runner's state (provider aws, oci or s3;
+   *  not one of the replicated buckets). The runner keeps its per-job, per-shard state and locks
+   *  under `state/` in it. */
+  stateBucket?: BucketSpec;
 }
 
 export interface ReplicationTopologyArgs {

@@ -31,7 +31,24 @@ export const BUCKET_FIELDS: Record<(typeof PROVIDERS)[number], { required: strin
 export const RUNNER_FIELDS = [
   "platform", "region", "schedule", "network", "instanceType", "shape", "ocpus", "memoryInGbs",
   "compartmentId", "transfers", "alarmTopic", "bundlePath", "tenancyId", "vaultId", "vaultKeyId", "logRetentionDays",
+  "shards", "image", "memory", "cpu", "kubernetesProvider", "namespace", "serviceAccountAnnotations", "stateBucket",
 ];
+export const RUNNER_PLATFORMS = ["aws-ec2", "oci-compute", "kubernetes", "aws-ecs"] as const;
+/** Runner fields that only some platforms use (every other field applies to all of them). */
+const PLATFORM_ONLY_RUNNER_FIELDS: Record<string, { platforms: (typeof RUNNER_PLATFORMS)[number][]; fix: string }> = {
+  network: { platforms: ["aws-ec2", "oci-compute", "aws-ecs"], fix: "remove it: a kubernetes runner uses the cluster's network (egress is limited by a NetworkPolicy)" },
+  alarmTopic: { platforms: ["aws-ec2", "oci-compute", "aws-ecs"], fix: "remove it: on kubernetes, alert on failed Jobs with your cluster's monitoring (see docs/deploy.md)" },
+  logRetentionDays: { platforms: ["aws-ec2", "oci-compute", "aws-ecs"], fix: "remove it: on kubernetes, pod logs are kept by your cluster's log pipeline" },
+  image: { platforms: ["kubernetes", "aws-ecs"], fix: "remove it: VMs run the bundle with the distribution's Node" },
+  memory: { platforms: ["kubernetes", "aws-ecs"], fix: "remove it, or size the VM with instanceType (aws-ec2) or memoryInGbs (oci-compute)" },
+  cpu: { platforms: ["aws-ecs"], fix: "remove it (Fargate task CPU units apply to platform aws-ecs only)" },
+  kubernetesProvider: { platforms: ["kubernetes"], fix: "remove it, or use platform: kubernetes" },
+  namespace: { platforms: ["kubernetes"], fix: "remove it, or use platform: kubernetes" },
+  serviceAccountAnnotations: { platforms: ["kubernetes"], fix: "remove it, or use platform: kubernetes" },
+  stateBucket: { platforms: ["kubernetes"], fix: "remove it: the other platforms keep the state in the artifacts bucket they create" },
+};
+/** Fargate task CPU units. */
+export const FARGATE_CPU = [256, 512, 1024, 2048, 4096];
 const OCI_ONLY_RUNNER_FIELDS = ["shape", "ocpus", "memoryInGbs", "compartmentId", "vaultId", "vaultKeyId"];
 const S3_STORAGE_CLASSES = [
   "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE",
@@ -410,29 +427,97 @@ function validateLink(p: Problems, i: number, link: unknown, ids: string[]): voi
   }
 }
 
-function validateRunner(p: Problems, runner: unknown, extraRegions: readonly string[]): void {
+function validateStateBucket(p: Problems, sb: unknown, buckets: unknown): void {
+  const path = "runner.stateBucket";
+  if (!isPlainObject(sb)) {
+    p.add(path, `must be a bucket spec, got ${typeName(sb)}`, "write e.g. stateBucket: { provider: aws, bucket: my-runner-state, region: eu-west-1 } (an existing bucket)");
+    return;
+  }
+  const prov = sb.provider;
+  if (prov !== "aws" && prov !== "oci" && prov !== "s3") {
+    p.add(`${path}.provider`, prov === undefined ? "missing" : `unsupported provider ${q(prov)} for the state bucket`, "use aws, oci or s3 (any S3-compatible store, e.g. an in-cluster MinIO, with credentials)");
+    return;
+  }
+  const fields = BUCKET_FIELDS[prov];
+  const allowed = [...fields.required, ...fields.optional].filter((k) => k !== "pulumiProvider");
+  for (const key of Object.keys(sb)) if (!allowed.includes(key)) unknownField(p, path, key, allowed, `a ${q(prov)} state bucket`);
+  for (const key of fields.required) {
+    const v = sb[key];
+    if (typeof v !== "string" || v === "") p.add(`${path}.${key}`, v === undefined ? "missing" : `must be a string, got ${typeName(v)}`, `set ${key} (required for ${q(prov)} buckets)`);
+  }
+  if (sb.create === true)
+    p.add(`${path}.create`, "the component does not create the state bucket", "create the bucket beforehand (private, versioning optional) and remove create, or set create: false");
+  if (prov === "s3" && !isPlainObject(sb.credentials))
+    p.add(`${path}.credentials`, "missing: a kubernetes runner reaches an s3 state bucket with static keys", "set credentials: { accessKeyId, secretAccessKey } (Pulumi secrets)");
+  if (isPlainObject(buckets) && typeof sb.bucket === "string") {
+    for (const [id, b] of Object.entries(buckets)) {
+      if (isPlainObject(b) && b.provider === prov && b.bucket === sb.bucket)
+        p.add(`${path}.bucket`, `${q(sb.bucket)} is also buckets.${id}, a replicated bucket`,
+          "use a bucket of its own for the runner's state (its state/ objects must never be replicated or deleted by a sync)");
+    }
+  }
+}
+
+function validateRunner(p: Problems, runner: unknown, extraRegions: readonly string[], buckets?: unknown): void {
   if (runner === undefined) return;
   if (!isPlainObject(runner)) {
     p.add("runner", `must be an object, got ${typeName(runner)}`, "write runner: { platform: aws-ec2, region: us-east-1 } or remove it");
     return;
   }
   const platform = runner.platform;
-  if (platform !== "aws-ec2" && platform !== "oci-compute") {
-    p.add("runner.platform", platform === undefined ? "missing" : `unknown platform ${q(platform)}`, 'use "aws-ec2" or "oci-compute"');
+  if (!(RUNNER_PLATFORMS as readonly string[]).includes(platform as string)) {
+    const guess = typeof platform === "string" ? closest(platform, RUNNER_PLATFORMS) : undefined;
+    p.add("runner.platform", platform === undefined ? "missing" : `unknown platform ${q(platform)}`,
+      `${guess ? `did you mean ${q(guess)}? ` : ""}use "aws-ec2", "oci-compute", "kubernetes" or "aws-ecs"`);
   }
+  const container = platform === "kubernetes" || platform === "aws-ecs";
   for (const key of Object.keys(runner)) {
     if (!RUNNER_FIELDS.includes(key)) unknownField(p, "runner", key, RUNNER_FIELDS, "the runner");
-    else if (platform === "aws-ec2" && OCI_ONLY_RUNNER_FIELDS.includes(key))
+    else if (platform !== "oci-compute" && OCI_ONLY_RUNNER_FIELDS.includes(key))
       p.add(`runner.${key}`, "applies only to platform oci-compute", "remove it, or use platform: oci-compute");
-    else if (platform === "oci-compute" && AWS_ONLY_RUNNER_FIELDS.includes(key))
-      p.add(`runner.${key}`, "applies only to platform aws-ec2", "remove it, or use shape for oci-compute");
+    else if (platform !== "aws-ec2" && AWS_ONLY_RUNNER_FIELDS.includes(key))
+      p.add(`runner.${key}`, "applies only to platform aws-ec2", container ? "remove it: a container's size is memory (and cpu on aws-ecs)" : "remove it, or use shape for oci-compute");
+    else if (typeof platform === "string" && PLATFORM_ONLY_RUNNER_FIELDS[key] && (RUNNER_PLATFORMS as readonly string[]).includes(platform) &&
+      !(PLATFORM_ONLY_RUNNER_FIELDS[key].platforms as string[]).includes(platform)) {
+      const rule = PLATFORM_ONLY_RUNNER_FIELDS[key];
+      p.add(`runner.${key}`, `applies only to platform ${rule.platforms.join(", ").replace(/, ([^,]+)$/, " or $1")}`, rule.fix);
+    }
+  }
+  const shards = runner.shards;
+  if (shards !== undefined && !(Number.isInteger(shards) && (shards as number) >= 1 && (shards as number) <= 256))
+    p.add("runner.shards", `must be a whole number from 1 to 256, got ${typeName(shards)}`, "set shards: 1 (the default: one process per job) or e.g. shards: 4");
+  const image = runner.image;
+  if (image !== undefined && !(typeof image === "string" && /^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image) && !/\s/.test(image)))
+    p.add("runner.image", `${q(image)} is not a container image reference`, "use e.g. registry.example.com/bucket-replication-runner:1.2.3 (built from deploy/container/Dockerfile), or omit it for the official Node image");
+  else if (typeof image === "string" && !/[:@]/.test(image.split("/").pop() ?? ""))
+    p.add("runner.image", `${q(image)} has no tag or digest`, "pin it, e.g. my-registry/runner:1.2.3 or …@sha256:<digest> (an untagged image is :latest and changes under you)");
+  const memory = runner.memory;
+  if (memory !== undefined && !(Number.isInteger(memory) && (memory as number) >= 256 && (memory as number) <= 30720))
+    p.add("runner.memory", `must be a whole number of MiB from 256 to 30720, got ${typeName(memory)}`, "omit it (the job's memory figure) or set e.g. memory: 1024");
+  const cpu = runner.cpu;
+  if (cpu !== undefined && !FARGATE_CPU.includes(cpu as number))
+    p.add("runner.cpu", `must be a Fargate CPU size, got ${typeName(cpu)}`, `use one of ${FARGATE_CPU.join(", ")} (default 512)`);
+  const ns = runner.namespace;
+  if (ns !== undefined && !(typeof ns === "string" && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)))
+    p.add("runner.namespace", `${q(ns)} is not a Kubernetes namespace name`, "use lowercase letters, digits and '-', at most 63 characters, or omit it (a namespace is created)");
+  const kp = runner.kubernetesProvider;
+  if (kp !== undefined && (typeof kp !== "object" || kp === null))
+    p.add("runner.kubernetesProvider", `must be a Pulumi Kubernetes provider resource, got ${typeName(kp)}`, "pass a kubernetes.Provider from a Pulumi program, or remove it (the default provider: ambient kubeconfig)");
+  const sa = runner.serviceAccountAnnotations;
+  if (sa !== undefined && !(isPlainObject(sa) && Object.values(sa).every((v) => typeof v === "string")))
+    p.add("runner.serviceAccountAnnotations", `must be a map of string to string, got ${typeName(sa)}`, "write e.g. { eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/runner }");
+  if (platform === "kubernetes") {
+    if (runner.stateBucket === undefined)
+      p.add("runner.stateBucket", "missing (required for platform kubernetes: the runner's state must outlive its pods)",
+        "set stateBucket to an existing bucket of its own, e.g. { provider: aws, bucket: my-runner-state, region: eu-west-1 }");
+    else validateStateBucket(p, runner.stateBucket, buckets);
   }
   const region = runner.region;
   if (region === undefined) p.add("runner.region", "missing", "set the region the runner runs in, e.g. us-east-1 or uk-london-1");
   else if (typeof region !== "string" || region === "")
     p.add("runner.region", `must be a region name, got ${typeName(region)}`, "use the long form, e.g. us-east-1 or uk-london-1");
-  else if (platform === "aws-ec2" || platform === "oci-compute")
-    checkRegion(p, "runner.region", platform === "aws-ec2" ? "aws" : "oci", region, extraRegions);
+  else if (platform === "aws-ec2" || platform === "aws-ecs" || platform === "oci-compute")
+    checkRegion(p, "runner.region", platform === "oci-compute" ? "oci" : "aws", region, extraRegions);
   const schedule = runner.schedule;
   if (schedule !== undefined) {
     const problem = scheduleProblem(schedule);
@@ -548,7 +633,7 @@ export function validateShape(args: unknown, extraRegions: readonly string[] = [
   } else {
     links.forEach((link, i) => validateLink(p, i, link, ids));
   }
-  validateRunner(p, args.runner, extraRegions);
+  validateRunner(p, args.runner, extraRegions, args.buckets);
   p.check();
 }
 

@@ -57,6 +57,12 @@ pulumi.runtime.setMocks(
         case "aws:iam/role:Role":
           state.arn = `arn:aws:iam::111111111111:role/${args.name}`;
           break;
+        case "aws:ecs/cluster:Cluster":
+          state.arn = `arn:aws:ecs:us-east-1:111111111111:cluster/${args.inputs.name}`;
+          break;
+        case "aws:ecs/taskDefinition:TaskDefinition":
+          state.arn = `arn:aws:ecs:us-east-1:111111111111:task-definition/${args.inputs.family}:1`;
+          break;
         case "aws:cloudwatch/logGroup:LogGroup":
           state.arn = `arn:aws:logs:us-east-1:111111111111:log-group:${args.inputs.name}`;
           break;
@@ -110,6 +116,11 @@ const TOPOLOGIES: Record<string, () => ReplicationTopologyArgs> = {
   "aws-to-oci-fanout-on-aws": () => ({ ...awsToOciFanOut("aws-ec2").args, runner: runner(awsToOciFanOut("aws-ec2").args.runner) }),
   "aws-to-oci-fanout-on-oci": () => ({ ...awsToOciFanOut("oci-compute").args, runner: runner(awsToOciFanOut("oci-compute").args.runner) }),
   "mixed-with-s3-keys": () => ({ ...mixed().args, runner: runner(mixed().args.runner) }),
+  "aws-to-oci-fanout-on-kubernetes": () => ({
+    ...awsToOciFanOut("aws-ec2").args,
+    runner: runner({ platform: "kubernetes", region: "eu-west-1", shards: 3, stateBucket: { provider: "aws", bucket: "sec-runner-state", region: "eu-west-1", create: false } }),
+  }),
+  "mixed-with-s3-keys-on-ecs": () => ({ ...mixed().args, runner: runner({ platform: "aws-ecs", region: "us-east-1", shards: 2 }) }),
   "aws-native-kms-cross-account": () => ({
     buckets: {
       a: { provider: "aws", bucket: "sec-a", region: "us-east-1", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/aaaa", accountId: "111111111111" },
@@ -225,7 +236,7 @@ const arr = (x: unknown): any[] => (x === undefined ? [] : Array.isArray(x) ? x 
 // ----------------------------------------------------------------------------- checks
 
 describe("the topologies built", () => {
-  it("cover every mechanism and both runner platforms", () => {
+  it("cover every mechanism and every runner platform", () => {
     const types = new Set(resources.map((r) => r.type));
     for (const t of [
       "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
@@ -235,6 +246,8 @@ describe("the topologies built", () => {
       "aws:ec2/instance:Instance",
       "oci:Core/instance:Instance",
       "oci:Identity/policy:Policy",
+      "kubernetes:batch/v1:CronJob",
+      "aws:ecs/taskDefinition:TaskDefinition",
     ])
       expect(types, t).toContain(t);
     expect(resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic"))).toBe(true); // s3-api native
@@ -272,7 +285,9 @@ describe("policies name exact resources", () => {
         // Get/PutBucketVersioning, as in AWS's documented example; that role is assumable by
         // s3.amazonaws.com only and its own policy does not grant PutBucketVersioning.)
         const versioningGrant = /^VersioningForSource\d+$/.test(String(st.Sid));
-        for (const a of actions) expect(/^iam:|^s3:DeleteObjectVersion|^s3:PutLifecycleConfiguration/.test(a) || (a === "s3:PutBucketVersioning" && !versioningGrant), `${where}: action ${a}`).toBe(false);
+        // (Exception: the aws-ecs scheduler's role passes exactly the task's two roles to ECS.)
+        const passRole = actions.length === 1 && actions[0] === "iam:PassRole" && res.length > 0 && res.every((r) => /^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/.test(r));
+        for (const a of actions) expect((/^iam:/.test(a) && !passRole) || /^s3:DeleteObjectVersion|^s3:PutLifecycleConfiguration/.test(a) || (a === "s3:PutBucketVersioning" && !versioningGrant), `${where}: action ${a}`).toBe(false);
         if (touchesData) for (const r of res) expect(r, `${where}: ${JSON.stringify(st)}`).not.toBe("*");
         else if (res.includes("*")) otherStars.push(`${where}: ${actions.join(",")}`);
         for (const r of res.filter((x) => x.startsWith("arn:aws:s3"))) {
@@ -322,6 +337,25 @@ describe("nothing is public", () => {
     expect(oci.length).toBeGreaterThan(0);
     for (const i of oci) expect(String(i.inputs.createVnicDetails?.assignPublicIp), i.name).toBe("false"); // the OCI provider types it as a string
     for (const s of of("oci:Core/subnet:Subnet")) expect(String(s.inputs.prohibitPublicIpOnVnic), s.name).toBe("true");
+  });
+
+  it("containers: no public IP for a Fargate task, no host networking and no exposed Service for a pod", () => {
+    const schedules = of("aws:scheduler/schedule:Schedule");
+    expect(schedules.length).toBeGreaterThan(0);
+    for (const s of schedules) expect(s.inputs.target.ecsParameters.networkConfiguration.assignPublicIp, s.name).toBe(false);
+    const cronJobs = of("kubernetes:batch/v1:CronJob");
+    expect(cronJobs.length).toBeGreaterThan(0);
+    for (const c of cronJobs) {
+      const pod = c.inputs.spec.jobTemplate.spec.template.spec;
+      expect(pod.hostNetwork, c.name).not.toBe(true);
+      expect(pod.hostPID || pod.hostIPC, c.name).toBeFalsy();
+      for (const ctr of [...pod.containers, ...(pod.initContainers ?? [])]) {
+        expect(ctr.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+        expect(ctr.ports ?? [], `${c.name}: ${ctr.name} ports`).toEqual([]);
+      }
+    }
+    for (const svc of of("kubernetes:core/v1:Service")) expect(svc.inputs.spec?.type ?? "ClusterIP", svc.name).toBe("ClusterIP");
+    for (const np of of("kubernetes:networking.k8s.io/v1:NetworkPolicy")) expect(np.inputs.spec.ingress, np.name).toEqual([]);
   });
 
   it("no ingress from the internet", () => {

@@ -18,9 +18,12 @@ describe("known regions", () => {
     for (const r of OCI_REGIONS) expect(r).toMatch(/^[a-z]{2}(-[a-z]+)+-\d$/);
   });
 
-  it("no name is in two tables, and lookups honour the extra list", () => {
-    const all = Object.values(REGIONS).flat();
+  it("no name is in two tables (but Alibaba Cloud's, which reuses AWS-style ids), and lookups honour the extra list", () => {
+    const all = [REGIONS.aws, REGIONS.oci, REGIONS.linode].flat();
     expect(new Set(all).size).toBe(all.length);
+    // eu-central-1 is both AWS Frankfurt and Alibaba Cloud Frankfurt: an error names AWS first
+    expect(REGIONS.alicloud).toContain("eu-central-1");
+    expect(REGIONS.alicloud.filter((r) => !REGIONS.aws.includes(r)).every((r) => !all.includes(r))).toBe(true);
     expect(regionOwner("eu-frankfurt-1")).toBe("oci");
     expect(regionOwner("eu-central-1")).toBe("aws");
     expect(isKnownRegion("oci", "eu-newcity-1")).toBe(false);

@@ -7,6 +7,10 @@
 //   scale-copy-noop: a copy job's re-run, side by side with rclone copy --checksum (LIST only).
 //   list-latency: 50 ms per LIST (a bucket in another region): a copy job's first run and re-run
 //     with listConcurrency 16 and 1, against one stream's floor (pages × 50 ms).
+//   scale-sharded: the same copy job (first run and no-op, 20 ms per LIST) as one process and as
+//     4 shard processes started together (--shard K/4): wall time of the slowest shard, LISTs of
+//     all shards together, peak RSS of the largest shard. On this 2-core machine the shards share
+//     the CPU; on N machines each has its own.
 // The runner runs as deployed: node with the heap flag the runner units set (RUNNER_NODE_FLAGS).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,10 +28,12 @@ export interface ScaleSizes {
   /** Keys for the latency rows. */
   latencyKeys: number;
   latencyMs: number;
+  /** Keys per side for the sharded rows (4 shards). */
+  sharded: number[];
 }
 
-export const SCALE_FULL: ScaleSizes = { bisync: [100_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000], copy: [200_000, 1_000_000], latencyKeys: 100_000, latencyMs: 50 };
-export const SCALE_QUICK: ScaleSizes = { bisync: [10_000], copy: [5_000], latencyKeys: 3_000, latencyMs: 20 };
+export const SCALE_FULL: ScaleSizes = { bisync: [100_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000], copy: [200_000, 1_000_000], latencyKeys: 100_000, latencyMs: 50, sharded: [1_000_000] };
+export const SCALE_QUICK: ScaleSizes = { bisync: [10_000], copy: [5_000], latencyKeys: 3_000, latencyMs: 20, sharded: [20_000] };
 
 const n = (x: number) => x.toLocaleString("en-US");
 const NODE_FLAGS = [`--max-old-space-size=${RUNNER_HEAP_MB}`];
@@ -136,6 +142,32 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
         ctx.log(`${label}: ${(m.wallMs / 1000).toFixed(2)} s (floor ${(floorMs / 1000).toFixed(2)} s), LIST ${c.LIST}`);
       }
     });
+  }
+  // One job split into 4 key-range shards, against the same job as one process.
+  const SHARDS = 4;
+  for (const N of sz.sharded) {
+    for (const shards of [1, SHARDS]) {
+      await withServer({ buckets: { a: { keys: N }, b: { keys: N } }, delayMs: 20 }, async (endpoint, server) => {
+        const cfg = runnerConfig(ctx, `sharded-${N}-${shards}`, endpoint, "copy");
+        for (const phase of ["first run", "no-op"]) {
+          await server.resetCounts();
+          const t0 = Date.now();
+          const ms = await Promise.all(
+            Array.from({ length: shards }, (_, k) => runMeasured(process.execPath, [...NODE_FLAGS, ctx.runner, "run", "--config", cfg, "--json", ...(shards > 1 ? ["--shard", `${k}/${shards}`] : [])], { timeoutMs: 60 * 60_000 })),
+          );
+          const wallMs = Date.now() - t0;
+          const c = counts(await server.counts());
+          const sums = ms.map(summaryOf);
+          const unchanged = sums.reduce((x, s) => x + (s?.unchanged ?? 0), 0);
+          const ok = ms.every((m) => m.code === 0) && unchanged === N;
+          const big = ms.reduce((a, b) => (b.maxRssKb > a.maxRssKb ? b : a));
+          const m: Measured = { ...big, wallMs, userMs: ms.reduce((x, y) => x + y.userMs, 0), sysMs: ms.reduce((x, y) => x + y.sysMs, 0) };
+          const label = `scale-sharded (${n(N)} keys per side, 20 ms per LIST, ${shards === 1 ? "one process" : `${shards} shard processes`}, ${phase})`;
+          rows.push(row(label, "runner", N, m, c, ok, `${ok ? "" : "FAILED; "}LIST ${c.LIST} in all; peak RSS of the largest process; CPU summed over the processes`));
+          ctx.log(`${label}: ${(wallMs / 1000).toFixed(2)} s, LIST ${c.LIST}`);
+        }
+      });
+    }
   }
   return rows;
 }

@@ -17,7 +17,7 @@ import { S3RVER_CREDENTIALS } from "../local/sites.js";
 import type { Kind } from "../test/support/proxy.js";
 import { createBucket, emptyBucket, modify, REGION, seed, seedLarge, startEnv, verifySame, type BenchEnv, type SiteName, type VerifyResult } from "./lib/env.js";
 import { runMeasured, type Measured } from "./lib/measure.js";
-import { SCALE_FULL, SCALE_QUICK, scaleRows } from "./scale.js";
+import { SCALE_FULL, SCALE_QUICK, scaleRows, shardedRows } from "./scale.js";
 import { renderReport, renderTable, TOOLS, type Machine, type Row, type Tool } from "./lib/report.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,7 +41,7 @@ interface Options {
   runnerExtra: Record<string, unknown>;
 }
 
-export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner", "scale"] as const;
+export const WORKLOADS = ["initial-cross", "initial-same", "noop-copy", "incremental", "noop-bisync", "large", "planner", "scale", "sharded"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function parseArgs(argv: string[]): Options {
@@ -567,6 +567,9 @@ async function main(): Promise<void> {
             return e;
           };
       b.rows.push(...(await scaleRows({ runner: RUNNER, work, log, rcloneEnv }, o.quick ? SCALE_QUICK : SCALE_FULL)));
+    } else if (selected("sharded") && !runnerProblem) {
+      // Also part of "scale"; alone for a quick look at the shard rows.
+      b.rows.push(...(await shardedRows({ runner: RUNNER, work, log }, o.quick ? SCALE_QUICK : SCALE_FULL)));
     }
     log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {

@@ -143,7 +143,13 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
       }
     });
   }
-  // One job split into 4 key-range shards, against the same job as one process.
+  rows.push(...(await shardedRows(ctx, sz)));
+  return rows;
+}
+
+/** One job split into 4 key-range shards, against the same job as one process. */
+export async function shardedRows(ctx: Ctx, sz: Pick<ScaleSizes, "sharded">): Promise<Row[]> {
+  const rows: Row[] = [];
   const SHARDS = 4;
   for (const N of sz.sharded) {
     for (const shards of [1, SHARDS]) {

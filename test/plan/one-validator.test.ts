@@ -155,7 +155,7 @@ describe("every problem at once", () => {
     expect(msg.split("\n")).toEqual([
       "Invalid replication topology (2 problems):",
       '  links[0].kind: unknown kind "fanout". Fix: did you mean "fan-out"? use one of one-to-one, bidirectional, fan-out, fan-in.',
-      '  runner.platform: unknown platform "ec2". Fix: use "aws-ec2" or "oci-compute".',
+      '  runner.platform: unknown platform "ec2". Fix: use "aws-ec2", "oci-compute", "kubernetes" or "aws-ecs".',
     ]);
   });
 

@@ -90,7 +90,7 @@ describe("the plan fails where pulumi preview would", () => {
       "plan: Invalid replication topology (3 problems):",
       '  buckets.lon.region: "eu-fronkfurt-1" is not a known OCI region. Fix: did you mean "eu-frankfurt-1"? Otherwise use the OCI region identifier; if it is a region that opened recently, add it to the stack config bucket-replication:extraRegions (a list of region names).',
       '  links[0].kind: unknown kind "fanout". Fix: did you mean "fan-out"? use one of one-to-one, bidirectional, fan-out, fan-in.',
-      '  runner.platform: unknown platform "ec2". Fix: use "aws-ec2" or "oci-compute".',
+      '  runner.platform: unknown platform "ec2". Fix: use "aws-ec2", "oci-compute", "kubernetes" or "aws-ecs".',
     ]);
   });
 

@@ -93,7 +93,7 @@ describe("--version and --help", () => {
       [["check", "--config", "x.json", "--dry-run"], /--dry-run applies to run only/],
       [["run", "--config"], /--config needs a value \(FILE\)/],
       [["run", "--json=yes", "--config", "x.json"], /--json takes no value/],
-      [["rnu", "--config", "x.json"], /unknown command "rnu": use run or check; did you mean run\?/],
+      [["rnu", "--config", "x.json"], /unknown command "rnu": use run, check or reshard; did you mean run\?/],
       [["run", "--json"], /--config FILE is required/],
     ];
     for (const [args, msg] of cases) {

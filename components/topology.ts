@@ -23,16 +23,10 @@ export class ReplicationTopology extends pulumi.ComponentResource {
   constructor(name: string, args: ReplicationTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     // Plan before super(): an invalid topology throws before anything registers, not even this
     // component, so a failed `pulumi up` leaves no half-created resource behind.
-    const plan = planOrThrow(name, args);
+    const plan = planOrThrow(`ReplicationTopology "${name}"`, args);
     super("bucket-replication:index:ReplicationTopology", name, {}, opts);
     this.plan = plan;
-    const ctx: TopologyContext = { parent: this, name, args, plan: this.plan };
-    const buckets = declareBuckets(ctx);
-    deployAwsNative(ctx, buckets);
-    deployOciNative(ctx, buckets);
-    deployS3ApiNative(ctx, buckets);
-    deployAlicloudNative(ctx, buckets);
-    this.runner = deployRunner(ctx, buckets);
+    this.runner = deployTopology(this, name, args, plan);
     this.registerOutputs({
       plan: this.plan,
       runnerInstanceId: this.runner?.instanceId,
@@ -69,13 +63,36 @@ export function deploySettings(): PlanSettings {
   return settings;
 }
 
-/** The plan, or a ResourceError naming the component and carrying the planner's message. */
-function planOrThrow(name: string, args: ReplicationTopologyArgs): ReplicationPlan {
+/**
+ * The resources of a planned topology, as children of `parent`: the buckets, every native rule and
+ * the runner deployment. Shared by ReplicationTopology and the multi-language Topology component
+ * (components/provider/topology.ts), so both create exactly the same resources for the same args.
+ */
+export function deployTopology(
+  parent: pulumi.ComponentResource,
+  name: string,
+  args: ReplicationTopologyArgs,
+  plan: ReplicationPlan,
+): RunnerDeployment | undefined {
+  const ctx: TopologyContext = { parent, name, args, plan };
+  const buckets = declareBuckets(ctx);
+  deployAwsNative(ctx, buckets);
+  deployOciNative(ctx, buckets);
+  deployS3ApiNative(ctx, buckets);
+  deployAlicloudNative(ctx, buckets);
+  return deployRunner(ctx, buckets);
+}
+
+/**
+ * The plan, or a ResourceError naming the component (`label`) and carrying the planner's message.
+ * `mapError` lets the multi-language component report paths under its own field names.
+ */
+export function planOrThrow(label: string, args: ReplicationTopologyArgs, mapError: (e: unknown) => unknown = (e) => e): ReplicationPlan {
   try {
     return planTopology(args, deploySettings());
   } catch (e) {
     // No resource exists yet, so the message names the component itself. The message already
     // says where and how to fix it; a stack trace would only hide it.
-    throw new pulumi.ResourceError(`ReplicationTopology "${name}": ${(e as Error).message}`, undefined, true);
+    throw new pulumi.ResourceError(`${label}: ${(mapError(e) as Error).message}`, undefined, true);
   }
 }

@@ -186,6 +186,17 @@ async function jobForRun(ctx: RunContext, job: JobConfig, dir: string, write: bo
   return shardJob(job, ctx.shard, shardRange(map, ctx.shard.index));
 }
 
+/** A shard map problem (another N, an unsharded run of a sharded job, a damaged map): the job
+ *  ends with exit 2 and the message that names the fix; anything else is rethrown. */
+function shardFailure(ctx: RunContext, sum: JobSummary | CheckSummary, job: JobConfig, e: unknown): void {
+  if (!(e instanceof ShardError)) throw e;
+  if ("ok" in sum) sum.ok = false;
+  sum.exitCode = 2;
+  sum.errors++;
+  sum.failures.push({ key: "", op: "shard", message: e.message });
+  ctx.out.error(e.message, { job: job.name, field: "--shard", exitCode: 2 });
+}
+
 /** An unsharded run of a job with a shard map would race its shards: refused (exit 2). */
 async function refuseIfSharded(ctx: RunContext, job: JobConfig, dir: string): Promise<void> {
   const map = await readShardMap(ctx.store, job.name, dir);
@@ -399,12 +410,7 @@ export async function runJob(ctx: RunContext, config: JobConfig): Promise<JobSum
     try {
       job = await jobForRun(ctx, config, dir.path, !ctx.dryRun);
     } catch (e) {
-      if (!(e instanceof ShardError)) throw e;
-      sum.ok = false;
-      sum.exitCode = 2;
-      sum.errors++;
-      sum.failures.push({ key: "", op: "shard", message: e.message });
-      ctx.out.error(e.message, { job: config.name, field: "--shard", exitCode: 2 });
+      shardFailure(ctx, sum, config, e);
       return finishSummary(ctx, sum, before, t0, lock, dir);
     }
     if (ctx.shard) {
@@ -419,12 +425,7 @@ export async function runJob(ctx: RunContext, config: JobConfig): Promise<JobSum
       try {
         await refuseIfSharded(ctx, job, dir.path);
       } catch (e) {
-        if (!(e instanceof ShardError)) throw e;
-        sum.ok = false;
-        sum.exitCode = 2;
-        sum.errors++;
-        sum.failures.push({ key: "", op: "shard", message: e.message });
-        ctx.out.error(e.message, { job: job.name, field: "--shard", exitCode: 2 });
+        shardFailure(ctx, sum, config, e);
         return finishSummary(ctx, sum, before, t0, lock, dir);
       }
     }
@@ -1001,11 +1002,7 @@ export async function checkJob(ctx: RunContext, config: JobConfig): Promise<Chec
     try {
       job = await jobForRun(ctx, config, dir.path, false);
     } catch (e) {
-      if (!(e instanceof ShardError)) throw e;
-      sum.exitCode = 2;
-      sum.errors++;
-      sum.failures.push({ key: "", op: "shard", message: e.message });
-      ctx.out.error(e.message, { job: config.name, field: "--shard", exitCode: 2 });
+      shardFailure(ctx, sum, config, e);
       dir.remove();
       sum.requests = diffCounts(ctx.counts, before);
       sum.seconds = (Date.now() - t0) / 1000;

@@ -5,21 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { BucketSpec } from "../plan/types.js";
 import { renderBootstrap, METRIC_NAMESPACE } from "./bootstrap.js";
-import {
-  awsRunnerUser,
-  configJson,
-  dnsName,
-  endpointPorts,
-  keyPayloads,
-  ociBucketsFor,
-  ociRunnerUser,
-  ociTenancy,
-  sha256,
-  STATE_PREFIX,
-  subnetCidrs,
-  type Core,
-} from "./core.js";
-import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
+import { configJson, endpointPorts, sha256, STATE_PREFIX, type Core } from "./core.js";
+import { awsArtifactsBucket, awsKeySecrets, awsRunnerNetwork, awsRunnerOptions } from "./aws-shared.js";
 import { awsBucketStatements, policyDocument, type IamStatement } from "./policy.js";
 import { outsideEndpoints } from "./runner-config.js";
 import type { RunnerDeployment } from "./index.js";
@@ -38,27 +25,8 @@ export function stalePeriodSeconds(longestGap: number): number {
 export function deployAwsRunner(core: Core): RunnerDeployment {
   const { spec, name: n, ctx } = core;
   const region = spec.region;
-  const defaultRegion = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const provider = defaultRegion === region ? undefined : new aws.Provider(`${n}-aws`, { region: region as aws.Region }, core.opts);
-  const o: pulumi.CustomResourceOptions = { ...core.opts, provider };
-
-  // ---- artifacts bucket: bundle, config, runner state (state/ survives instance replacement)
-  const artifacts = new aws.s3.Bucket(`${n}-artifacts`, {
-    bucketPrefix: `${dnsName(n, 36)}-`,
-    forceDestroy: true,
-    tags: { "bucket-replication": ctx.name },
-  }, o);
-  new aws.s3.BucketPublicAccessBlock(`${n}-artifacts-pab`, {
-    bucket: artifacts.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  }, o);
-  new aws.s3.BucketServerSideEncryptionConfiguration(`${n}-artifacts-sse`, {
-    bucket: artifacts.id,
-    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-  }, o);
+  const { provider, o } = awsRunnerOptions(core, region);
+  const artifacts = awsArtifactsBucket(core, o);
   const stateSpec = (bucket: string): BucketSpec => ({ provider: "aws", bucket, region });
 
   // ---- which endpoints leave "AWS S3 in this region" → NAT needed
@@ -67,32 +35,7 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
   const extraPorts = endpointPorts(structural.config);
 
   // ---- static keys → Secrets Manager (values are Pulumi secrets; only ARNs reach the VM)
-  const entries = core.keyEntries(stateSpec("artifacts"));
-  const payloads = keyPayloads(core, entries, {
-    alicloud: () => alicloudRunnerUser(core),
-    linode: () => linodeRunnerKey(core),
-    oci: () => ociRunnerUser(core, ociTenancy(core), ociBucketsFor(core)).payload,
-    aws: () => {
-      throw new pulumi.ResourceError("runner: unexpected static AWS key for a runner on AWS", ctx.parent);
-    },
-  });
-  // One secret per key (entries sharing a key, e.g. two OCI regions of one tenancy, share it).
-  const secrets: Record<string, aws.secretsmanager.Secret> = {};
-  const bySource = new Map<pulumi.Output<string>, aws.secretsmanager.Secret>();
-  for (const [entry, payload] of Object.entries(payloads)) {
-    let secret = bySource.get(payload);
-    if (!secret) {
-      secret = new aws.secretsmanager.Secret(`${n}-key-${entry}`, {
-        namePrefix: `bucket-replication/${ctx.name}/${entry}-`,
-        description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
-        recoveryWindowInDays: 7,
-      }, o);
-      new aws.secretsmanager.SecretVersion(`${n}-key-${entry}`, { secretId: secret.id, secretString: pulumi.secret(payload) }, o);
-      bySource.set(payload, secret);
-    }
-    secrets[entry] = secret;
-  }
-  const uniqueSecrets = [...bySource.values()];
+  const { secrets, unique: uniqueSecrets } = awsKeySecrets(core, core.keyEntries(stateSpec("artifacts")), o);
 
   // ---- logs
   const logGroup = new aws.cloudwatch.LogGroup(`${n}-logs`, {
@@ -101,81 +44,32 @@ export function deployAwsRunner(core: Core): RunnerDeployment {
   }, o);
 
   // ---- network
-  let subnetId: pulumi.Input<string>;
-  let vpcId: pulumi.Input<string>;
-  const networkDeps: pulumi.Resource[] = [];
-  const network = spec.network;
-  if (network && "subnetIds" in network) {
-    if (!network.subnetIds.length) throw new pulumi.ResourceError("runner.network.subnetIds must list at least one private subnet", ctx.parent);
-    subnetId = network.subnetIds[0];
-    vpcId = aws.ec2.getSubnetOutput({ id: network.subnetIds[0] }, { parent: ctx.parent, provider }).vpcId;
-  } else {
-    const cidr = network?.cidr ?? "10.42.0.0/16";
-    let blocks: { public: string; private: string };
-    try {
-      blocks = subnetCidrs(cidr);
-    } catch (e) {
-      throw new pulumi.ResourceError((e as Error).message, ctx.parent);
-    }
-    const az = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: ctx.parent, provider }).names[0];
-    const vpc = new aws.ec2.Vpc(`${n}-vpc`, { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${n}` } }, o);
-    vpcId = vpc.id;
-    const priv = new aws.ec2.Subnet(`${n}-private`, {
-      vpcId: vpc.id,
-      cidrBlock: blocks.private,
-      availabilityZone: az,
-      mapPublicIpOnLaunch: false,
-      tags: { Name: `${n}-private` },
-    }, o);
-    subnetId = priv.id;
-    const privRt = new aws.ec2.RouteTable(`${n}-private-rt`, { vpcId: vpc.id, tags: { Name: `${n}-private` } }, o);
-    networkDeps.push(new aws.ec2.RouteTableAssociation(`${n}-private-rta`, { subnetId: priv.id, routeTableId: privRt.id }, o));
-    networkDeps.push(new aws.ec2.VpcEndpoint(`${n}-s3-endpoint`, {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${region}.s3`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: [privRt.id],
-      tags: { Name: `${n}-s3` },
-    }, o));
-    if (needsNat) {
-      // The NAT's own subnet is public (route to the IGW); the runner's subnet only routes to the NAT.
-      const igw = new aws.ec2.InternetGateway(`${n}-igw`, { vpcId: vpc.id, tags: { Name: `${n}` } }, o);
-      const pub = new aws.ec2.Subnet(`${n}-nat-public`, {
-        vpcId: vpc.id,
-        cidrBlock: blocks.public,
-        availabilityZone: az,
-        mapPublicIpOnLaunch: false,
-        tags: { Name: `${n}-nat-public` },
-      }, o);
-      const pubRt = new aws.ec2.RouteTable(`${n}-nat-public-rt`, {
-        vpcId: vpc.id,
-        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-        tags: { Name: `${n}-nat-public` },
-      }, o);
-      new aws.ec2.RouteTableAssociation(`${n}-nat-public-rta`, { subnetId: pub.id, routeTableId: pubRt.id }, o);
-      const eip = new aws.ec2.Eip(`${n}-nat-eip`, { domain: "vpc", tags: { Name: `${n}-nat` } }, o);
-      const nat = new aws.ec2.NatGateway(`${n}-nat`, { subnetId: pub.id, allocationId: eip.id, tags: { Name: `${n}` } }, { ...o, dependsOn: [igw] });
-      networkDeps.push(new aws.ec2.Route(`${n}-private-default`, { routeTableId: privRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, o));
-    } else {
-      // No NAT: SSM, CloudWatch Logs and Secrets Manager through interface endpoints.
+  const net = awsRunnerNetwork(core, o, provider, {
+    region,
+    network: spec.network,
+    defaultCidr: "10.42.0.0/16",
+    nat: needsNat,
+    // No NAT: SSM, CloudWatch Logs and Secrets Manager through interface endpoints.
+    withoutNat: (vpc, priv, cidr) => {
       const epSg = new aws.ec2.SecurityGroup(`${n}-endpoints-sg`, {
         vpcId: vpc.id,
         description: "Interface endpoints: HTTPS from the runner VPC",
         ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [cidr], description: "HTTPS from the VPC" }],
         egress: [],
       }, o);
-      for (const svc of ["ssm", "ssmmessages", "ec2messages", "logs", "secretsmanager"]) {
-        networkDeps.push(new aws.ec2.VpcEndpoint(`${n}-${svc}-endpoint`, {
-          vpcId: vpc.id,
-          serviceName: `com.amazonaws.${region}.${svc}`,
-          vpcEndpointType: "Interface",
-          privateDnsEnabled: true,
-          subnetIds: [priv.id],
-          securityGroupIds: [epSg.id],
-        }, o));
-      }
-    }
-  }
+      return ["ssm", "ssmmessages", "ec2messages", "logs", "secretsmanager"].map((svc) => new aws.ec2.VpcEndpoint(`${n}-${svc}-endpoint`, {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region}.${svc}`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: [priv.id],
+        securityGroupIds: [epSg.id],
+      }, o));
+    },
+  });
+  const subnetId = net.subnetIds[0];
+  const vpcId = net.vpcId;
+  const networkDeps = net.deps;
   const sg = new aws.ec2.SecurityGroup(`${n}-sg`, {
     vpcId,
     description: "bucket-replication runner: no ingress; egress HTTPS (and the endpoints' explicit ports) only",

@@ -14,20 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { BucketSpec } from "../plan/types.js";
 import { METRIC_NAMESPACE } from "./bootstrap.js";
-import {
-  awsRunnerUser,
-  configJson,
-  dnsName,
-  endpointPorts,
-  keyPayloads,
-  ociBucketsFor,
-  ociRunnerUser,
-  ociTenancy,
-  sha256,
-  STATE_PREFIX,
-  subnetCidrs,
-  type Core,
-} from "./core.js";
+import { configJson, dnsName, endpointPorts, sha256, STATE_PREFIX, type Core } from "./core.js";
 import {
   AWS_CLI_IMAGE,
   BUNDLE_DIR,
@@ -45,7 +32,7 @@ import {
   withEnvCredentials,
 } from "./container.js";
 import { stalePeriodSeconds } from "./aws.js";
-import { alicloudRunnerUser, linodeRunnerKey } from "./static-keys.js";
+import { awsArtifactsBucket, awsKeySecrets, awsRunnerNetwork, awsRunnerOptions } from "./aws-shared.js";
 import { awsBucketStatements, policyDocument, type IamStatement } from "./policy.js";
 import { awsSchedulerCron, ScheduleError } from "./schedule.js";
 import type { RunnerDeployment } from "./index.js";
@@ -73,24 +60,11 @@ export function deployEcsRunner(core: Core): RunnerDeployment {
     if (e instanceof ScheduleError || e instanceof Error) throw new pulumi.ResourceError(e.message, ctx.parent);
     throw e;
   }
-  const defaultRegion = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const provider = defaultRegion === region ? undefined : new aws.Provider(`${n}-aws`, { region: region as aws.Region }, core.opts);
-  const o: pulumi.CustomResourceOptions = { ...core.opts, provider };
+  const { provider, o } = awsRunnerOptions(core, region);
   const tags = { "bucket-replication": ctx.name };
 
   // ---- artifacts bucket: bundle, config, runner state
-  const artifacts = new aws.s3.Bucket(`${n}-artifacts`, { bucketPrefix: `${dnsName(n, 36)}-`, forceDestroy: true, tags }, o);
-  new aws.s3.BucketPublicAccessBlock(`${n}-artifacts-pab`, {
-    bucket: artifacts.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  }, o);
-  new aws.s3.BucketServerSideEncryptionConfiguration(`${n}-artifacts-sse`, {
-    bucket: artifacts.id,
-    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-  }, o);
+  const artifacts = awsArtifactsBucket(core, o);
   const stateSpec = (bucket: string): BucketSpec => ({ provider: "aws", bucket, region });
   const structural = core.configFor(stateSpec("artifacts"));
   const extraPorts = endpointPorts(structural.config);
@@ -98,30 +72,7 @@ export function deployEcsRunner(core: Core): RunnerDeployment {
   // ---- static keys → Secrets Manager; the container gets them as PREFIX_ACCESS_KEY_ID/_SECRET_ACCESS_KEY
   const entries = core.keyEntries(stateSpec("artifacts"));
   const prefixes = envPrefixes(Object.keys(entries));
-  const payloads = keyPayloads(core, entries, {
-    alicloud: () => alicloudRunnerUser(core),
-    linode: () => linodeRunnerKey(core),
-    oci: () => ociRunnerUser(core, ociTenancy(core), ociBucketsFor(core)).payload,
-    aws: () => {
-      throw new pulumi.ResourceError("runner: unexpected static AWS key for a runner on AWS", ctx.parent);
-    },
-  });
-  const secrets: Record<string, aws.secretsmanager.Secret> = {};
-  const bySource = new Map<pulumi.Output<string>, aws.secretsmanager.Secret>();
-  for (const [entry, payload] of Object.entries(payloads)) {
-    let secret = bySource.get(payload);
-    if (!secret) {
-      secret = new aws.secretsmanager.Secret(`${n}-key-${entry}`, {
-        namePrefix: `bucket-replication/${ctx.name}/${entry}-`,
-        description: `bucket-replication runner (${ctx.name}): S3 keys for endpoint ${entry}`,
-        recoveryWindowInDays: 7,
-      }, o);
-      new aws.secretsmanager.SecretVersion(`${n}-key-${entry}`, { secretId: secret.id, secretString: pulumi.secret(payload) }, o);
-      bySource.set(payload, secret);
-    }
-    secrets[entry] = secret;
-  }
-  const uniqueSecrets = [...bySource.values()];
+  const { secrets, unique: uniqueSecrets } = awsKeySecrets(core, entries, o);
 
   // ---- logs
   const logGroup = new aws.cloudwatch.LogGroup(`${n}-logs`, {
@@ -132,62 +83,11 @@ export function deployEcsRunner(core: Core): RunnerDeployment {
 
   // ---- network: private subnets only. Fargate pulls the images (Docker Hub, public ECR) through a
   // NAT, so a created network always has one; its EIP is the only public address, on the NAT.
-  let subnetIds: pulumi.Input<string>[];
-  let vpcId: pulumi.Input<string>;
-  const networkDeps: pulumi.Resource[] = [];
-  const network = spec.network;
-  let natGateway = false;
-  if (network && "subnetIds" in network) {
-    if (!network.subnetIds.length) throw new pulumi.ResourceError("runner.network.subnetIds must list at least one private subnet", ctx.parent);
-    subnetIds = network.subnetIds;
-    vpcId = aws.ec2.getSubnetOutput({ id: network.subnetIds[0] }, { parent: ctx.parent, provider }).vpcId;
-  } else {
-    const cidr = network?.cidr ?? "10.44.0.0/16";
-    let blocks: { public: string; private: string };
-    try {
-      blocks = subnetCidrs(cidr);
-    } catch (e) {
-      throw new pulumi.ResourceError((e as Error).message, ctx.parent);
-    }
-    const az = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: ctx.parent, provider }).names[0];
-    const vpc = new aws.ec2.Vpc(`${n}-vpc`, { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: n, ...tags } }, o);
-    vpcId = vpc.id;
-    const priv = new aws.ec2.Subnet(`${n}-private`, {
-      vpcId: vpc.id,
-      cidrBlock: blocks.private,
-      availabilityZone: az,
-      mapPublicIpOnLaunch: false,
-      tags: { Name: `${n}-private` },
-    }, o);
-    subnetIds = [priv.id];
-    const privRt = new aws.ec2.RouteTable(`${n}-private-rt`, { vpcId: vpc.id, tags: { Name: `${n}-private` } }, o);
-    networkDeps.push(new aws.ec2.RouteTableAssociation(`${n}-private-rta`, { subnetId: priv.id, routeTableId: privRt.id }, o));
-    networkDeps.push(new aws.ec2.VpcEndpoint(`${n}-s3-endpoint`, {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${region}.s3`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: [privRt.id],
-      tags: { Name: `${n}-s3` },
-    }, o));
-    const igw = new aws.ec2.InternetGateway(`${n}-igw`, { vpcId: vpc.id, tags: { Name: n } }, o);
-    const pub = new aws.ec2.Subnet(`${n}-nat-public`, {
-      vpcId: vpc.id,
-      cidrBlock: blocks.public,
-      availabilityZone: az,
-      mapPublicIpOnLaunch: false,
-      tags: { Name: `${n}-nat-public` },
-    }, o);
-    const pubRt = new aws.ec2.RouteTable(`${n}-nat-public-rt`, {
-      vpcId: vpc.id,
-      routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-      tags: { Name: `${n}-nat-public` },
-    }, o);
-    new aws.ec2.RouteTableAssociation(`${n}-nat-public-rta`, { subnetId: pub.id, routeTableId: pubRt.id }, o);
-    const eip = new aws.ec2.Eip(`${n}-nat-eip`, { domain: "vpc", tags: { Name: `${n}-nat` } }, o);
-    const nat = new aws.ec2.NatGateway(`${n}-nat`, { subnetId: pub.id, allocationId: eip.id, tags: { Name: n } }, { ...o, dependsOn: [igw] });
-    networkDeps.push(new aws.ec2.Route(`${n}-private-default`, { routeTableId: privRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, o));
-    natGateway = true;
-  }
+  const net = awsRunnerNetwork(core, o, provider, { region, network: spec.network, defaultCidr: "10.44.0.0/16", nat: true, vpcTags: tags });
+  const subnetIds = net.subnetIds;
+  const vpcId = net.vpcId;
+  const networkDeps = net.deps;
+  const natGateway = net.nat;
   const sg = new aws.ec2.SecurityGroup(`${n}-sg`, {
     vpcId,
     description: "bucket-replication runner tasks: no ingress; egress HTTPS (and the endpoints' explicit ports) only",

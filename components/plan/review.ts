@@ -326,7 +326,7 @@ function runnerResources(inv: Inventory, args: ReplicationTopologyArgs, plan: Re
     add("aws:cloudwatch/logMetricFilter:LogMetricFilter", 2, "run succeeded/failed metrics");
     add("aws:cloudwatch/metricAlarm:MetricAlarm", 2, "failed-run and stale alarms", "CloudWatch: a monthly charge per alarm");
     if (createNetwork) {
-      add("aws:ec2/vpc:Vpc", 1, `VPC ${spec.network && "cidr" in spec.network && spec.network.cidr ? spec.network.cidr : "10.42.0.0/16"}`);
+      add("aws:ec2/vpc:Vpc", 1, `VPC ${spec.network && "cidr" in spec.network && spec.network.cidr ? spec.network.cidr : "10.44.0.0/16"}`);
       add("aws:ec2/subnet:Subnet", 2, "private subnet, and the NAT's public subnet");
       add("aws:ec2/routeTable:RouteTable", 2, "private and public route tables");
       add("aws:ec2/routeTableAssociation:RouteTableAssociation", 2, "their associations");

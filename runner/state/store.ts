@@ -78,11 +78,11 @@ export function isStale(info: LockInfo, now = Date.now()): boolean {
   return info.host === hostname() && info.pid !== process.pid && !pidAlive(info.pid);
 }
 
-function newInfo(ttlMs: number): LockInfo {
+export function newInfo(ttlMs: number): LockInfo {
   return { pid: process.pid, host: hostname(), token: randomUUID(), started: new Date().toISOString(), expires: Date.now() + ttlMs };
 }
 
-function parseLock(text: string): LockInfo | undefined {
+export function parseLock(text: string): LockInfo | undefined {
   try {
     const o = JSON.parse(text) as LockInfo;
     if (typeof o.expires === "number" && typeof o.token === "string") return o;

@@ -219,13 +219,17 @@ function readAll(res: http.IncomingMessage, cap = 64 * 1024 * 1024): Promise<str
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let len = 0;
+    // Already closed (its request destroyed before we read it: a final answer before 100 Continue).
+    if (res.destroyed) return reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" }));
     res.on("data", (c: Buffer) => {
       len += c.length;
       if (len <= cap) chunks.push(c);
     });
     res.on("end", () => (len > cap ? reject(swiftError("InvalidResponse", `swift response body larger than ${cap} bytes`)) : resolve(Buffer.concat(chunks).toString("utf8"))));
     res.on("error", reject);
-    res.on("aborted", () => reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" })));
+    // A response whose request was destroyed (a final answer before 100 Continue, sendOnce) may
+    // close without "end": settle then instead of waiting forever (after "end" this is a no-op).
+    res.on("close", () => reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" })));
   });
 }
 

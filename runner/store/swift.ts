@@ -136,7 +136,8 @@ export interface SwiftPutOptions extends SwiftObjectHeaders {
   /** Modification time (epoch ms) → X-Object-Meta-Mtime (seconds with 3 decimals, as rclone reads it). */
   mtime?: number;
   onBytes?: (n: number) => void;
-  /** `If-None-Match: *`: create only (Swift answers 412 PreconditionFailed when the name exists). */
+  /** `If-None-Match: *`: create only (Swift answers 412 PreconditionFailed when the name exists).
+   *  Single PUTs only (up to the large-object threshold): an SLO's manifest PUT is not conditional. */
   ifNoneMatch?: boolean;
 }
 

@@ -15,6 +15,7 @@ import { removeRunDirs } from "./engine/inputs.js";
 import { checkJob, Interrupted, runJob, type CheckSummary, type JobSummary, type RunContext } from "./job.js";
 import { fmtBytes, Output } from "./output.js";
 import { BucketStateStore, DirStateStore, LockedError, type HeldLock, type StateStore } from "./state/store.js";
+import { SwiftStateStore } from "./state/swift-store.js";
 import { parseShard, ShardError, type ShardSpec } from "./shard/shards.js";
 import { reshardJob } from "./shard/reshard.js";
 import { RunDir } from "./engine/inputs.js";
@@ -155,8 +156,12 @@ async function main(argv: string[]): Promise<number> {
     if ("bucket" in cfg.state) {
       // State I/O is counted apart from replication requests.
       const st = cfg.state;
-      const ep = makeEndpoint(st.endpoint, s3cfg(st.endpoint), creds.get(st.endpoint), { maxSockets: 4, requestTimeoutMs: 120_000, counts: zeroCounts() });
-      store = new BucketStateStore({ ep, bucket: st.bucket, prefix: st.prefix ?? "" });
+      const e = cfg.endpoints[st.endpoint];
+      const o = { maxSockets: 4, requestTimeoutMs: 120_000, counts: zeroCounts() };
+      if (isSwiftEndpoint(e)) {
+        const ep = makeSwiftEndpoint(st.endpoint, e, swiftAuth.get(st.endpoint)!, o);
+        store = new SwiftStateStore(ep.swift!, st.endpoint, st.bucket, st.prefix ?? "");
+      } else store = new BucketStateStore({ ep: makeEndpoint(st.endpoint, s3cfg(st.endpoint), creds.get(st.endpoint), o), bucket: st.bucket, prefix: st.prefix ?? "" });
     } else store = new DirStateStore(cfg.state.dir);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof CredentialsError) {

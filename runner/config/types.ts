@@ -33,7 +33,7 @@ export type SwiftCredentialsConfig = { env: string } | { file: string };
 
 /**
  * An OpenStack Swift endpoint on its native API (runner/store/swift.ts). Buckets are containers.
- * Usable as a job source or target (not as `state.endpoint`: the state store is S3 or a directory).
+ * Usable as a job source or target, and as `state.endpoint` (the state in a container: runner/state/swift-store.ts).
  */
 export interface SwiftEndpointConfig {
   type: "swift";
@@ -64,6 +64,11 @@ export interface SwiftEndpointConfig {
   insecure?: boolean;
   /** Container of SLO segments (default `<container>_segments`). */
   segmentContainer?: string;
+  /** Objects larger than this are written as static large objects (SLO) of segments (default 5120:
+   *  5 GiB, Swift's default max_file_size, the largest single PUT). */
+  largeObjectThresholdMiB?: number;
+  /** SLO segment size (default 1024: 1 GiB; grown so that a manifest has at most 1000 segments). */
+  segmentSizeMiB?: number;
   /** Bandwidth limit in bytes per second for the object bytes streamed through this endpoint
    *  (GET from it or PUT to it), shared by all transfers. The file may also say "10M" ("K", "M",
    *  "G": 1024-based; also "KiB", "MiB", "GiB"); validateConfig turns it into a number. */

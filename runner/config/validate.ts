@@ -46,7 +46,7 @@ const TOP_KEYS = [
 const ENDPOINT_KEYS = ["type", "endpoint", "region", "forcePathStyle", "credentials", "insecure", "maxBytesPerSecond"];
 const SWIFT_V1_KEYS = ["user", "key"];
 const SWIFT_V3_KEYS = ["username", "password", "userDomainName", "projectName", "projectDomainName", "applicationCredentialId", "applicationCredentialSecret", "region", "interface"];
-const SWIFT_KEYS = ["type", "authUrl", "authVersion", ...SWIFT_V1_KEYS, ...SWIFT_V3_KEYS, "credentials", "insecure", "segmentContainer", "maxBytesPerSecond"];
+const SWIFT_KEYS = ["type", "authUrl", "authVersion", ...SWIFT_V1_KEYS, ...SWIFT_V3_KEYS, "credentials", "insecure", "segmentContainer", "largeObjectThresholdMiB", "segmentSizeMiB", "maxBytesPerSecond"];
 const ENDPOINT_TYPES = ["s3", "swift"] as const;
 const SWIFT_INTERFACES = ["public", "internal", "admin"] as const;
 const JOB_KEYS = [
@@ -92,6 +92,11 @@ export const NUMBER_RULES = {
   },
   JobConfig: {
     maxDeletePercent: { min: 0, max: 100 },
+  },
+  SwiftEndpointConfig: {
+    // Swift's default max_file_size is 5 GiB: a larger single PUT is refused (413).
+    largeObjectThresholdMiB: { min: 0, minExclusive: true, max: 5 * 1024 },
+    segmentSizeMiB: { min: 0, minExclusive: true, max: 5 * 1024 },
   },
 } satisfies Record<string, Record<string, NumberRule>>;
 
@@ -440,6 +445,10 @@ function validateSwiftEndpoint(o: Record<string, unknown>, field: string): Swift
     if (seg.includes("/")) throw new ConfigError(`${field}.segmentContainer`, `must be a container name without "/", got ${JSON.stringify(seg)}`);
     out.segmentContainer = seg;
   }
+  const lot = num(o.largeObjectThresholdMiB, `${field}.largeObjectThresholdMiB`, NUMBER_RULES.SwiftEndpointConfig.largeObjectThresholdMiB);
+  if (lot !== undefined) out.largeObjectThresholdMiB = lot;
+  const segSize = num(o.segmentSizeMiB, `${field}.segmentSizeMiB`, NUMBER_RULES.SwiftEndpointConfig.segmentSizeMiB);
+  if (segSize !== undefined) out.segmentSizeMiB = segSize;
   if (insecure !== undefined) out.insecure = insecure;
   const rate = parseRate(o.maxBytesPerSecond, `${field}.maxBytesPerSecond`);
   if (rate !== undefined) out.maxBytesPerSecond = rate;
@@ -674,11 +683,8 @@ function validateState(v: unknown, endpoints: Record<string, AnyEndpointConfig>)
     noUnknownKeys(o, ["dir", ...LOCATION_KEYS], "state");
     throw new ConfigError("state", 'must be {"dir": "/path"} or {"endpoint","bucket","prefix"}');
   }
-  const loc = validateLocation(o, "state", endpoints);
-  if (endpoints[loc.endpoint]?.type === "swift") {
-    throw new ConfigError("state.endpoint", `names the swift endpoint "${loc.endpoint}"; the state cannot be kept in a Swift container (yet): use a directory ({"dir": "/var/lib/replication"}) or an S3 endpoint (Swift's s3api works, as an S3 endpoint with "endpoint" and EC2-style credentials)`);
-  }
-  return loc;
+  // A swift endpoint's "bucket" is the container (runner/state/swift-store.ts).
+  return validateLocation(o, "state", endpoints);
 }
 
 /** Validate a parsed config file; returns a normalized copy (prefixes default to ""). */

@@ -78,11 +78,11 @@ export function isStale(info: LockInfo, now = Date.now()): boolean {
   return info.host === hostname() && info.pid !== process.pid && !pidAlive(info.pid);
 }
 
-function newInfo(ttlMs: number): LockInfo {
+export function newInfo(ttlMs: number): LockInfo {
   return { pid: process.pid, host: hostname(), token: randomUUID(), started: new Date().toISOString(), expires: Date.now() + ttlMs };
 }
 
-function parseLock(text: string): LockInfo | undefined {
+export function parseLock(text: string): LockInfo | undefined {
   try {
     const o = JSON.parse(text) as LockInfo;
     if (typeof o.expires === "number" && typeof o.token === "string") return o;
@@ -265,6 +265,11 @@ export class BucketStateStore implements StateStore {
   /** Whether to try If-None-Match: * when creating a lock (turned off when the server rejects it). */
   private conditionalPut = true;
   constructor(private readonly loc: Location) {}
+  /** False once the server answered a conditional PUT with 501/400/405 (e.g. Swift's s3api 2.30:
+   *  501 "Conditional object PUTs are not supported"): locks are then a plain PUT plus read-back. */
+  get conditionalPutWorks(): boolean {
+    return this.conditionalPut;
+  }
   get description(): string {
     return `state bucket ${this.loc.ep.name}/${this.loc.bucket}/${this.loc.prefix}`;
   }

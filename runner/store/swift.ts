@@ -42,8 +42,16 @@
 // fraction), which `mtime` writes (and get()/head() read back as `mtime`). The same names are what
 // Swift's s3api shows as `x-amz-meta-*`, so rcloneMetadata (runner/store/s3.ts) maps 1:1.
 //
-// Not done here (yet): replacing an SLO by a new object leaves the old segments behind (rclone
-// deletes them after the upload); server-side copy of an SLO copies its content into one object
+// Overwriting an SLO (put() or copy() onto a name that is an SLO): the old manifest's segment list
+// is read (`?multipart-manifest=get&format=raw`) BEFORE the write, and those segments are deleted
+// only AFTER the new object is in place (a failed upload leaves the old object whole), except any
+// the new manifest references. Whether the destination is an SLO is known without a request when
+// this client listed its container (listPage remembers the names listed with `slo_etag`; the engine
+// always lists a target before writing it); otherwise one HEAD asks. A DLO's segments are left as
+// they are (this module never creates DLOs; a DLO's segment prefix may hold other objects' data).
+// Segment cleanup is best effort (retried; a failure leaves orphans, never a broken object).
+//
+// Not done here (yet): server-side copy of an SLO copies its content into one object
 // (so it is limited to max_file_size), it does not share segments. A server-side copy FROM a name with
 // a "." or ".." path segment ("a/b/../c") is answered 404 by Swift 2.30 (X-Copy-From is normalized),
 // although PUT/GET/HEAD/DELETE of that name work: such names need a streamed copy.
@@ -78,6 +86,8 @@ export interface SwiftClientOptions {
   segmentSize?: number;
   /** The container of a container's SLO segments (default `<container>_segments`). */
   segmentContainer?: (container: string) => string;
+  /** Called when old SLO segments could not be removed after an overwrite (they are orphans then). */
+  onSegmentCleanupFailure?: (container: string, key: string, failed: string[]) => void;
 }
 
 export type LargeObjectKind = "slo" | "dlo";
@@ -126,6 +136,9 @@ export interface SwiftPutOptions extends SwiftObjectHeaders {
   /** Modification time (epoch ms) → X-Object-Meta-Mtime (seconds with 3 decimals, as rclone reads it). */
   mtime?: number;
   onBytes?: (n: number) => void;
+  /** `If-None-Match: *`: create only (Swift answers 412 PreconditionFailed when the name exists).
+   *  Single PUTs only (up to the large-object threshold): an SLO's manifest PUT is not conditional. */
+  ifNoneMatch?: boolean;
 }
 
 export interface SwiftPutResult {
@@ -133,6 +146,8 @@ export interface SwiftPutResult {
   etag: string;
   largeObject?: "slo";
   segments: number;
+  /** Internal: the new SLO's segment paths (put() removes it before returning). */
+  newSegments?: string[];
 }
 
 /** Percent-encoding of one path segment (RFC 3986 unreserved kept). */
@@ -205,13 +220,17 @@ function readAll(res: http.IncomingMessage, cap = 64 * 1024 * 1024): Promise<str
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let len = 0;
+    // Already closed (its request destroyed before we read it: a final answer before 100 Continue).
+    if (res.destroyed) return reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" }));
     res.on("data", (c: Buffer) => {
       len += c.length;
       if (len <= cap) chunks.push(c);
     });
     res.on("end", () => (len > cap ? reject(swiftError("InvalidResponse", `swift response body larger than ${cap} bytes`)) : resolve(Buffer.concat(chunks).toString("utf8"))));
     res.on("error", reject);
-    res.on("aborted", () => reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" })));
+    // A response whose request was destroyed (a final answer before 100 Continue, sendOnce) may
+    // close without "end": settle then instead of waiting forever (after "end" this is a no-op).
+    res.on("close", () => reject(Object.assign(new Error("response aborted"), { name: "ERR_STREAM_PREMATURE_CLOSE" })));
   });
 }
 
@@ -231,6 +250,9 @@ export class SwiftClient {
   readonly largeObjectThreshold: number;
   readonly segmentSize: number;
   private readonly segmentContainerOf: (c: string) => string;
+  private readonly onCleanupFailure: (container: string, key: string, failed: string[]) => void;
+  /** Containers this client listed, and the names it saw listed as SLOs in each (see the header). */
+  private readonly listedSlo = new Map<string, Set<string>>();
 
   constructor(o: SwiftClientOptions) {
     const agentOpts = { keepAlive: true, maxSockets: o.maxSockets ?? 64, keepAliveMsecs: 1000 };
@@ -242,6 +264,7 @@ export class SwiftClient {
     this.largeObjectThreshold = o.largeObjectThreshold ?? 5 * GiB;
     this.segmentSize = o.segmentSize ?? GiB;
     this.segmentContainerOf = o.segmentContainer ?? ((c) => `${c}_segments`);
+    this.onCleanupFailure = o.onSegmentCleanupFailure ?? (() => {});
     const deps: HttpDeps = { httpAgent: this.httpAgent, httpsAgent: this.httpsAgent, requestTimeoutMs: this.timeoutMs, userAgent: this.userAgent, count: () => this.count("OTHER") };
     this.auth = new SwiftAuth(o.auth, deps);
   }
@@ -391,6 +414,8 @@ export class SwiftClient {
     const objects: SwiftListedObject[] = [];
     const commonPrefixes: string[] = [];
     let last: string | undefined;
+    let slos = this.listedSlo.get(container);
+    if (!slos) this.listedSlo.set(container, (slos = new Set()));
     for (const r of rows as Record<string, unknown>[]) {
       if (typeof r.subdir === "string") {
         commonPrefixes.push(r.subdir);
@@ -409,7 +434,8 @@ export class SwiftClient {
       if (typeof r.slo_etag === "string") {
         o.etag = `${strip(r.slo_etag)}-slo`;
         o.largeObject = "slo";
-      }
+        slos.add(r.name);
+      } else slos.delete(r.name);
       objects.push(o);
     }
     const isTruncated = rows.length >= limit && last !== undefined;
@@ -478,10 +504,84 @@ export class SwiftClient {
 
   /** PUT a streamed body of exactly `contentLength` bytes: one object, or an SLO above the threshold. */
   async put(container: string, key: string, body: Readable, contentLength: number, p: SwiftPutOptions = {}): Promise<SwiftPutResult> {
-    if (contentLength > this.largeObjectThreshold) return this.putSlo(container, key, body, contentLength, p);
-    const md5 = p.md5 && /^[0-9a-f]{32}$/i.test(p.md5) ? p.md5.toLowerCase() : undefined;
-    const etag = await this.putOne(container, key, body, contentLength, this.putHeaders(contentLength, p), md5, p.onBytes);
-    return { etag, segments: 0 };
+    // A create-only PUT replaces nothing; otherwise the old SLO's segments, read before the write.
+    const old = p.ifNoneMatch ? undefined : await this.oldSegments(container, key);
+    let r: SwiftPutResult;
+    if (contentLength > this.largeObjectThreshold) r = await this.putSlo(container, key, body, contentLength, p);
+    else {
+      const md5 = p.md5 && /^[0-9a-f]{32}$/i.test(p.md5) ? p.md5.toLowerCase() : undefined;
+      const headers = this.putHeaders(contentLength, p);
+      if (p.ifNoneMatch) headers["if-none-match"] = "*";
+      r = { etag: await this.putOne(container, key, body, contentLength, headers, md5, p.onBytes), segments: 0 };
+    }
+    await this.afterWrite(container, key, old, r.newSegments);
+    delete r.newSegments;
+    return r;
+  }
+
+  /**
+   * The segments (`/<container>/<name>`) of the SLO stored at `container/key`, or undefined when it
+   * is not an SLO (or absent). Known from this client's listing of the container when there was one,
+   * else asked with a HEAD.
+   */
+  private async oldSegments(container: string, key: string): Promise<string[] | undefined> {
+    const listed = this.listedSlo.get(container);
+    if (listed ? !listed.has(key) : (await this.headOrUndefined(container, key))?.largeObject !== "slo") return undefined;
+    const res = await this.storage("GET", swiftObjectPath(container, key), { "multipart-manifest": "get", format: "raw" }, { accept: "application/json" }, "GET");
+    if (res.statusCode === 404) {
+      res.resume();
+      return undefined;
+    }
+    if (res.statusCode !== 200) return this.fail(res, "GET", `${container}/${key} (SLO manifest)`);
+    if (!/^true$/i.test(one(res.headers["x-static-large-object"]) ?? "")) {
+      res.resume(); // replaced by a plain object since it was listed
+      return undefined;
+    }
+    const text = await readAll(res, 16 * 1024 * 1024);
+    try {
+      const doc = JSON.parse(text) as { path?: string }[];
+      return doc.map((d) => d.path).filter((x): x is string => typeof x === "string" && x.startsWith("/"));
+    } catch {
+      throw swiftError("InvalidResponse", `swift GET ${container}/${key}?multipart-manifest=get: the SLO manifest is not JSON`, 200);
+    }
+  }
+
+  private async headOrUndefined(container: string, key: string): Promise<SwiftHead | undefined> {
+    try {
+      return await this.head(container, key);
+    } catch (e) {
+      if ((e as SwiftError).$metadata?.httpStatusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** After a successful write to `container/key`: what is there now, and the old SLO's segments
+   *  (those the new object does not reference) removed. */
+  private async afterWrite(container: string, key: string, old: string[] | undefined, now: string[] | undefined): Promise<void> {
+    const slos = this.listedSlo.get(container);
+    if (slos) {
+      if (now) slos.add(key);
+      else slos.delete(key);
+    }
+    if (!old || old.length === 0) return;
+    const keep = new Set(now ?? []);
+    const gone = old.filter((s) => !keep.has(s));
+    const failed: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < gone.length) {
+        const path = gone[next++];
+        const i = path.indexOf("/", 1);
+        try {
+          if (i < 0) throw new Error("not /<container>/<name>");
+          await withRetry(() => this.delete(path.slice(1, i), path.slice(i + 1)), 3);
+        } catch {
+          failed.push(path);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, gone.length) }, worker));
+    if (failed.length) this.onCleanupFailure(container, key, failed);
   }
 
   /** One PUT; returns the MD5 Swift stored (checked against the bytes sent). */
@@ -542,7 +642,7 @@ export class SwiftClient {
       const res = await this.storage("PUT", swiftObjectPath(container, key), { "multipart-manifest": "put" }, headers, "PUT", doc);
       if (res.statusCode !== 201) return await this.fail(res, "PUT", `${container}/${key} (SLO manifest)`, "NoSuchBucket");
       res.resume();
-      return { etag: `${strip(one(res.headers["etag"]))}-slo`, largeObject: "slo", segments: n };
+      return { etag: `${strip(one(res.headers["etag"]))}-slo`, largeObject: "slo", segments: n, newSegments: manifest.map((m) => m.path) };
     } catch (e) {
       reader.destroy(e as Error);
       await Promise.allSettled(manifest.map((m) => this.delete(segContainer, m.path.slice(segContainer.length + 2))));
@@ -558,9 +658,11 @@ export class SwiftClient {
   async copy(srcContainer: string, srcKey: string, dstContainer: string, dstKey: string, p: Pick<SwiftPutOptions, "metadata" | "mtime" | "contentType"> = {}): Promise<string> {
     const headers = this.putHeaders(0, p);
     headers["x-copy-from"] = swiftObjectPath(srcContainer, srcKey);
+    const old = await this.oldSegments(dstContainer, dstKey);
     const res = await this.storage("PUT", swiftObjectPath(dstContainer, dstKey), {}, headers, "COPY", "");
     if (res.statusCode !== 201) return this.fail(res, "COPY", `${srcContainer}/${srcKey} → ${dstContainer}/${dstKey}`, "NoSuchKey");
     res.resume();
+    await this.afterWrite(dstContainer, dstKey, old, undefined);
     return strip(one(res.headers["etag"]));
   }
 
@@ -577,6 +679,7 @@ export class SwiftClient {
       return false;
     }
     if ((res.statusCode ?? 0) >= 300) return this.fail(res, "DELETE", `${container}/${key}`);
+    this.listedSlo.get(container)?.delete(key);
     if (!slo) {
       res.resume();
       return true;

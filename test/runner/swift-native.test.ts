@@ -17,6 +17,11 @@ import { keystoneTokensUrl, storageUrlFromCatalog } from "../../runner/store/swi
 import { metaText, parseMtimeMeta, parseSwiftListTime, SwiftClient, swiftObjectPath, type SwiftListPage, type SwiftListedObject } from "../../runner/store/swift.js";
 import type { ListParams } from "../../runner/store/list.js";
 import { startSwift, swiftUnavailable, type Swift } from "../support/swift.js";
+import { findLeaks } from "../support/leak-check.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runRunner } from "./harness.js";
 
 const KiB = 1024;
 const unavailable = swiftUnavailable();
@@ -265,6 +270,47 @@ describe.skipIf(skip)("native Swift: auth", () => {
       bad.destroy();
       noRegion.destroy();
     }
+  });
+});
+
+describe.skipIf(skip)("native Swift: wrong credentials through the built runner", () => {
+  // Source: the endpoint with wrong credentials; target: a good one (nothing may be written there).
+  async function runWith(bad: Record<string, unknown>) {
+    const a = swift.accounts[0];
+    const dir = mkdtempSync(join(tmpdir(), "swift-creds-"));
+    try {
+      const p = join(dir, "config.json");
+      const good = { type: "swift", authVersion: 1, authUrl: swift.nativeAuthUrl, user: `${a.account}:${a.user}`, key: a.secretAccessKey };
+      writeFileSync(p, JSON.stringify({ endpoints: { bad, good }, state: { dir: join(dir, "state") }, jobs: [{ name: "creds", mode: "sync", source: { endpoint: "bad", bucket: "auth" }, targets: [{ endpoint: "good", bucket: "creds-dst" }] }] }));
+      for (const json of [[], ["--json"]]) {
+        const r = await runRunner(["run", "--config", p, ...json]);
+        const all = r.stdout + r.stderr;
+        expect(r.code, all).toBe(1);
+        expect(all).toContain("endpoints.bad.credentials");
+        expect(findLeaks(all)).toEqual([]);
+        expect(all).not.toContain("WrongSecretValue42");
+        if (json.length) expect(r.summaries[0]).toMatchObject({ ok: false, copied: 0, deleted: 0 });
+        else return all;
+      }
+      return "";
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("v1 wrong key: exit 1, the message names endpoints.bad.credentials and user/key, no secret printed", async () => {
+    await sw.createContainer("creds-dst");
+    const a = swift.accounts[0];
+    const all = await runWith({ type: "swift", authVersion: 1, authUrl: swift.nativeAuthUrl, user: `${a.account}:${a.user}`, key: "WrongSecretValue42" });
+    expect(all).toMatch(/refused user "test:tester".*check the endpoint's user\/key credentials.*check endpoints\.bad\.credentials/);
+    expect((await sw.listPage("creds-dst", {})).objects).toEqual([]);
+  });
+
+  it("Keystone v3 wrong password (fake Keystone in front of real Swift): exit 1 naming endpoints.bad.credentials and username/password, no secret printed", async () => {
+    const all = await runWith({ type: "swift", authVersion: 3, authUrl: ks.url, username: KS.user, password: "WrongSecretValue42", projectName: KS.project, region: "RegionOne" });
+    expect(all).toMatch(/swift auth v3 .* refused user "kuser".*username\/password.*check endpoints\.bad\.credentials/);
+    expect(all).not.toContain(KS.password);
+    expect((await sw.listPage("creds-dst", {})).objects).toEqual([]);
   });
 });
 

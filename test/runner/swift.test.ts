@@ -10,6 +10,7 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
@@ -22,6 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSwift, swiftUnavailable, type Swift, type SwiftAccount } from "../support/swift.js";
 import { Upload } from "@aws-sdk/lib-storage";
 import { get, put, runRunner } from "./harness.js";
+import { Readable } from "node:stream";
+import { BucketStateStore, LockedError } from "../../runner/state/store.js";
+import { makeEndpoint, zeroCounts } from "../../runner/store/s3.js";
 
 const MiB = 1024 * 1024;
 const unavailable = swiftUnavailable();
@@ -33,7 +37,7 @@ let dir: string;
 let A: S3Client;
 let B: S3Client;
 
-const BUCKETS_A = ["cp-src", "cp-src2", "sync-src", "bi-a", "tie-a", "mp-src", "mp-dst", "state", "utf8-src", "utf8-dst", "shared", "auth-src", "mpbi-a", "mpbi-b"];
+const BUCKETS_A = ["probe", "lock-st", "cp-src", "cp-src2", "sync-src", "bi-a", "tie-a", "mp-src", "mp-dst", "state", "utf8-src", "utf8-dst", "shared", "auth-src", "mpbi-a", "mpbi-b"];
 const BUCKETS_B = ["cp-dst", "cp-dst2", "sync-dst", "bi-b", "tie-b", "mp-dst", "utf8-dst", "shared", "auth-dst"];
 
 function client(acct: SwiftAccount): S3Client {
@@ -264,6 +268,52 @@ describe.skipIf(skip)("runner against OpenStack Swift (s3api, SigV4 checked)", (
     expect(r.all).toContain("endpoints.b.credentials");
     expect(r.all).not.toContain("WrongSecretValue42");
     expect(await bodies(B, "auth-dst")).toEqual({ "must-survive": "x" });
+  });
+});
+
+describe.skipIf(skip)("s3api 2.30: 501 for conditional PUT and for aws-chunked payloads", () => {
+  it("a conditional PUT (If-None-Match: *) is 501 NotImplemented, absent or not; the runner's bucket lock falls back to plain PUT + read-back and still excludes a second holder", async () => {
+    for (const key of ["absent", "absent"]) {
+      const e = await A.send(new PutObjectCommand({ Bucket: "probe", Key: key, Body: "x", IfNoneMatch: "*" })).catch((x) => x);
+      expect(e.$metadata?.httpStatusCode, String(e)).toBe(501);
+      expect(e.name).toBe("NotImplemented");
+      expect(e.message).toMatch(/Conditional object PUTs are not supported/);
+    }
+    expect(await listKeys(A, "probe")).toEqual([]);
+    const a = swift.accounts[0];
+    const ep = makeEndpoint("a", { endpoint: swift.endpoint, region: "us-east-1", forcePathStyle: true }, { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }, { maxSockets: 4, requestTimeoutMs: 30_000, counts: zeroCounts() });
+    const one = new BucketStateStore({ ep, bucket: "lock-st", prefix: "" });
+    const two = new BucketStateStore({ ep, bucket: "lock-st", prefix: "" });
+    expect(one.conditionalPutWorks).toBe(true);
+    const held = await one.lock("j", 60_000);
+    expect(one.conditionalPutWorks).toBe(false); // the 501 path was taken
+    expect(await listKeys(A, "lock-st")).toEqual(["j.lock"]);
+    await expect(two.lock("j", 60_000)).rejects.toBeInstanceOf(LockedError);
+    await held.release();
+    expect(await listKeys(A, "lock-st")).toEqual([]);
+    const again = await two.lock("j", 60_000);
+    await again.release();
+  });
+
+  it("an aws-chunked upload (an SDK client with default flexible checksums, streamed body) is 501; the runner's clients never send one (WHEN_REQUIRED): its streamed uploads here succeed", async () => {
+    const a = swift.accounts[0];
+    const dflt = new S3Client({ endpoint: swift.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey } });
+    try {
+      const e = await dflt.send(new PutObjectCommand({ Bucket: "probe", Key: "chunked", Body: Readable.from([Buffer.from("chunked body")]), ContentLength: 12 })).catch((x) => x);
+      expect(e.$metadata?.httpStatusCode, String(e)).toBe(501);
+      expect(e.message).toMatch(/aws-chunked is not supported/);
+    } finally {
+      dflt.destroy();
+    }
+    // The runner, streaming between the two accounts (GET + PUT), on the SDK path and the direct one.
+    await put(A, "probe", "src/one.txt", "streamed by the runner");
+    for (const directHttp of [false, true]) {
+      const cfg = config({ directHttp, jobs: [{ name: `nochunk-${directHttp}`, mode: "copy", source: { endpoint: "a", bucket: "probe", prefix: "src/" }, targets: [{ endpoint: "b", bucket: "cp-dst", prefix: `nochunk-${directHttp}/` }] }] });
+      const r = await run(cfg);
+      expect(r.code, r.all).toBe(0);
+      expect(r.s).toMatchObject({ copied: 1, errors: 0 });
+      expect((await get(B, "cp-dst", `nochunk-${directHttp}/one.txt`)).text).toBe("streamed by the runner");
+    }
   });
 });
 

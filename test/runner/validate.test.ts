@@ -349,25 +349,21 @@ describe("swift endpoints (type: \"swift\")", () => {
     }
   });
 
-  it("the state cannot be in a swift container: ConfigError on state.endpoint naming the fix; the runner exits 2", async () => {
+  it("the state may be in a swift container (state.endpoint naming a swift endpoint; bucket = container); SLO sizes validated", async () => {
     const c = cfg(v1());
-    c.state = { endpoint: "sw", bucket: "state" };
+    c.state = { endpoint: "sw", bucket: "state", prefix: "runner/" };
+    expect(validateConfig(c).state).toEqual({ endpoint: "sw", bucket: "state", prefix: "runner/" });
+    const big = cfg({ ...v1(), largeObjectThresholdMiB: 6000 });
+    expect(() => validateConfig(big)).toThrow(/endpoints\.sw\.largeObjectThresholdMiB/);
     let err: unknown;
     try {
-      validateConfig(c);
+      validateConfig(cfg({ ...v1(), segmentSizeMiB: 0 }));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).field).toBe("state.endpoint");
-    expect((err as ConfigError).message).toMatch(/swift endpoint "sw".*use a directory.*or an S3 endpoint/);
-    const dir = mkdtempSync(join(tmpdir(), "swcfg-"));
-    const p = join(dir, "config.json");
-    writeFileSync(p, JSON.stringify(c));
-    const r = await runRunner(["run", "--config", p]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/state\.endpoint: names the swift endpoint "sw"/);
-    expect(r.stderr + r.stdout).not.toContain(SECRET);
+    expect((err as ConfigError).field).toBe("endpoints.sw.segmentSizeMiB");
+    expect(validateConfig(cfg({ ...v1(), largeObjectThresholdMiB: 100, segmentSizeMiB: 10 })).endpoints.sw).toMatchObject({ largeObjectThresholdMiB: 100, segmentSizeMiB: 10 });
   });
 
   it("the runner resolves a swift endpoint's credentials at start: a missing env variable is exit 2 naming it", async () => {

@@ -27,8 +27,8 @@ let sw: SwiftClient; // account a, native
 let swB: SwiftClient; // account b, native
 let S3A: S3Client; // account a, through Swift's s3api
 
-const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy", "e-slo", "e-slo_segments", "e-slo-dst", "e-slo-del", "e-slo-del_segments"];
-const CONTAINERS_B = ["e-b"];
+const CONTAINERS_A = ["e-src", "e-dst", "e-sync", "e-bi", "e-copy", "e-slo", "e-slo_segments", "e-slo-dst", "e-slo-del", "e-slo-del_segments", "e-same"];
+const CONTAINERS_B = ["e-b", "e-same"];
 const AWKWARD = ["plain.txt", "with space/a b.txt", "unicodé/日本語 ファイル.txt", "plus+sign+.txt", "percent%41%2F.txt", "deep/er/x"];
 
 const authOf = (a: SwiftAccount) => ({ authUrl: swift.nativeAuthUrl, user: `${a.account}:${a.user}`, key: a.secretAccessKey });
@@ -287,5 +287,19 @@ describe.skipIf(skip)("engine on native Swift endpoints", () => {
     expect(await swContents(swB, "e-b")).toEqual(src);
     expect((await sw.head("e-copy", "doc.txt")).mtime).toBe(MTIME);
     expect((await swB.head("e-b", "doc.txt")).metadata.owner).toBe("alice");
+  });
+
+  it("the same container name under two accounts on one auth URL: validates and runs (a container belongs to its account)", async () => {
+    await swPut(sw, "e-same", "only-in-a.txt", "from account a");
+    const cfg = config([{ name: "same-name", mode: "sync", source: { endpoint: "sw", bucket: "e-same" }, targets: [{ endpoint: "swb", bucket: "e-same" }] }]);
+    const r = await run(cfg);
+    expect(r.code, r.all).toBe(0);
+    expect(r.s).toMatchObject({ copied: 1, deleted: 0, errors: 0 });
+    expect(await swText(swB, "e-same", "only-in-a.txt")).toBe("from account a");
+    // ...while the same name in one account is an overlap, refused before anything runs
+    const bad = config([{ name: "overlap", mode: "sync", source: { endpoint: "sw", bucket: "e-same" }, targets: [{ endpoint: "sw2", bucket: "e-same" }] }]);
+    const o = await run(bad);
+    expect(o.code).toBe(2);
+    expect(o.all).toMatch(/overlap/i);
   });
 });

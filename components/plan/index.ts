@@ -5,8 +5,9 @@ import { type Edge, edgeName, expandLink } from "./expand.js";
 import { applyOciExclusivity, applyOssRuleLimit, nativeFeasibility } from "./mechanism.js";
 import { readiness } from "./readiness.js";
 import { BACKFILL_TIMEOUT_KEY, type PlanSettings } from "./settings.js";
-import type { PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
-import { validateShape } from "./validate.js";
+import type { LinkSpec, PlannedEdge, ReplicationPlan, ReplicationTopologyArgs } from "./types.js";
+import { shapeProblems } from "./validate.js";
+import { isPlainObject } from "./errors.js";
 
 export { TopologyError } from "./errors.js";
 export type { Issue } from "./errors.js";
@@ -24,10 +25,14 @@ export type { PlanSettings } from "./settings.js";
  * Without them only the topology itself is checked.
  */
 export function planTopology(args: ReplicationTopologyArgs, settings?: PlanSettings): ReplicationPlan {
-  validateShape(args, settings?.extraRegions);
-  const edges = args.links.flatMap((link, i) => expandLink(link, i));
-  // From here on every rule adds to one list, so one error reports them all.
-  const p = new Problems();
+  // Every rule adds to one list, so one error reports them all: the later stages run on the links
+  // whose own fields and buckets passed the shape checks (a link with a problem has no edges to
+  // judge), unless the topology has no usable buckets map or links list at all.
+  const p = shapeProblems(args, settings?.extraRegions);
+  const shapeOk = p.size === 0;
+  if (!shapeOk && !(isPlainObject(args) && isPlainObject(args.buckets) && Array.isArray(args.links))) p.check();
+  const sound = (i: number): boolean => shapeOk || soundLink(p, args.links[i], i);
+  const edges = args.links.flatMap((link, i) => (sound(i) ? expandLink(link, i) : []));
   validateEdges(p, edges);
 
   const forcedRunner = edges.map((e) => args.links[e.link].mechanism === "runner");
@@ -61,7 +66,8 @@ export function planTopology(args: ReplicationTopologyArgs, settings?: PlanSetti
     if (link.kind === "bidirectional") edge.conflict = link.conflict ?? "newer";
     return edge;
   });
-  if (settings) {
+  // The settings rules read the whole topology (runner section, every bucket): only on a sound shape.
+  if (settings && shapeOk) {
     const t = settings.backfillTimeoutMinutes;
     if (t !== undefined && !(typeof t === "number" && t > 0))
       p.add(BACKFILL_TIMEOUT_KEY, `must be a positive number of minutes, got ${q(t)}`, `set it to e.g. 120, or remove it (default 60)`);
@@ -166,4 +172,12 @@ function validateEdges(p: Problems, edges: Edge[]): void {
         fix);
     }
   }
+}
+
+/** A link without shape problems whose buckets have none either: its edges can be judged. */
+function soundLink(p: Problems, link: LinkSpec, i: number): boolean {
+  const bad = (prefix: string) => p.issues.some((x) => x.path === prefix || x.path.startsWith(`${prefix}.`) || x.path.startsWith(`${prefix}[`));
+  if (bad(`links[${i}]`)) return false;
+  const ids = link.kind === "bidirectional" ? link.between : link.kind === "fan-out" ? [link.from, ...link.to] : link.kind === "fan-in" ? [...link.from, link.to] : [link.from, link.to];
+  return ids.every((id) => !bad(`buckets.${id}`));
 }

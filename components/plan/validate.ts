@@ -610,11 +610,16 @@ function checkRegion(p: Problems, path: string, provider: RegionProvider, region
 
 /** Shape validation of the whole topology; throws a TopologyError listing every problem found. */
 export function validateShape(args: unknown, extraRegions: readonly string[] = []): void {
+  shapeProblems(args, extraRegions).check();
+}
+
+/** The shape problems of a topology, collected (not thrown): the planner goes on with the links
+ *  that are sound, so that one run reports the problems of every stage. */
+export function shapeProblems(args: unknown, extraRegions: readonly string[] = []): Problems {
   const p = new Problems();
   if (!isPlainObject(args)) {
     p.add("topology", `must be an object with buckets and links, got ${typeName(args)}`, "set the stack config bucket-replication:topology to { buckets: {...}, links: [...] }");
-    p.check();
-    return;
+    return p;
   }
   for (const key of Object.keys(args))
     if (!["buckets", "links", "runner"].includes(key)) unknownField(p, "topology", key, ["buckets", "links", "runner"], "the topology");
@@ -634,7 +639,7 @@ export function validateShape(args: unknown, extraRegions: readonly string[] = [
     links.forEach((link, i) => validateLink(p, i, link, ids));
   }
   validateRunner(p, args.runner, extraRegions, args.buckets);
-  p.check();
+  return p;
 }
 
 /** Two ids naming the same physical bucket would hide a self-link. */

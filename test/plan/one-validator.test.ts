@@ -178,6 +178,34 @@ describe("every problem at once", () => {
       for (const i of (e as TopologyError).issues) expect(i.fix.length).toBeGreaterThan(10);
     }
   });
+
+  it("a shape problem does not hide the edge problems of the other links: all come in one error", () => {
+    const args = {
+      buckets: { a: aws("bucket-a"), b: aws("bucket-b", "eu-west-1"), c: aws("bucket-c", "eu-central-1"), o: oci("b-o"), z: aws("bucket-z", "eu-fronkfurt-1") },
+      links: [
+        { kind: "one-to-one", from: "a", to: "c", deletes: true },
+        { kind: "one-to-one", from: "b", to: "c" },
+        { kind: "one-to-one", from: "a", to: "o", mechanism: "native" },
+        { kind: "one-to-one", from: "a", to: "nope" },
+        { kind: "one-to-one", from: "a", to: "z" },
+      ],
+    };
+    try {
+      planTopology(args as never);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TopologyError);
+      const paths = (e as TopologyError).issues.map((i) => i.path);
+      // Shape: the unknown bucket id and the region typo. Edges: the overlap and the forced native edge.
+      expect(paths).toEqual(expect.arrayContaining(["links[3].to", "buckets.z.region", "links[0].deletes", "links[2].mechanism"]));
+      expect(paths).toHaveLength(4);
+      expect((e as Error).message).toMatch(/^Invalid replication topology \(4 problems\):/);
+    }
+  });
+
+  it("without a usable links list only the shape is reported", () => {
+    expect(() => planTopology({ buckets: {}, links: "a->b" } as never)).toThrow(/links/);
+  });
 });
 
 function planErrorWith(args: ReplicationTopologyArgs, settings: PlanSettings): string {

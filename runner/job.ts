@@ -633,11 +633,18 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
               out.sections[ti].carry.add(rec);
               out.same++;
             },
+            backlog: () => {
+              for (const s of out.sections) {
+                const w = s.carry.backlog();
+                if (w) return w;
+              }
+              return undefined;
+            },
             keepPair: (ti, pair) => out.sections[ti].pairs.add(pair),
           },
         );
         out.counts = { src: r.src.objects, tgts: r.tgts.map((t) => t.objects), priors: r.priors };
-        for (const s of out.sections) s.endCarry();
+        for (const s of out.sections) await s.endCarry();
         return out;
       },
       cleanup,
@@ -809,6 +816,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
               out.section.carry.add(rec);
               out.same++;
             },
+            backlog: () => out.section.carry.backlog(),
             forget: () => undefined,
             keepPair: (pair) => out.section.pairs.add(pair),
           },
@@ -816,7 +824,7 @@ async function runBisync(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: 
         out.a = r.a.objects;
         out.b = r.b.objects;
         out.prior = r.prior;
-        out.section.endCarry();
+        await out.section.endCarry();
         return out;
       },
       cleanup,

@@ -33,11 +33,12 @@ export class SectionBuilder {
   }
 
   /** Closes the carry file for reading (after the decide pass). */
-  endCarry(): void {
-    this.carry.close();
+  endCarry(): Promise<void> {
+    return this.carry.close();
   }
 
   close(): void {
+    this.carry.abort();
     this.results.close();
     this.pairs.close();
   }

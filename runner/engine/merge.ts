@@ -37,6 +37,8 @@ export interface CopySink {
   same(ti: number, record: StateRecord): void;
   /** A journal pair that still describes both listed objects: kept if no state is written. */
   keepPair(ti: number, pair: StateRecord): void;
+  /** A promise to wait on before the next key (the sink's writers are behind); undefined: go on. */
+  backlog?(): Promise<void> | undefined;
 }
 
 export interface CopyInputs {
@@ -90,6 +92,8 @@ export async function copyPass(inp: CopyInputs, deletes: boolean, sink: CopySink
         else sink.same(ti, d.record);
         if (pair && s && t && pairMatches(pair, s, t)) sink.keepPair(ti, pair);
       }
+      const wait = sink.backlog?.();
+      if (wait) await wait;
     }
   } finally {
     for (const c of all) await c.close();
@@ -103,6 +107,8 @@ export interface BisyncSink {
   same(record: StateRecord): void;
   forget(): void;
   keepPair(pair: StateRecord): void;
+  /** As CopySink.backlog. */
+  backlog?(): Promise<void> | undefined;
 }
 
 export interface BisyncInputs {
@@ -147,6 +153,8 @@ export async function bisyncPass(inp: BisyncInputs, opts: BisyncOptions, firstRu
       else if (d.kind === "forget") sink.forget();
       else sink.action(d);
       if (pair && ea && eb && pairMatches(pair, ea, eb)) sink.keepPair(pair);
+      const wait = sink.backlog?.();
+      if (wait) await wait;
     }
   } finally {
     for (const c of all) await c.close();

@@ -44,6 +44,8 @@ export interface ListStats {
   discoveryRequests: number;
   spooledPages: number;
   listed: number;
+  /** The most entries held in memory at once (pages listed, not yet consumed). */
+  maxBuffered: number;
 }
 
 interface Range {
@@ -86,7 +88,7 @@ export class RangeLister implements BatchSource<Entry> {
   private growable = false;
   /** Listing in ranges (from boundaries, or grown): idle streams may split long ranges. */
   private parallel = false;
-  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0 };
+  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0, maxBuffered: 0 };
   private readonly memEntries: number;
 
   constructor(
@@ -313,8 +315,12 @@ export class RangeLister implements BatchSource<Entry> {
           this.growable = false;
           void this.grow(r);
         }
-        // Backpressure where spooling cannot help: the range being consumed waits for the consumer.
-        while (r === this.head && this.buffered > this.memEntries && !this.closed && !this.error) await this.changed();
+        // Backpressure. The range being consumed waits for the consumer. So do ranges ahead of it
+        // while the consumer has the head range's pages coming: listing further ahead only to spool
+        // to disk and read back costs CPU the merge needs (at 1M keys per side about a tenth of the
+        // run). Only while the head range still waits for a stream do ranges ahead spool (below), so
+        // the streams can never all wait on each other.
+        while (this.holdBack(r)) await this.changed();
         if (this.closed || this.error) return;
       }
     } catch (e) {
@@ -327,15 +333,28 @@ export class RangeLister implements BatchSource<Entry> {
     }
   }
 
+  /** Whether `r` should wait before listing its next page (see listRange). */
+  private holdBack(r: Range): boolean {
+    if (this.closed || this.error || this.buffered <= this.memEntries) return false;
+    // The head range waits only for its own pages to be taken (the consumer always takes them);
+    // ranges ahead wait only while the head range is being listed (so it will be consumed).
+    if (r === this.head) return r.pages.length > 0;
+    return this.head !== undefined && this.head.state !== "pending";
+  }
+
   private push(r: Range, page: Entry[]): void {
     if (this.closed) return;
-    if (r !== this.head && this.buffered + page.length > this.memEntries) {
+    // Ahead of the head range and over the limit: kept in memory while the head range is being
+    // listed (holdBack stops this stream before its next page, so memory stays within memEntries
+    // plus a page per stream); spooled while the head range waits for a stream.
+    if (r !== this.head && this.buffered + page.length > this.memEntries && this.head?.state === "pending") {
       this.spool ??= new BlockFile(join(this.o.spoolDir, `list-${process.pid}-${Math.random().toString(36).slice(2, 10)}.spool`));
       r.pages.push(this.spool.append(encodeBlock(entryCodec, page)));
       this.stats.spooledPages++;
     } else {
       r.pages.push(page);
       this.buffered += page.length;
+      if (this.buffered > this.stats.maxBuffered) this.stats.maxBuffered = this.buffered;
     }
     this.wake();
   }

@@ -20,7 +20,7 @@
 // digit, one string per key and per ETag, no intermediate text).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createReadStream } from "node:fs";
-import { createGunzip, gunzipSync, gzipSync } from "node:zlib";
+import { createGunzip, gunzipSync, gzip, gzipSync } from "node:zlib";
 import type { StateRecord } from "../decide/types.js";
 import type { BatchSource } from "../stream/cursor.js";
 
@@ -99,7 +99,15 @@ const CHUNK = 1 << 20;
 export class RecordEncoder {
   private buf = Buffer.allocUnsafeSlow(CHUNK);
   private pos = 0;
-  constructor(private readonly sink: (member: Buffer) => void) {}
+  /**
+   * `sink` receives each gzip member. With `raw`, the encoder gzips nothing itself: `raw` receives
+   * each chunk of text (a buffer it may keep: the encoder continues in a fresh one) and compresses
+   * it elsewhere (RecordFileWriter: on libuv's thread pool, off the main thread).
+   */
+  constructor(
+    private readonly sink: (member: Buffer) => void,
+    private readonly raw?: (text: Buffer) => void,
+  ) {}
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -109,7 +117,11 @@ export class RecordEncoder {
 
   /** Ends the current gzip member (if any text is pending). */
   flush(): void {
-    if (this.pos) this.sink(gzipSync(this.buf.subarray(0, this.pos), { level: 1 }));
+    if (!this.pos) return;
+    if (this.raw) {
+      this.raw(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafeSlow(Math.max(CHUNK, this.buf.length));
+    } else this.sink(gzipSync(this.buf.subarray(0, this.pos), { level: 1 }));
     this.pos = 0;
   }
 
@@ -165,19 +177,71 @@ export function encodeState(s: StateFile): Buffer {
   return out.length === 1 ? out[0] : Buffer.concat(out);
 }
 
-/** Writes records to a file as they come (gzip members of the line format); the file is one section. */
+/** Chunks being compressed at once by a RecordFileWriter; beyond that the run waits (backlog). */
+const MAX_COMPRESSING = 4;
+
+/**
+ * Writes records to a file as they come (gzip members of the line format); the file is one
+ * section. Chunks are gzipped on libuv's thread pool, so a run that writes a large state (the
+ * unchanged records of a no-op: about 75 bytes of text per key) keeps its main thread for the
+ * merge; members are written in order. `backlog()` lets the producer wait while
+ * MAX_COMPRESSING chunks are in flight: memory stays bounded whatever the state's size.
+ */
 export class RecordFileWriter {
   private readonly fd: number;
   private readonly enc: RecordEncoder;
+  /** Chunks in order; a slot holds its member once compressed. */
+  private readonly slots: { member?: Buffer }[] = [];
+  private compressing = 0;
+  private failure: Error | undefined;
+  private waiters: (() => void)[] = [];
   count = 0;
   bytes = 0;
   constructor(readonly path: string) {
     this.fd = openSync(path, "w", 0o600);
-    this.enc = new RecordEncoder((m) => {
-      writeSync(this.fd, m);
-      this.bytes += m.length;
+    this.enc = new RecordEncoder(
+      () => undefined,
+      (text) => this.compress(text),
+    );
+  }
+
+  private compress(text: Buffer): void {
+    const slot: { member?: Buffer } = {};
+    this.slots.push(slot);
+    this.compressing++;
+    gzip(text, { level: 1 }, (err, member) => {
+      this.compressing--;
+      if (err) this.failure ??= err;
+      else {
+        slot.member = member;
+        this.writeReady();
+      }
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
     });
   }
+
+  private writeReady(): void {
+    while (this.slots.length && this.slots[0].member) {
+      const m = this.slots.shift()!.member!;
+      if (this.failure) continue;
+      try {
+        writeSync(this.fd, m);
+        this.bytes += m.length;
+      } catch (e) {
+        this.failure = e as Error;
+      }
+    }
+  }
+
+  /** A promise to wait on while too many chunks are being compressed; undefined: go on. */
+  backlog(): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    if (this.compressing < MAX_COMPRESSING) return undefined;
+    return new Promise((r) => this.waiters.push(r));
+  }
+
   section(target: string): void {
     this.enc.section(target);
   }
@@ -185,8 +249,25 @@ export class RecordFileWriter {
     this.enc.record(r);
     this.count++;
   }
-  close(): void {
+  /** Writes what is pending and closes the file (after every member is on disk). */
+  async close(): Promise<void> {
     this.enc.flush();
+    while (this.compressing > 0) await new Promise<void>((r) => this.waiters.push(r));
+    this.writeReady();
+    this.closeFd();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Closes the file without finishing it (a failed pass): chunks still compressing are dropped. */
+  abort(): void {
+    this.failure ??= new Error("aborted");
+    this.closeFd();
+  }
+
+  private closed = false;
+  private closeFd(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

@@ -17,6 +17,7 @@ import { isAscii } from "node:buffer";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { SourceData } from "@smithy/types";
 import { HttpTarget, type DirectClient, type DirectOptions } from "./direct.js";
+import { parseListBytes, type TextDecoders } from "./list-bytes.js";
 import { stripEtag, withRetry, type Endpoint } from "./s3.js";
 
 export interface ListParams {
@@ -123,6 +124,8 @@ export function decodeUrlValue(s: string): string {
   }
 }
 
+const TEXT_DECODERS: TextDecoders = { decodeXmlText, decodeUrlValue, stripEtag };
+
 function digits(s: string, a: number, b: number): number {
   let v = 0;
   for (let i = a; i < b; i++) {
@@ -186,8 +189,12 @@ const C_PREFIXES = 2;
  * whole page body (about 200 bytes a key) alive for as long as any of its keys is.
  */
 export function parseListObjectsV2(body: Buffer | string): ListPage {
-  const fast = parseListFast(typeof body === "string" ? body : body.toString(isAscii(body) ? "latin1" : "utf8"));
-  if (fast) return fast;
+  const fast = typeof body === "string" ? parseListFast(body) : parseListBytes(body, TEXT_DECODERS);
+  return fast ?? parseListGeneral(body);
+}
+
+/** The general scanner alone: any well-formed listing (comments, CDATA, entities anywhere). */
+export function parseListGeneral(body: Buffer | string): ListPage {
   // An ASCII body (every url-encoded listing, and raw ones with ASCII keys): string offsets are byte
   // offsets, so kept strings are cut from the Buffer (fresh strings) instead of sliced.
   const buf = typeof body === "string" ? undefined : isAscii(body) ? body : undefined;

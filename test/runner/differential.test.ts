@@ -387,7 +387,7 @@ describe("streaming engine = in-memory decision tables (random inputs)", () => {
           keepPair: (ti, p) => sections[ti].pairs.add(p),
         },
       );
-      for (const s of sections) s.endCarry();
+      for (const s of sections) await s.endCarry();
       for (let ti = 0; ti < fresh.length; ti++) {
         const shuffled = fresh[ti].slice().sort(() => rng() - 0.5);
         for (const r of shuffled) sections[ti].results.add(r);

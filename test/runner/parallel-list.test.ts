@@ -174,11 +174,16 @@ describe("RangeLister: parallel range listing", () => {
     console.log(`[parallel-list] boundaries: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.lists} LISTs (one stream: ${PAGES})`);
   });
 
-  it("pages ahead beyond memEntries go to a spool file (slow consumer): output still identical", async () => {
+  it("a slow consumer: streams ahead hold back at memEntries (plus a page per stream) instead of listing on; output identical", async () => {
     for (const o of [{ boundaries, expectedKeys: want.length }, {}]) {
       const r = await list(fast, { concurrency: 8, memEntries: 2000, ...o }, true);
-      expect(r.stats.spooledPages).toBeGreaterThan(0);
       expect(r.out).toEqual(want);
+      expect(r.stats.maxBuffered).toBeGreaterThan(0);
+      expect(r.stats.maxBuffered).toBeLessThanOrEqual(2000 + 8 * 1000);
+      // Without the hold-back the streams run ahead of a consumer this slow (3 ms per page).
+      const free = await list(fast, { concurrency: 8, memEntries: 1e9, ...o }, true);
+      expect(free.out).toEqual(want);
+      expect(free.stats.maxBuffered).toBeGreaterThan(2000 + 8 * 1000);
     }
   });
 

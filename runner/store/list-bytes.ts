@@ -1,0 +1,257 @@
+// The hot path of a listing: a ListObjectsV2 body read as bytes, straight from the response
+// Buffer. A page is about 200 bytes per key; decoding the whole body into one JavaScript string
+// first (what the string scanners in list.ts do) cost more than the parse itself at millions of
+// keys (a fresh ~200 KB string per page, outside the young generation: bench/list-cpu.ts). Here
+// only the strings that are kept are made: each key and each ETag, cut from the Buffer.
+//
+// Anything unusual (comments, CDATA, a DOCTYPE, an ETag with entities inside the quotes, a
+// non-numeric Size, an error document) returns undefined, and the general scanner in list.ts
+// reads the page instead, so this file only has to be right for what servers actually send.
+import type { ListedObject, ListPage } from "./list.js";
+
+type Slicer = (this: Buffer, start: number, end: number) => string;
+// Buffer's own one-shot decoders (what buf.toString(enc, a, b) calls after its argument checks).
+const proto = Buffer.prototype as unknown as { latin1Slice?: Slicer; utf8Slice?: Slicer };
+const latin1: Slicer = proto.latin1Slice ?? function (this: Buffer, a, b) { return this.toString("latin1", a, b); };
+const utf8: Slicer = proto.utf8Slice ?? function (this: Buffer, a, b) { return this.toString("utf8", a, b); };
+
+const LT = 60; // <
+const GT = 62; // >
+const SLASH = 47;
+const AMP = 38;
+const PCT = 37;
+const PLUS = 43;
+
+/** What a leaf element's text is for. */
+const F_NONE = 0;
+const F_KEY = 1;
+const F_SIZE = 2;
+const F_ETAG = 3;
+const F_MTIME = 4;
+const F_PREFIX = 5;
+const F_TRUNCATED = 6;
+const F_TOKEN = 7;
+const F_ENCODING = 8;
+
+/** Is b[at, at + lit.length) exactly the ASCII `lit`? */
+function bytesAre(b: Buffer, at: number, len: number, lit: string): boolean {
+  if (len !== lit.length) return false;
+  for (let k = 0; k < len; k++) if (b[at + k] !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
+function digitsAt(b: Buffer, a: number, e: number): number {
+  let v = 0;
+  for (let i = a; i < e; i++) {
+    const d = b[i] - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+let dayBytes = new Uint8Array(10);
+let dayMs = NaN;
+/** `2026-01-02T03:04:05.678Z` → epoch ms, the day's midnight cached (neighbouring keys share it);
+ *  any other form through Date.parse, 0 when unparseable (as the string scanners do). */
+function timeAt(b: Buffer, a: number, e: number): number {
+  if (e - a === 24 && b[a + 23] === 90 /* Z */ && b[a + 10] === 84 /* T */ && b[a + 19] === 46 /* . */) {
+    let same = !Number.isNaN(dayMs);
+    for (let k = 0; same && k < 10; k++) same = dayBytes[k] === b[a + k];
+    if (!same) {
+      dayBytes = new Uint8Array(b.subarray(a, a + 10));
+      dayMs = Date.UTC(digitsAt(b, a, a + 4), digitsAt(b, a + 5, a + 7) - 1, digitsAt(b, a + 8, a + 10));
+    }
+    const t = dayMs + ((digitsAt(b, a + 11, a + 13) * 60 + digitsAt(b, a + 14, a + 16)) * 60 + digitsAt(b, a + 17, a + 19)) * 1000 + digitsAt(b, a + 20, a + 23);
+    if (Number.isFinite(t)) return t;
+  }
+  const t = Date.parse(latin1.call(b, a, e).trim());
+  return Number.isFinite(t) ? t : 0;
+}
+
+export interface TextDecoders {
+  decodeXmlText(s: string): string;
+  decodeUrlValue(s: string): string;
+  stripEtag(s: string): string;
+}
+
+/** b[a, e) as text: XML entities resolved, URL-decoded when the listing is url-encoded. */
+function textAt(b: Buffer, a: number, e: number, url: boolean, d: TextDecoders): string {
+  let high = false;
+  let special = false;
+  for (let i = a; i < e; i++) {
+    const c = b[i];
+    if (c >= 0x80) high = true;
+    else if (c === AMP || (url && (c === PCT || c === PLUS))) special = true;
+  }
+  let s = high ? utf8.call(b, a, e) : latin1.call(b, a, e);
+  if (!special) return s;
+  if (s.indexOf("&") >= 0) s = d.decodeXmlText(s);
+  return url ? d.decodeUrlValue(s) : s;
+}
+
+/** What one page has collected so far (an object, not closure variables: the scanning loop then
+ *  keeps the body and its index in registers). */
+class PageState {
+  objects: ListedObject[] = [];
+  /** Keys are made at the end: EncodingType may come after the Contents. */
+  keyRanges: number[] = [];
+  prefixRanges: number[] = [];
+  isTruncated = false;
+  token: string | undefined = undefined;
+  url = false;
+  cur: ListedObject = { key: "", size: 0, etag: "", mtime: 0 };
+  keyAt = -1;
+  keyEnd = -1;
+}
+
+/**
+ * One ListObjectsV2 body → a page, or undefined for the general scanner. A single pass over the
+ * tags with a depth counter: depth 1 is the root, depth 2 its fields and the Contents and
+ * CommonPrefixes elements, depth 3 their fields.
+ */
+export function parseListBytes(b: Buffer, d: TextDecoders): ListPage | undefined {
+  const n = b.length;
+  const st = new PageState();
+  let depth = 0;
+  let inContents = false;
+  let inPrefixes = false;
+  let field = F_NONE;
+  let textStart = -1;
+  let sawRoot = false;
+  let i = 0;
+  while (i < n) {
+    while (i < n && b[i] !== LT) i++;
+    if (i >= n) break;
+    const lt = i;
+    const c = b[lt + 1];
+    if (c === 63 /* ? */) {
+      // <?xml ...?>
+      i = lt + 2;
+      while (i < n && !(b[i] === GT && b[i - 1] === 63)) i++;
+      i++;
+      continue;
+    }
+    if (c === 33 /* ! */) return undefined; // comment, CDATA or DOCTYPE: the general scanner
+    const closing = c === SLASH;
+    let e = closing ? lt + 2 : lt + 1;
+    const nameAt = e;
+    for (;;) {
+      if (e >= n) return undefined;
+      const ch = b[e];
+      if (ch === GT || ch === SLASH || ch === 32 || ch === 9 || ch === 10 || ch === 13) break;
+      e++;
+    }
+    const len = e - nameAt;
+    let gt = e;
+    while (gt < n && b[gt] !== GT) gt++;
+    if (gt >= n) return undefined;
+    i = gt + 1;
+    if (closing) {
+      if (depth === 3 && field !== F_NONE && textStart >= 0) {
+        if (!leaf(st, b, d, field, textStart, lt)) return undefined;
+      } else if (depth === 2) {
+        if (inContents) {
+          if (st.keyAt < 0) return undefined;
+          st.keyRanges.push(st.keyAt, st.keyEnd);
+          st.objects.push(st.cur);
+          inContents = false;
+        } else if (field !== F_NONE && textStart >= 0 && !leaf(st, b, d, field, textStart, lt)) return undefined;
+        inPrefixes = false;
+      }
+      field = F_NONE;
+      textStart = -1;
+      depth--;
+      continue;
+    }
+    const selfClosing = b[gt - 1] === SLASH;
+    depth++;
+    field = F_NONE;
+    if (depth === 3) {
+      if (inContents) {
+        const f = b[nameAt];
+        if (f === 75 /* K */ && len === 3 && b[nameAt + 1] === 101 && b[nameAt + 2] === 121) field = F_KEY;
+        else if (f === 83 /* S */ && bytesAre(b, nameAt, len, "Size")) field = F_SIZE;
+        else if (f === 69 /* E */ && bytesAre(b, nameAt, len, "ETag")) field = F_ETAG;
+        else if (f === 76 /* L */ && bytesAre(b, nameAt, len, "LastModified")) field = F_MTIME;
+      } else if (inPrefixes && bytesAre(b, nameAt, len, "Prefix")) field = F_PREFIX;
+    } else if (depth === 2) {
+      if (bytesAre(b, nameAt, len, "Contents")) {
+        if (selfClosing) return undefined;
+        inContents = true;
+        st.cur = { key: "", size: 0, etag: "", mtime: 0 };
+        st.keyAt = -1;
+      } else if (bytesAre(b, nameAt, len, "CommonPrefixes")) inPrefixes = !selfClosing;
+      else if (bytesAre(b, nameAt, len, "IsTruncated")) field = F_TRUNCATED;
+      else if (bytesAre(b, nameAt, len, "NextContinuationToken")) field = F_TOKEN;
+      else if (bytesAre(b, nameAt, len, "EncodingType")) field = F_ENCODING;
+    } else if (depth === 1) {
+      if (!bytesAre(b, nameAt, len, "ListBucketResult")) return undefined; // an error document, or not S3's
+      sawRoot = true;
+    }
+    if (selfClosing) {
+      // An empty element: its text is "".
+      if (field !== F_NONE && !leaf(st, b, d, field, gt, gt)) return undefined;
+      field = F_NONE;
+      depth--;
+      continue;
+    }
+    textStart = field === F_NONE ? -1 : gt + 1;
+  }
+  if (!sawRoot || depth !== 0) return undefined;
+  const { objects, keyRanges, prefixRanges, url } = st;
+  for (let k = 0; k < objects.length; k++) objects[k].key = textAt(b, keyRanges[2 * k], keyRanges[2 * k + 1], url, d);
+  const commonPrefixes: string[] = [];
+  for (let k = 0; k < prefixRanges.length; k += 2) commonPrefixes.push(textAt(b, prefixRanges[k], prefixRanges[k + 1], url, d));
+  const page: ListPage = { objects, commonPrefixes, isTruncated: st.isTruncated };
+  if (st.token !== undefined) page.nextContinuationToken = st.token;
+  return page;
+}
+
+/** The text b[a, e) of a leaf element of interest; false: unusual, use the general scanner. */
+function leaf(st: PageState, b: Buffer, d: TextDecoders, f: number, a: number, e: number): boolean {
+  switch (f) {
+    case F_KEY:
+      st.keyAt = a;
+      st.keyEnd = e;
+      return true;
+    case F_SIZE: {
+      const v = digitsAt(b, a, e);
+      if (Number.isNaN(v)) return false;
+      st.cur.size = v;
+      return true;
+    }
+    case F_MTIME:
+      st.cur.mtime = timeAt(b, a, e);
+      return true;
+    case F_ETAG: {
+      // The common case, `&quot;<hex>&quot;`, cut out directly.
+      if (e - a >= 12 && bytesAre(b, a, 6, "&quot;") && bytesAre(b, e - 6, 6, "&quot;")) {
+        let plain = true;
+        for (let k = a + 6; k < e - 6; k++) if (b[k] === AMP || b[k] >= 0x80) plain = false;
+        if (plain) {
+          st.cur.etag = latin1.call(b, a + 6, e - 6);
+          return true;
+        }
+      }
+      const etag = d.stripEtag(textAt(b, a, e, false, d));
+      if (etag.indexOf("&") >= 0) return false;
+      st.cur.etag = etag;
+      return true;
+    }
+    case F_PREFIX:
+      st.prefixRanges.push(a, e);
+      return true;
+    case F_TRUNCATED:
+      st.isTruncated = bytesAre(b, a, Math.min(4, e - a), "true");
+      return true;
+    case F_TOKEN:
+      st.token = textAt(b, a, e, false, d);
+      return true;
+    case F_ENCODING:
+      // Exactly "url" (what servers send); anything else to the general scanner, which trims.
+      st.url = bytesAre(b, a, e - a, "url");
+      return st.url || e === a;
+  }
+  return true;
+}

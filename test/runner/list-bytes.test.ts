@@ -1,0 +1,112 @@
+// The byte-level listing parser (runner/store/list-bytes.ts) against the general scanner
+// (parseListGeneral): random pages with awkward keys, both encodings, fields in any order, nested
+// and unknown elements. Where the fast path reads a page it must give exactly the general scanner's
+// page; where the page is unusual it must hand over (undefined) rather than guess.
+import { describe, expect, it } from "vitest";
+import { parseListBytes } from "../../runner/store/list-bytes.js";
+import { decodeUrlValue, decodeXmlText, parseListGeneral, parseListObjectsV2 } from "../../runner/store/list.js";
+import { stripEtag } from "../../runner/store/s3.js";
+
+const D = { decodeXmlText, decodeUrlValue, stripEtag };
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const ALPHABET = ["a", "b", "Z", "0", "/", " ", "+", "%", "&", "<", ">", '"', "'", "\t", "\u0001", "é", "日", "😀", "\uE000", "~", "*", "="];
+const xmlEsc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const urlEnc = (s: string) => encodeURIComponent(s).replace(/%20/g, "+").replace(/%2F/g, "/");
+
+function randomKey(r: () => number): string {
+  const n = 1 + Math.floor(r() * 12);
+  let k = "";
+  for (let i = 0; i < n; i++) k += ALPHABET[Math.floor(r() * ALPHABET.length)];
+  return k;
+}
+
+function page(r: () => number, url: boolean, encodingLast: boolean): { body: string; keys: string[] } {
+  const keys: string[] = [];
+  const fields: string[] = [];
+  const enc = (k: string) => (url ? urlEnc(k) : xmlEsc(k.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "?")));
+  const n = Math.floor(r() * 30);
+  for (let i = 0; i < n; i++) {
+    const key = randomKey(r);
+    keys.push(key);
+    const parts = [
+      `<Key>${enc(key)}</Key>`,
+      r() < 0.9 ? `<LastModified>2026-0${1 + Math.floor(r() * 9)}-1${Math.floor(r() * 9)}T0${Math.floor(r() * 9)}:1${Math.floor(r() * 9)}:2${Math.floor(r() * 9)}.${Math.floor(r() * 900) + 100}Z</LastModified>` : `<LastModified>Tue, 02 Jan 2026 03:04:05 GMT</LastModified>`,
+      r() < 0.8 ? `<ETag>&quot;${Math.floor(r() * 1e9).toString(16).padStart(32, "0")}&quot;</ETag>` : r() < 0.5 ? `<ETag>"abc-3"</ETag>` : `<ETag>W/&quot;x-1&quot;</ETag>`,
+      `<Size>${Math.floor(r() * 1e12)}</Size>`,
+      r() < 0.5 ? `<Owner><ID>o</ID><DisplayName>me &amp; you</DisplayName></Owner>` : `<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>`,
+      `<StorageClass>STANDARD</StorageClass>`,
+    ];
+    for (let j = parts.length - 1; j > 0; j--) {
+      const k = Math.floor(r() * (j + 1));
+      [parts[j], parts[k]] = [parts[k], parts[j]];
+    }
+    fields.push(`<Contents>${parts.join(r() < 0.2 ? "\n  " : "")}</Contents>`);
+  }
+  const prefixes = Array.from({ length: Math.floor(r() * 4) }, () => `<CommonPrefixes><Prefix>${enc(randomKey(r) + "/")}</Prefix></CommonPrefixes>`);
+  const token = r() < 0.5 ? `<NextContinuationToken>tok&amp;${Math.floor(r() * 1e6)}</NextContinuationToken>` : "";
+  const truncated = `<IsTruncated>${token ? "true" : "false"}</IsTruncated>`;
+  const encoding = url ? "<EncodingType>url</EncodingType>" : "";
+  const head = `<Name>b</Name><Prefix></Prefix><KeyCount>${n}</KeyCount><MaxKeys>1000</MaxKeys>${encodingLast ? "" : encoding}${truncated}${token}`;
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${head}${fields.join("")}${prefixes.join("")}${encodingLast ? encoding : ""}</ListBucketResult>`;
+  return { body, keys };
+}
+
+describe("parseListBytes", () => {
+  it("gives the general scanner's page for 600 random pages (both encodings, EncodingType before or after the keys)", () => {
+    const r = rng(12345);
+    let read = 0;
+    for (let i = 0; i < 600; i++) {
+      const url = i % 3 !== 0;
+      const { body, keys } = page(r, url, i % 5 === 0);
+      const buf = Buffer.from(body, "utf8");
+      const general = parseListGeneral(buf);
+      const fast = parseListBytes(buf, D);
+      if (fast) {
+        read++;
+        expect(fast).toEqual(general);
+      }
+      expect(parseListObjectsV2(buf)).toEqual(general);
+      // Keys come back exactly (non-url pages replaced controls, which XML cannot carry).
+      if (url) expect(general.objects.map((o) => o.key)).toEqual(keys);
+    }
+    // The fast path reads the pages real servers send, not just a few.
+    expect(read).toBe(600);
+  });
+
+  it("hands unusual pages to the general scanner: comments, CDATA, DOCTYPE, error documents, bad sizes, quoted entities in ETags", () => {
+    const ok = `<?xml version="1.0"?><ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a</Key><Size>1</Size><ETag>&quot;e&quot;</ETag></Contents></ListBucketResult>`;
+    expect(parseListBytes(Buffer.from(ok), D)).toEqual({ objects: [{ key: "a", size: 1, etag: "e", mtime: 0 }], commonPrefixes: [], isTruncated: false });
+    const unusual = [
+      ok.replace("<Contents>", "<!-- c --><Contents>"),
+      ok.replace("<Key>a</Key>", "<Key><![CDATA[a]]></Key>"),
+      ok.replace("<?xml version=\"1.0\"?>", "<!DOCTYPE x>"),
+      ok.replace("<Size>1</Size>", "<Size> 1 </Size>"),
+      ok.replace("&quot;e&quot;", "&quot;e&amp;&quot;"),
+      ok.replace("<Key>a</Key>", ""),
+      ok.replace("</ListBucketResult>", ""),
+      ok.replace("<IsTruncated>false</IsTruncated>", "<EncodingType>URL</EncodingType>"),
+      "<Error><Code>AccessDenied</Code></Error>",
+      "not xml",
+    ];
+    for (const body of unusual) expect(parseListBytes(Buffer.from(body), D), body).toBeUndefined();
+    // The general scanner still reads the readable ones.
+    expect(parseListObjectsV2(Buffer.from(unusual[0])).objects.map((o) => o.key)).toEqual(["a"]);
+    expect(parseListObjectsV2(Buffer.from(unusual[1])).objects.map((o) => o.key)).toEqual(["a"]);
+    expect(parseListObjectsV2(Buffer.from(unusual[3])).objects[0].size).toBe(1);
+  });
+
+  it("keeps no view of the page: keys are fresh strings, equal after the body is overwritten", () => {
+    const body = Buffer.from(`<ListBucketResult><Contents><Key>k%C3%A9y+1</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag></Contents><EncodingType>url</EncodingType></ListBucketResult>`);
+    const pg = parseListBytes(body, D)!;
+    body.fill(0);
+    expect(pg.objects).toEqual([{ key: "kéy 1", size: 3, etag: "abc", mtime: 0 }]);
+  });
+});

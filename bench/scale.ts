@@ -14,7 +14,7 @@
 // The runner runs as deployed: node with the heap flag the runner units set (RUNNER_NODE_FLAGS).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RUNNER_HEAP_MB } from "../components/deploy/memory.js";
+import { RUNNER_NODE_OPTIONS } from "../components/deploy/memory.js";
 import { KINDS, type Kind } from "../test/support/proxy.js";
 import { spawnSyntheticS3, type SyntheticOptions } from "../test/support/synthetic-s3.js";
 import { runMeasured, type Measured } from "./lib/measure.js";
@@ -36,7 +36,7 @@ export const SCALE_FULL: ScaleSizes = { bisync: [100_000, 1_000_000, 2_000_000, 
 export const SCALE_QUICK: ScaleSizes = { bisync: [10_000], copy: [5_000], latencyKeys: 3_000, latencyMs: 20, sharded: [20_000] };
 
 const n = (x: number) => x.toLocaleString("en-US");
-const NODE_FLAGS = [`--max-old-space-size=${RUNNER_HEAP_MB}`];
+const NODE_FLAGS = RUNNER_NODE_OPTIONS.split(" ");
 
 function counts(c: Record<string, number>): Record<Kind, number> {
   const out = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
@@ -102,7 +102,7 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
         const { m, s, c } = await runRunner(ctx, cfg, server);
         const ok = m.code === 0 && s?.unchanged === N && s?.copied === 0 && s?.deleted === 0 && s?.stateWritten === true;
         const label = `scale-bisync-${phase} (${n(N)} keys per side)`;
-        const note = `${ok ? "" : "FAILED: "}unchanged ${n(s?.unchanged ?? 0)}; ${(m.wallMs / 1000 / (N / 1e6)).toFixed(1)} s per million keys per side; heap flag ${NODE_FLAGS.join(" ")}`;
+        const note = `${ok ? "" : "FAILED: "}unchanged ${n(s?.unchanged ?? 0)}; ${(m.wallMs / 1000 / (N / 1e6)).toFixed(1)} s per million keys per side; node flags ${NODE_FLAGS.join(" ")}`;
         rows.push(row(label, "runner", N, m, c, ok, note));
         ctx.log(`${label}: ${(m.wallMs / 1000).toFixed(2)} s, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB, LIST ${c.LIST}`);
       }

@@ -13,7 +13,7 @@
 // completed once, across reboots.
 import { cronToOnCalendar, longestGapSeconds, shortestGapSeconds } from "./schedule.js";
 import { CREDENTIALS_DIR } from "./runner-config.js";
-import { RUNNER_HEAP_MB } from "./memory.js";
+import { RUNNER_NODE_OPTIONS } from "./memory.js";
 
 export const UNIT = "bucket-replication";
 export const SERVICE_USER = "bucket-replication";
@@ -183,7 +183,7 @@ StateDirectory=${UNIT}
 UMask=0077
 Environment=HOME=${p.stateDir}
 Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-Environment=NODE_OPTIONS=--max-old-space-size=${RUNNER_HEAP_MB}
+Environment="NODE_OPTIONS=${RUNNER_NODE_OPTIONS}"
 ExecStartPre=${p.fetchCredentials}
 ExecStart=${p.run}${u.shard ? ` ${u.shard.k}/${u.shard.n}` : ""}
 Restart=on-failure

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RunnerConfig } from "../../runner/config/types.js";
 import type { RunnerSpec } from "../plan/types.js";
-import { RUNNER_HEAP_MB, runnerMemoryMiB } from "./memory.js";
+import { RUNNER_NODE_OPTIONS, runnerMemoryMiB } from "./memory.js";
 import { CREDENTIALS_DIR } from "./runner-config.js";
 
 /** The official Node image (Docker Hub), pinned by tag: the default runner image. Alpine, because
@@ -74,8 +74,8 @@ export function fargateSize(spec: RunnerSpec): { cpu: number; memory: number } {
   return { cpu, memory };
 }
 
-/** NODE_OPTIONS for the container: the same heap limit as on the VMs. */
-export const NODE_OPTIONS = `--max-old-space-size=${RUNNER_HEAP_MB}`;
+/** NODE_OPTIONS for the container: the same heap limits as on the VMs. */
+export const NODE_OPTIONS = RUNNER_NODE_OPTIONS;
 
 /** The head of the JSON line every run ends with (the VM platforms print the same line; on aws-ecs
  *  CloudWatch metric filters turn it into the run metrics and alarms). */

@@ -10,6 +10,14 @@ export const RUNNER_BASE_MIB = 100;
  *  by pages in flight (listConcurrency × 1,000 entries per side, plus 50,000 entries ahead before
  *  spooling) and measured at 30–70 MiB whatever N; the limit leaves room for GC to work. */
 export const RUNNER_HEAP_MB = 192;
+/** V8 young-generation semi-space (--max-semi-space-size). With the heap capped at 192 MB, V8
+ *  sizes the young generation from the cap (a semi-space of about 1.5 MB), so the listing's
+ *  short-lived entries were scavenged and promoted over and over: at 1 M keys per side a fifth of
+ *  the runner's CPU was the garbage collector. 32 MB semi-spaces cut the CPU of a bisync no-op by
+ *  about a quarter for about 45 MB more RSS (docs/performance.md). */
+export const RUNNER_SEMI_SPACE_MB = 32;
+/** The node flags of every deployed runner (systemd units, containers, the bench). */
+export const RUNNER_NODE_OPTIONS = `--max-old-space-size=${RUNNER_HEAP_MB} --max-semi-space-size=${RUNNER_SEMI_SPACE_MB}`;
 /** Multipart parts buffered per large transfer (lib-storage queue). */
 export const PARTS_IN_FLIGHT = 4;
 
@@ -19,11 +27,12 @@ export interface MemoryInputs {
 }
 
 /**
- * Worst-case RSS of one runner process in MiB: base + heap + every transfer streaming a large
+ * Worst-case RSS of one runner process in MiB: base + old space + young generation (two
+ * semi-spaces) + every transfer streaming a large
  * object with its parts in flight (small objects stream through 64 KiB buffers).
  */
 export function runnerMemoryMiB(m: MemoryInputs = {}): number {
   const transfers = m.transfers ?? 16;
   const part = m.partSizeMiB ?? 8;
-  return RUNNER_BASE_MIB + RUNNER_HEAP_MB + transfers * PARTS_IN_FLIGHT * part;
+  return RUNNER_BASE_MIB + RUNNER_HEAP_MB + 2 * RUNNER_SEMI_SPACE_MB + transfers * PARTS_IN_FLIGHT * part;
 }

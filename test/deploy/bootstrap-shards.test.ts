@@ -64,6 +64,7 @@ describe.each(["aws-ec2", "oci-compute"] as const)("%s with shards", (platform) 
       expect(svc).toContain(`RuntimeDirectory=bucket-replication-shard-${k} bucket-replication-shard-${k}/credentials`);
       expect(svc).toContain(`BindPaths=/run/bucket-replication-shard-${k}:/run/bucket-replication`);
       expect(svc).toContain("Type=oneshot");
+      expect(svc).toContain('Environment="NODE_OPTIONS=--max-old-space-size=192 --max-semi-space-size=32"');
       expect(timer).toContain("OnCalendar=*-*-* *:00/10:00 UTC");
       expect(timer).toContain(`Unit=bucket-replication-shard-${k}.service`);
       expect(r.userData).toContain(`systemctl enable --now bucket-replication-shard-${k}.timer`);

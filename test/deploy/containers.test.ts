@@ -214,11 +214,13 @@ describe("runner on kubernetes", () => {
       seccompProfile: { type: "RuntimeDefault" },
     });
     // memory request = limit = the job's memory figure (transfers 16, 8 MiB parts)
-    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "804Mi" }, limits: { memory: "804Mi" } });
+    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "868Mi" }, limits: { memory: "868Mi" } });
     expect(runner.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
     expect(runner.command.slice(3)).toEqual(["bucket-replication", "/config/runner.json", "--shard", "auto/3"]);
     expect(runner.command[2]).toContain('node /runner/runner.mjs run --config "$@"');
     for (const e of runner.env) expect(`${e.name}=${e.value}`).not.toMatch(/SECRET|ACCESS_KEY|TEST-SECRET/);
+    // the heap limits of the memory figure (old space and young generation), as on the VMs
+    expect(runner.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-old-space-size=192 --max-semi-space-size=32" });
     expect(Object.fromEntries(runner.volumeMounts.map((m: any) => [m.mountPath, !!m.readOnly]))).toEqual({
       "/config": true,
       "/var/lib/bucket-replication": false,

@@ -82,6 +82,8 @@ export class RangeLister implements BatchSource<Entry> {
   private spool: BlockFile | undefined;
   private started = false;
   private closed = false;
+  /** The consumer is waiting for the head range's next page. */
+  private starved = false;
   /** The prefix whose children (CommonPrefixes) were the first run's boundaries. */
   private discoveryPrefix: string | undefined;
   /** A first run's single stream may still be cut into ranges (once). */
@@ -336,18 +338,18 @@ export class RangeLister implements BatchSource<Entry> {
   /** Whether `r` should wait before listing its next page (see listRange). */
   private holdBack(r: Range): boolean {
     if (this.closed || this.error || this.buffered <= this.memEntries) return false;
-    // The head range waits only for its own pages to be taken (the consumer always takes them);
-    // ranges ahead wait only while the head range is being listed (so it will be consumed).
+    // The head range waits only for its own pages to be taken (the consumer always takes them).
     if (r === this.head) return r.pages.length > 0;
-    return this.head !== undefined && this.head.state !== "pending";
+    // Ranges ahead wait while the consumer is busy with pages it has: then the merge is the
+    // bottleneck, and pages listed further ahead would only be spooled and read back. While the
+    // consumer waits for the head range (a slow endpoint: the listing is the bottleneck), or the
+    // head range waits for a stream, they go on and spool (push).
+    return !this.starved && this.head !== undefined && this.head.state !== "pending";
   }
 
   private push(r: Range, page: Entry[]): void {
     if (this.closed) return;
-    // Ahead of the head range and over the limit: kept in memory while the head range is being
-    // listed (holdBack stops this stream before its next page, so memory stays within memEntries
-    // plus a page per stream); spooled while the head range waits for a stream.
-    if (r !== this.head && this.buffered + page.length > this.memEntries && this.head?.state === "pending") {
+    if (r !== this.head && this.buffered + page.length > this.memEntries) {
       this.spool ??= new BlockFile(join(this.o.spoolDir, `list-${process.pid}-${Math.random().toString(36).slice(2, 10)}.spool`));
       r.pages.push(this.spool.append(encodeBlock(entryCodec, page)));
       this.stats.spooledPages++;
@@ -380,7 +382,11 @@ export class RangeLister implements BatchSource<Entry> {
         this.wake();
         continue;
       }
+      // Starved: held-back streams may list ahead now (holdBack).
+      this.starved = true;
+      this.wake();
       await this.changed();
+      this.starved = false;
     }
   }
 

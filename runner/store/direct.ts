@@ -88,6 +88,8 @@ export function signV4(
   region: string,
   now: Date,
   keyCache?: { key: string; value: Buffer },
+  /** The canonical query string (runner/store/list.ts: canonicalQuery); "" for none. */
+  query = "",
 ): void {
   const amzDate = now.toISOString().replace(/[:-]|\.\d{3}/g, "");
   const day = amzDate.slice(0, 8);
@@ -99,7 +101,7 @@ export function signV4(
   let canonHeaders = "";
   for (const n of names) canonHeaders += `${n}:${String(headers[n]).trim().replace(/\s+/g, " ")}\n`;
   const signed = names.join(";");
-  const canonical = `${method}\n${path}\n\n${canonHeaders}\n${signed}\n${EMPTY_SHA256}`;
+  const canonical = `${method}\n${path}\n${query}\n${canonHeaders}\n${signed}\n${EMPTY_SHA256}`;
   const scope = `${day}/${region}/s3/aws4_request`;
   const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`;
   const cacheKey = `${day}\0${region}\0${creds.accessKeyId}\0${creds.secretAccessKey}`;

@@ -7,7 +7,7 @@
 /** node + the runner bundle + the AWS SDK, measured idle: about 90 MiB RSS. */
 export const RUNNER_BASE_MIB = 100;
 /** V8 old-space limit for the runner (--max-old-space-size). The live JS heap of a job is bounded
- *  by pages in flight (listConcurrency × 1,000 entries per side, plus 50,000 entries ahead before
+ *  by pages in flight (listConcurrency × 1,000 entries per side, plus 10,000 entries ahead before
  *  spooling) and measured at 30–70 MiB whatever N; the limit leaves room for GC to work. */
 export const RUNNER_HEAP_MB = 192;
 /** V8 young-generation semi-space (--max-semi-space-size). With the heap capped at 192 MB, V8

@@ -97,7 +97,7 @@ export class RangeLister implements BatchSource<Entry> {
     private readonly loc: Location,
     private readonly o: ListOptions,
   ) {
-    this.memEntries = o.memEntries ?? 50_000;
+    this.memEntries = o.memEntries ?? 10_000;
   }
 
   private wake(): void {

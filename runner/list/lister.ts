@@ -23,7 +23,8 @@ export interface ListOptions {
   attempts: number;
   /** Directory for the spool file of pages listed ahead. */
   spoolDir: string;
-  /** Entries kept in memory ahead of the consumer before pages are spooled to disk. */
+  /** Entries kept in memory ahead of the consumer (default 10,000) before streams ahead hold back
+   *  or, while the consumer waits, spool to disk. */
   memEntries?: number;
   /** Names the stream in errors, e.g. `source london/b1/`. */
   label: string;

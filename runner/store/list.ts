@@ -176,21 +176,22 @@ const C_OTHER = 0;
 const C_CONTENTS = 1;
 const C_PREFIXES = 2;
 
+/** A ListObjectsV2 response body → one page: the byte scanner (list-bytes.ts) for what servers
+ *  send, the general scanner for anything unusual. */
+export function parseListObjectsV2(body: Buffer | string): ListPage {
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  return parseListBytes(bytes, TEXT_DECODERS) ?? parseListGeneral(bytes);
+}
+
 /**
- * A ListObjectsV2 response body → one page. A single pass over the tags with indexOf (no regex,
- * no DOM, no tag name copied): depth 2 holds the result's own fields, depth 3 the fields of one
+ * The general scanner: any well-formed listing (comments, CDATA, entities anywhere). A single
+ * pass over the tags with indexOf (no regex, no DOM, no tag name copied): depth 2 holds the result's own fields, depth 3 the fields of one
  * Contents or CommonPrefixes. Keys and prefixes are collected raw and decoded at the end, because
  * EncodingType may come after them.
  *
  * Strings kept in the result are copies, never slices of the body: V8 would otherwise keep each
  * whole page body (about 200 bytes a key) alive for as long as any of its keys is.
  */
-export function parseListObjectsV2(body: Buffer | string): ListPage {
-  const fast = typeof body === "string" ? parseListFast(body) : parseListBytes(body, TEXT_DECODERS);
-  return fast ?? parseListGeneral(body);
-}
-
-/** The general scanner alone: any well-formed listing (comments, CDATA, entities anywhere). */
 export function parseListGeneral(body: Buffer | string): ListPage {
   // An ASCII body (every url-encoded listing, and raw ones with ASCII keys): string offsets are byte
   // offsets, so kept strings are cut from the Buffer (fresh strings) instead of sliced.
@@ -341,78 +342,6 @@ export function parseListGeneral(body: Buffer | string): ListPage {
   const commonPrefixes = rawPrefixes.map((p) => (url ? decodeUrlValue(decodeXmlText(p)) : decodeXmlText(p)));
   const page: ListPage = { objects, commonPrefixes, isTruncated };
   if (token) page.nextContinuationToken = token;
-  return page;
-}
-
-/** s[a, b) through the XML (and, for url-encoded listings, URL) decoding, only where needed. */
-function textOf(s: string, a: number, b: number, url: boolean): string {
-  let t = s.slice(a, b);
-  if (t.indexOf("&") >= 0) t = decodeXmlText(t);
-  return url ? decodeUrlValue(t) : t;
-}
-
-/** Index just after `<tag>` at or after `from` and before `end`, or -1. */
-function after(s: string, tag: string, from: number, end: number): number {
-  const i = s.indexOf(tag, from);
-  return i < 0 || i >= end ? -1 : i + tag.length;
-}
-
-/**
- * The hot path: a listing as every S3 server writes it (elements without attributes inside
- * Contents, no comments or CDATA), read with String.prototype.indexOf over the body decoded once.
- * Anything unusual returns undefined and the general scanner below reads the page.
- *
- * Kept strings are slices of the page's string. That is what makes this cheap, and it is safe in
- * the streaming engine, where a listed entry lives only until the merge has decided its key;
- * whatever keeps a key longer (transfer results, range boundaries) copies it (`ownString`).
- */
-function parseListFast(s: string): ListPage | undefined {
-  if (s.indexOf("<![CDATA[") >= 0 || s.indexOf("<!--") >= 0) return undefined;
-  const root = s.indexOf("<ListBucketResult");
-  if (root < 0) return undefined;
-  const enc = after(s, "<EncodingType>", root, s.length);
-  const url = enc >= 0 && s.startsWith("url<", enc);
-  const objects: ListedObject[] = [];
-  const commonPrefixes: string[] = [];
-  let p = root;
-  for (;;) {
-    const c = s.indexOf("<Contents>", p);
-    if (c < 0) break;
-    const end = s.indexOf("</Contents>", c);
-    if (end < 0) return undefined;
-    const k = after(s, "<Key>", c, end);
-    if (k < 0) return undefined;
-    const ke = s.indexOf("</Key>", k);
-    const z = after(s, "<Size>", c, end);
-    const sizeEnd = z < 0 ? -1 : s.indexOf("</Size>", z);
-    const size = z < 0 ? 0 : digits(s, z, sizeEnd);
-    if (!Number.isFinite(size)) return undefined;
-    const t = after(s, "<LastModified>", c, end);
-    const mtime = t < 0 ? 0 : parseTime(s, t, s.indexOf("</LastModified>", t));
-    const e = after(s, "<ETag>", c, end);
-    let etag = "";
-    if (e >= 0) {
-      const ee = s.indexOf("</ETag>", e);
-      etag = ee - e >= 12 && s.startsWith("&quot;", e) && s.startsWith("&quot;", ee - 6) ? s.slice(e + 6, ee - 6) : stripEtag(decodeXmlText(s.slice(e, ee)));
-      if (etag.indexOf("&") >= 0) return undefined;
-    }
-    objects.push({ key: textOf(s, k, ke, url), size, etag, mtime });
-    p = end + 11;
-  }
-  for (p = root; ; ) {
-    const c = s.indexOf("<CommonPrefixes>", p);
-    if (c < 0) break;
-    const end = s.indexOf("</CommonPrefixes>", c);
-    const k = after(s, "<Prefix>", c, end);
-    if (end < 0 || k < 0) return undefined;
-    commonPrefixes.push(textOf(s, k, s.indexOf("</Prefix>", k), url));
-    p = end + 17;
-  }
-  const tr = after(s, "<IsTruncated>", root, s.length);
-  const isTruncated = tr >= 0 && s.startsWith("true", tr);
-  const page: ListPage = { objects, commonPrefixes, isTruncated };
-  const tk = after(s, "<NextContinuationToken>", root, s.length);
-  if (tk >= 0) page.nextContinuationToken = decodeXmlText(s.slice(tk, s.indexOf("</NextContinuationToken>", tk)));
   return page;
 }
 

@@ -59,19 +59,23 @@ interface Range {
   token?: string;
   pages: (Entry[] | BlockRef)[];
   listedPages: number;
+  /** Pages the last run listed in this range (cut from its boundaries); 0: unknown. */
+  expectedPages: number;
   state: "pending" | "listing" | "done";
   next?: Range;
 }
 
 const DISCOVERY_DEPTH = 4;
 const DISCOVERY_PAGES = 8;
-/** A listing the previous run saw this large is listed in ranges from its boundaries. */
-const PARALLEL_MIN_KEYS = 20_000;
-/** About this many keys per range (a few pages each: the boundary page is the overhead). */
-const KEYS_PER_RANGE = 8_000;
+/** A listing the previous run saw this large (two pages) is listed in ranges from its boundaries. */
+const PARALLEL_MIN_KEYS = 2_000;
+/** At least this many keys per range. The boundaries end pages (BoundarySampler), so a range of an
+ *  unchanged listing costs no extra LIST, and one where keys were added at most one. */
+const KEYS_PER_RANGE = 1_000;
 /** A first run's single stream is cut into ranges once this many pages came back truncated. */
 const GROW_AFTER_PAGES = 3;
-/** A range is split for an idle stream only after it listed this many pages. */
+/** A range is split for an idle stream only after it listed this many pages (more than the last
+ *  run listed in it: ranges cut from boundaries are balanced already, and a split costs a LIST). */
 const SPLIT_AFTER_PAGES = 4;
 
 export class RangeLister implements BatchSource<Entry> {
@@ -163,8 +167,9 @@ export class RangeLister implements BatchSource<Entry> {
     const n = Math.max(1, this.o.concurrency);
     let bounds: string[] = [];
     const expected = this.o.expectedKeys ?? 0;
-    // Ranges only where they pay: each boundary costs about one extra LIST, so a listing the last
-    // run saw as small stays one stream (exactly ceil(N/1000) pages).
+    // Ranges where the last run listed two pages or more. With its page-aligned boundaries an
+    // unchanged listing still costs exactly ceil(N/1000) LISTs; a range where keys were added
+    // since, or older boundaries (not page-aligned), one more each.
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
       bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b)), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
@@ -173,8 +178,9 @@ export class RangeLister implements BatchSource<Entry> {
     this.growable = n > 1 && !this.o.unordered && this.o.expectedKeys === undefined;
     let prev: Range | undefined;
     const all: Range[] = [];
+    const expectedPages = bounds.length ? Math.ceil(expected / 1000 / (bounds.length + 1)) : 0;
     for (let i = 0; i <= bounds.length; i++) {
-      const r: Range = { lo: i === 0 ? this.outer.lo : bounds[i - 1], hi: i < bounds.length ? bounds[i] : this.outer.hi, pages: [], listedPages: 0, state: "pending" };
+      const r: Range = { lo: i === 0 ? this.outer.lo : bounds[i - 1], hi: i < bounds.length ? bounds[i] : this.outer.hi, pages: [], listedPages: 0, expectedPages, state: "pending" };
       if (prev) prev.next = r;
       prev = r;
       all.push(r);
@@ -213,7 +219,7 @@ export class RangeLister implements BatchSource<Entry> {
     r.hi = cuts[0];
     const fresh: Range[] = [];
     for (let i = 0; i < cuts.length; i++) {
-      const nr: Range = { lo: cuts[i], hi: i + 1 < cuts.length ? cuts[i + 1] : hi, pages: [], listedPages: 0, state: "pending" };
+      const nr: Range = { lo: cuts[i], hi: i + 1 < cuts.length ? cuts[i + 1] : hi, pages: [], listedPages: 0, expectedPages: 0, state: "pending" };
       prev.next = nr;
       prev = nr;
       fresh.push(nr);
@@ -254,7 +260,7 @@ export class RangeLister implements BatchSource<Entry> {
     if (!this.parallel || this.stats.splits >= this.o.concurrency) return undefined;
     let best: Range | undefined;
     for (let r = this.head; r; r = r.next) {
-      if (r.state === "listing" && r.listedPages >= SPLIT_AFTER_PAGES && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;
+      if (r.state === "listing" && r.listedPages >= r.expectedPages + SPLIT_AFTER_PAGES && r.pos !== undefined && (!best || r.listedPages > best.listedPages)) best = r;
     }
     if (!best) return undefined;
     const r = best;

@@ -49,27 +49,42 @@ export function midpoint(lo: string, hi: string | undefined): string | undefined
 }
 
 /**
- * Keeps about `max` keys evenly spaced over a sorted stream of unknown length: every `stride`-th
- * key, the stride doubling (and every other sample dropped) whenever the sample is full. The next
- * run lists with these as range boundaries.
+ * Keeps about `max` keys evenly spaced over a sorted stream of unknown length: the last key of
+ * every `stride` keys, the stride doubling (and every other sample dropped) whenever the sample is
+ * full. The next run lists with these as range boundaries.
+ *
+ * Why the last key of each 1,000 (a page's last key) and not the first: a range (lo, hi] then
+ * holds whole pages. Its last page ends exactly at hi, so an unchanged listing costs exactly
+ * ceil(N/1000) LISTs however many ranges it is cut into; only a range where keys were added since
+ * lists one page more.
  */
 const MAX_BOUNDARY_LENGTH = 256;
+const PAGE_KEYS = 1000;
 
 export class BoundarySampler {
-  private stride = 1000;
+  private stride = PAGE_KEYS;
   /** Keys seen. */
   n = 0;
   readonly keys: string[] = [];
+  /** Each sample's position in the stream (0-based), to keep the aligned ones when thinning. */
+  private readonly at: number[] = [];
   constructor(private readonly max = 1024) {}
   add(key: string): void {
+    const i = this.n++;
     // A very long key would only bloat the state's meta line (≤ 1,024 boundaries): skip its turn.
-    if (this.n++ % this.stride !== 0 || key.length > MAX_BOUNDARY_LENGTH) return;
+    if (i % this.stride !== this.stride - 1 || key.length > MAX_BOUNDARY_LENGTH) return;
     this.keys.push(ownString(key)); // kept all run: never a slice of a listing page
+    this.at.push(i);
     if (this.keys.length >= this.max) {
-      let j = 0;
-      for (let i = 0; i < this.keys.length; i += 2) this.keys[j++] = this.keys[i];
-      this.keys.length = j;
       this.stride *= 2;
+      let j = 0;
+      for (let k = 0; k < this.keys.length; k++) {
+        if (this.at[k] % this.stride !== this.stride - 1) continue;
+        this.keys[j] = this.keys[k];
+        this.at[j++] = this.at[k];
+      }
+      this.keys.length = j;
+      this.at.length = j;
     }
   }
 }

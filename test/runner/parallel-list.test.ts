@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entry } from "../../runner/decide/types.js";
 import { RangeLister, type ListOptions } from "../../runner/list/lister.js";
+import { BoundarySampler } from "../../runner/list/ranges.js";
 import { makeEndpoint, zeroCounts, type Location } from "../../runner/store/s3.js";
 import { spawnSyntheticS3, startSyntheticS3, type SyntheticServer } from "../support/synthetic-s3.js";
 
@@ -110,8 +111,10 @@ beforeAll(async () => {
   slow = await spawnSyntheticS3({ buckets, delayMs: 20 });
   proxy = await inflightProxy(slow.endpoint);
   want = formula();
-  // As the runner samples the state's boundaries: every 1000th key of the previous listing.
-  boundaries = want.filter((_, i) => i % 1000 === 0).map((e) => e.key);
+  // As the runner samples the state's boundaries (BoundarySampler): the last key of every 1,000.
+  const sampler = new BoundarySampler();
+  for (const e of want) sampler.add(e.key);
+  boundaries = sampler.keys;
 });
 afterAll(async () => {
   await proxy?.stop();
@@ -165,13 +168,36 @@ describe("RangeLister: parallel range listing", () => {
     console.log(`[parallel-list] first run: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.stats.discoveryRequests} discovery LISTs, ${r.lists} LISTs in all (one stream: ${PAGES})`);
   });
 
-  it("boundaries from the previous state (every 1000 keys) and expectedKeys: output identical; LIST count within ceil(N/1000) + ranges + discovery", async () => {
-    const r = await list(fast, { concurrency: 8, boundaries, expectedKeys: want.length });
+  it("boundaries from the previous state (page-aligned) and expectedKeys: output identical in exactly ceil(N/1000) LISTs, however many ranges", async () => {
+    expect(boundaries.length).toBe(Math.floor(want.length / 1000));
+    expect(boundaries[0]).toBe(want[999].key);
+    for (const concurrency of [2, 8, 32]) {
+      const r = await list(fast, { concurrency, boundaries, expectedKeys: want.length });
+      expect(r.stats.ranges).toBe(Math.min(2 * concurrency, PAGES));
+      expect(r.out).toEqual(want);
+      expect(r.lists).toBe(r.stats.pages + r.stats.discoveryRequests);
+      // Every range ends where a page ends: not one LIST more than one stream needs.
+      expect(r.lists).toBe(PAGES);
+      console.log(`[parallel-list] aligned boundaries, concurrency ${concurrency}: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.lists} LISTs (one stream: ${PAGES})`);
+    }
+  });
+
+  it("older, not page-aligned boundaries (every 1000th key from the first) and keys added since: output identical, at most one LIST more per range", async () => {
+    const old = want.filter((_, i) => i % 1000 === 0).map((e) => e.key);
+    const r = await list(fast, { concurrency: 8, boundaries: old, expectedKeys: want.length });
     expect(r.stats.ranges).toBeGreaterThan(8);
     expect(r.out).toEqual(want);
     expect(r.lists).toBe(r.stats.pages + r.stats.discoveryRequests);
     expect(r.lists!).toBeLessThanOrEqual(PAGES + r.stats.ranges + r.stats.discoveryRequests);
-    console.log(`[parallel-list] boundaries: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.lists} LISTs (one stream: ${PAGES})`);
+    // Boundaries sampled before 100 keys were added in one place.
+    const fewer = want.filter((e) => !e.key.startsWith("data/000010/obj-0000100"));
+    const sampler = new BoundarySampler();
+    for (const e of fewer) sampler.add(e.key);
+    const g = await list(fast, { concurrency: 8, boundaries: sampler.keys, expectedKeys: fewer.length });
+    expect(g.out).toEqual(want);
+    expect(g.lists!).toBeGreaterThan(PAGES - 1);
+    expect(g.lists!).toBeLessThanOrEqual(PAGES + g.stats.ranges);
+    console.log(`[parallel-list] old boundaries: ${r.stats.ranges} ranges, ${r.lists} LISTs; after 100 added keys: ${g.lists} LISTs (one stream: ${PAGES})`);
   });
 
   it("a slow consumer: streams ahead hold back at memEntries (plus a page per stream) instead of listing on; output identical", async () => {

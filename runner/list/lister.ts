@@ -10,7 +10,7 @@ import { BlockFile, decodeBlock, encodeBlock, entryCodec, type BlockRef } from "
 import { OrderError, type BatchSource } from "../stream/cursor.js";
 import { listPage, type ListPage } from "../store/list.js";
 import type { Location } from "../store/s3.js";
-import { midpoint, spread } from "./ranges.js";
+import { midpoint, spread, spreadEnds } from "./ranges.js";
 
 export interface ListOptions {
   /** Ranges listed at once (listConcurrency). */
@@ -171,7 +171,7 @@ export class RangeLister implements BatchSource<Entry> {
     // unchanged listing still costs exactly ceil(N/1000) LISTs; a range where keys were added
     // since, or older boundaries (not page-aligned), one more each.
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
-      bounds = spread(this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b)), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
+      bounds = spreadEnds(this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b)), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
     }
     // Nothing known (first run): one stream, cut into ranges once it has proved long.

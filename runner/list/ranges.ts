@@ -15,6 +15,21 @@ export function spread(candidates: readonly string[], n: number): string[] {
   return out.filter((b, i) => i === 0 || compareKeys(out[i - 1], b) < 0);
 }
 
+/**
+ * Picks at most `n - 1` of a previous listing's page ends (BoundarySampler's keys, sorted) so that
+ * the n ranges hold about as many pages each. Candidate j ends the (j+1)-th stride of pages, so
+ * range i ends at candidate floor(i·len/n) - 1. The last candidate is never picked: the listing
+ * may end right there, and a range after it would cost a LIST that finds nothing.
+ */
+export function spreadEnds(ends: readonly string[], n: number): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < n; i++) {
+    const j = Math.floor((i * ends.length) / n) - 1;
+    if (j >= 0 && j < ends.length - 1 && (out.length === 0 || compareKeys(out[out.length - 1], ends[j]) < 0)) out.push(ends[j]);
+  }
+  return out;
+}
+
 /** Highest code point a midpoint is built from: splits stay inside the BMP below the surrogates. */
 const MAX_SPLIT_CHAR = 0xd7ff;
 

@@ -173,7 +173,8 @@ describe("RangeLister: parallel range listing", () => {
     expect(boundaries[0]).toBe(want[999].key);
     for (const concurrency of [2, 8, 32]) {
       const r = await list(fast, { concurrency, boundaries, expectedKeys: want.length });
-      expect(r.stats.ranges).toBe(Math.min(2 * concurrency, PAGES));
+      expect(r.stats.ranges).toBeGreaterThanOrEqual(Math.min(2 * concurrency, PAGES) - 1);
+      expect(r.stats.ranges).toBeLessThanOrEqual(Math.min(2 * concurrency, PAGES));
       expect(r.out).toEqual(want);
       expect(r.lists).toBe(r.stats.pages + r.stats.discoveryRequests);
       // Every range ends where a page ends: not one LIST more than one stream needs.

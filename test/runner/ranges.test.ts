@@ -2,7 +2,7 @@
 // the last key of a 1,000-key page (then of 2,000, 4,000 … keys once thinned), so ranges cut from
 // them hold whole pages. parallel-list.test.ts checks the LIST counts that follow from this.
 import { describe, expect, it } from "vitest";
-import { BoundarySampler } from "../../runner/list/ranges.js";
+import { BoundarySampler, spreadEnds } from "../../runner/list/ranges.js";
 
 const key = (i: number) => `k/${String(i).padStart(9, "0")}`;
 
@@ -33,5 +33,25 @@ describe("BoundarySampler", () => {
     const s = new BoundarySampler();
     for (let i = 0; i < 3_000; i++) s.add(i === 1999 ? "x".repeat(300) : key(i));
     expect(s.keys).toEqual([key(999), key(2999)]);
+  });
+});
+
+describe("spreadEnds", () => {
+  const ends = (n: number) => Array.from({ length: n }, (_, j) => key(1000 * (j + 1) - 1));
+
+  it("2,000 keys (page ends 999 and 1999), 2 ranges: cut after the first page, never at the last end", () => {
+    expect(spreadEnds(ends(2), 2)).toEqual([key(999)]);
+    expect(spreadEnds(ends(2), 32)).toEqual([key(999)]);
+    expect(spreadEnds(ends(1), 2)).toEqual([]);
+  });
+
+  it("60 page ends into 16 ranges: 15 increasing cuts, each range 3–4 pages", () => {
+    const e = ends(60);
+    const cuts = spreadEnds(e, 16);
+    expect(cuts.length).toBe(15);
+    const idx = [-1, ...cuts.map((c) => e.indexOf(c)), 59];
+    const sizes = idx.slice(1).map((x, i) => x - idx[i]);
+    for (const s of sizes) expect(s === 3 || s === 4).toBe(true);
+    expect(cuts).not.toContain(e[59]);
   });
 });

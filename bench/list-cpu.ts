@@ -91,7 +91,7 @@ try {
     let n = 0;
     let token: string | undefined;
     do {
-      const body = (await lister.fetch(BUCKET, { continuationToken: token })).toString("latin1");
+      const body = (await lister.fetch(BUCKET, { continuationToken: token })).body.toString("latin1");
       const a = body.indexOf("<NextContinuationToken>");
       token = a < 0 ? undefined : body.slice(a + 23, body.indexOf("<", a + 23));
       n += Math.min(1000, total - n);
@@ -131,7 +131,7 @@ try {
   }
 
   // Pure parse: one full page body, parsed 1,000 times.
-  const body = await listerOf(directEp.ep.direct!).fetch(BUCKET, { maxKeys: 1000 });
+  const { body } = await listerOf(directEp.ep.direct!).fetch(BUCKET, { maxKeys: 1000 });
   const perPage = parseListObjectsV2(body).objects.length;
   for (let i = 0; i < 200; i++) parseListObjectsV2(body);
   const c0 = process.cpuUsage();

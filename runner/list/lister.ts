@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { compareKeys, type Entry } from "../decide/types.js";
 import { BlockFile, decodeBlock, encodeBlock, entryCodec, type BlockRef } from "../stream/blocks.js";
 import { OrderError, type BatchSource } from "../stream/cursor.js";
-import { listPage, type ListPage } from "../store/list.js";
+import { isRawPage, listPage, listPageRaw, parseRawPage, type ListedObject, type ListPage, type RawPage } from "../store/list.js";
 import type { Location } from "../store/s3.js";
 import { midpoint, spread, spreadEnds } from "./ranges.js";
 
@@ -26,6 +26,9 @@ export interface ListOptions {
   /** Entries kept in memory ahead of the consumer (default 10,000) before streams ahead hold back
    *  or, while the consumer waits, spool to disk. */
   memEntries?: number;
+  /** Bytes of unparsed pages (direct path) kept in memory ahead of the consumer (default 8 MiB,
+   *  about 40,000 keys) before the same happens. */
+  memBytes?: number;
   /** Names the stream in errors, e.g. `source london/b1/`. */
   label: string;
   /** Called after each page with the number of entries listed so far. */
@@ -47,6 +50,20 @@ export interface ListStats {
   listed: number;
   /** The most entries held in memory at once (pages listed, not yet consumed). */
   maxBuffered: number;
+  /** The most bytes of unparsed pages held in memory at once. */
+  maxHeldBytes: number;
+}
+
+/**
+ * A page held ahead of the merge as its response bytes (in memory, or `ref` in the spool file),
+ * with what parsing it needs: the key it was listed after (order check) and the range's end.
+ */
+interface HeldPage {
+  page: RawPage;
+  /** Set once the bytes went to the spool file (then page.raw is dropped). */
+  ref?: BlockRef;
+  after?: string;
+  hi?: string;
 }
 
 interface Range {
@@ -57,7 +74,7 @@ interface Range {
   /** Last key listed so far. */
   pos?: string;
   token?: string;
-  pages: (Entry[] | BlockRef)[];
+  pages: (Entry[] | BlockRef | HeldPage)[];
   listedPages: number;
   /** Pages the last run listed in this range (cut from its boundaries); 0: unknown. */
   expectedPages: number;
@@ -65,6 +82,7 @@ interface Range {
   next?: Range;
 }
 
+const EMPTY = Buffer.alloc(0);
 const DISCOVERY_DEPTH = 4;
 const DISCOVERY_PAGES = 8;
 /** A listing the previous run saw this large (two pages) is listed in ranges from its boundaries. */
@@ -82,6 +100,8 @@ export class RangeLister implements BatchSource<Entry> {
   private head: Range | undefined;
   private readonly pending: Range[] = [];
   private buffered = 0;
+  /** Bytes of unparsed pages held in memory. */
+  private heldBytes = 0;
   private error: unknown;
   private waiters: (() => void)[] = [];
   private spool: BlockFile | undefined;
@@ -95,14 +115,16 @@ export class RangeLister implements BatchSource<Entry> {
   private growable = false;
   /** Listing in ranges (from boundaries, or grown): idle streams may split long ranges. */
   private parallel = false;
-  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0, maxBuffered: 0 };
+  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0, maxBuffered: 0, maxHeldBytes: 0 };
   private readonly memEntries: number;
+  private readonly memBytes: number;
 
   constructor(
     private readonly loc: Location,
     private readonly o: ListOptions,
   ) {
     this.memEntries = o.memEntries ?? 10_000;
+    this.memBytes = o.memBytes ?? 8 * 1024 * 1024;
   }
 
   private wake(): void {
@@ -287,37 +309,30 @@ export class RangeLister implements BatchSource<Entry> {
 
   private async listRange(r: Range): Promise<void> {
     r.state = "listing";
-    const prefixLen = this.loc.prefix.length;
     try {
       for (;;) {
         if (r.hi !== undefined && r.pos !== undefined && compareKeys(r.pos, r.hi) >= 0) break;
         const startAfter = r.token ? undefined : (r.pos ?? r.lo);
-        const pg = await this.page({ startAfter, continuationToken: r.token });
+        const after = r.pos ?? r.lo;
+        const params = { prefix: this.loc.prefix || undefined, maxKeys: 1000, startAfter, continuationToken: r.token };
+        // Ordered listings take pages unparsed where the endpoint allows (the direct path): they are
+        // parsed when the merge takes them (next), fresh in the cache and short-lived for the GC.
+        const pg = this.o.unordered ? await this.page(params) : await listPageRaw(this.loc.ep, this.loc.bucket, params, this.o.attempts);
         this.stats.pages++;
         r.listedPages++;
-        const out: Entry[] = [];
         let past = false;
-        let prev = r.pos ?? r.lo;
-        for (const o of pg.objects) {
-          // Each page must continue the order: a server that lists unordered is caught here,
-          // before a bound check could drop keys silently.
-          if (!this.o.unordered && prev !== undefined && compareKeys(prev, o.key) >= 0) throw new OrderError(this.o.label, prev, o.key);
-          prev = o.key;
-          if (r.hi !== undefined && compareKeys(o.key, r.hi) > 0) {
-            past = true;
-            break;
-          }
-          if (!this.o.unordered) r.pos = o.key;
-          const rel = o.key.slice(prefixLen);
-          if (rel !== "" && this.o.accept(rel)) {
-            // The page's object becomes the entry (same fields): no second object per key.
-            (o as Entry).key = rel;
-            out.push(o);
-          }
+        if (isRawPage(pg)) {
+          // Where the range stands, from the page's last key; each key is checked when parsed.
+          if (!this.o.unordered && after !== undefined && compareKeys(after, pg.lastKey) >= 0) throw new OrderError(this.o.label, after, pg.lastKey);
+          past = r.hi !== undefined && compareKeys(pg.lastKey, r.hi) > 0;
+          if (!past) r.pos = pg.lastKey;
+          this.push(r, { page: pg, after, hi: r.hi });
+        } else {
+          const kept = this.keep(pg.objects, after, r.hi);
+          past = kept.past;
+          if (!this.o.unordered && kept.last !== undefined) r.pos = kept.last;
+          if (kept.out.length) this.push(r, kept.out);
         }
-        this.stats.listed += out.length;
-        if (out.length) this.push(r, out);
-        this.o.onPage?.(this.stats.listed);
         if (past || !pg.isTruncated || !pg.nextContinuationToken) break;
         r.token = pg.nextContinuationToken;
         if (this.growable && r.listedPages >= GROW_AFTER_PAGES && r.pos !== undefined) {
@@ -344,7 +359,7 @@ export class RangeLister implements BatchSource<Entry> {
 
   /** Whether `r` should wait before listing its next page (see listRange). */
   private holdBack(r: Range): boolean {
-    if (this.closed || this.error || this.buffered <= this.memEntries) return false;
+    if (this.closed || this.error || !this.overBudget(0, 0)) return false;
     // The head range waits only for its own pages to be taken (the consumer always takes them).
     if (r === this.head) return r.pages.length > 0;
     // Ranges ahead wait while the consumer is busy with pages it has: then the merge is the
@@ -354,16 +369,62 @@ export class RangeLister implements BatchSource<Entry> {
     return !this.starved && this.head !== undefined && this.head.state !== "pending";
   }
 
-  private push(r: Range, page: Entry[]): void {
+  /** A page's objects that belong to the range, as entries (relative keys, filtered); checks that
+   *  they increase from `after`. `past`: a key beyond `hi` (the range is done); `last`: the last key
+   *  within it. */
+  private keep(objects: ListedObject[], after: string | undefined, hi: string | undefined): { out: Entry[]; past: boolean; last?: string } {
+    const prefixLen = this.loc.prefix.length;
+    const ordered = !this.o.unordered;
+    const out: Entry[] = [];
+    let prev = after;
+    let past = false;
+    let last: string | undefined;
+    for (const o of objects) {
+      // Each page must continue the order: a server that lists unordered is caught here, before a
+      // bound check could drop keys silently.
+      if (ordered && prev !== undefined && compareKeys(prev, o.key) >= 0) throw new OrderError(this.o.label, prev, o.key);
+      prev = o.key;
+      if (hi !== undefined && compareKeys(o.key, hi) > 0) {
+        past = true;
+        break;
+      }
+      last = o.key;
+      const rel = o.key.slice(prefixLen);
+      if (rel !== "" && this.o.accept(rel)) {
+        // The page's object becomes the entry (same fields): no second object per key.
+        (o as Entry).key = rel;
+        out.push(o as Entry);
+      }
+    }
+    this.stats.listed += out.length;
+    this.o.onPage?.(this.stats.listed);
+    return { out, past, last };
+  }
+
+  private overBudget(extraEntries: number, extraBytes: number): boolean {
+    return this.buffered + extraEntries > this.memEntries || this.heldBytes + extraBytes > this.memBytes;
+  }
+
+  private push(r: Range, page: Entry[] | HeldPage): void {
     if (this.closed) return;
-    if (r !== this.head && this.buffered + page.length > this.memEntries) {
+    const held = Array.isArray(page) ? undefined : page;
+    const entries = held ? 0 : (page as Entry[]).length;
+    const bytes = held ? held.page.raw.length : 0;
+    if (r !== this.head && this.overBudget(entries, bytes)) {
       this.spool ??= new BlockFile(join(this.o.spoolDir, `list-${process.pid}-${Math.random().toString(36).slice(2, 10)}.spool`));
-      r.pages.push(this.spool.append(encodeBlock(entryCodec, page)));
+      if (held) {
+        held.ref = this.spool.append(held.page.raw);
+        held.page.release?.();
+        held.page.raw = EMPTY;
+        r.pages.push(held);
+      } else r.pages.push(this.spool.append(encodeBlock(entryCodec, page as Entry[])));
       this.stats.spooledPages++;
     } else {
       r.pages.push(page);
-      this.buffered += page.length;
+      this.buffered += entries;
+      this.heldBytes += bytes;
       if (this.buffered > this.stats.maxBuffered) this.stats.maxBuffered = this.buffered;
+      if (this.heldBytes > this.stats.maxHeldBytes) this.stats.maxHeldBytes = this.heldBytes;
     }
     this.wake();
   }
@@ -376,13 +437,13 @@ export class RangeLister implements BatchSource<Entry> {
       if (!r) return undefined;
       const p = r.pages.shift();
       if (p !== undefined) {
-        let page: Entry[];
         if (Array.isArray(p)) {
-          page = p;
           this.buffered -= p.length;
           this.wake();
-        } else page = decodeBlock(entryCodec, this.spool!.read(p));
-        return page;
+          return p;
+        }
+        if ("page" in p) return this.parseHeld(p);
+        return decodeBlock(entryCodec, this.spool!.read(p));
       }
       if (r.state === "done") {
         this.head = r.next;
@@ -394,6 +455,27 @@ export class RangeLister implements BatchSource<Entry> {
       this.wake();
       await this.changed();
       this.starved = false;
+    }
+  }
+
+  /** The entries of a page held unparsed (see listRange). */
+  private parseHeld(h: HeldPage): Entry[] {
+    if (h.ref) h.page.raw = this.spool!.read(h.ref);
+    else {
+      this.heldBytes -= h.page.raw.length;
+      this.wake();
+    }
+    try {
+      return this.keep(parseRawPage(h.page).objects, h.after, h.hi).out;
+    } catch (e) {
+      // The consumer sees it now; the streams stop too.
+      this.error ??= e;
+      this.wake();
+      throw e;
+    } finally {
+      // The entries hold no view of the bytes (fresh strings): the buffer can serve another page.
+      if (!h.ref) h.page.release?.();
+      h.page.raw = EMPTY;
     }
   }
 

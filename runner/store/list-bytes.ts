@@ -255,3 +255,71 @@ function leaf(st: PageState, b: Buffer, d: TextDecoders, f: number, a: number, e
   }
   return true;
 }
+
+/**
+ * What the lister needs of a page the moment it arrives, read without parsing the page: whether
+ * more follows, the continuation token, and the last key (where the range stands). The page itself
+ * is parsed only when the merge takes it (RangeLister: a page held ahead then costs a Buffer, not
+ * a thousand objects the garbage collector must trace and move).
+ */
+export interface PagePeek {
+  isTruncated: boolean;
+  nextContinuationToken?: string;
+  /** The last Contents' key, decoded. */
+  lastKey: string;
+}
+
+const KEY_OPEN = Buffer.from("<Key>");
+const KEY_CLOSE = Buffer.from("</Key>");
+const ROOT_CLOSE = "</ListBucketResult>";
+
+/** The text of the first `<name>…</name>` in b (undefined: absent), as raw byte offsets. */
+function elementAt(b: Buffer, name: string): [number, number] | undefined {
+  const open = b.indexOf(`<${name}>`, 0, "latin1");
+  if (open < 0) return undefined;
+  const a = open + name.length + 2;
+  const e = b.indexOf(`</${name}>`, a, "latin1");
+  return e < 0 ? undefined : [a, e];
+}
+
+/**
+ * The peek of a ListObjectsV2 body, or undefined when the body is anything but the plain shape
+ * parseListBytes reads (no root, CDATA in the last key, an odd EncodingType, no Contents): the caller
+ * then parses it at once, so a malformed 200 is still caught (and retried) where it arrived.
+ * Whoever parses the page later checks that the parse agrees with this peek.
+ */
+export function peekListBytes(b: Buffer, d: TextDecoders): PagePeek | undefined {
+  const n = b.length;
+  let s = 0;
+  while (s < n && (b[s] === 32 || b[s] === 9 || b[s] === 10 || b[s] === 13)) s++;
+  if (b[s] === LT && b[s + 1] === 63 /* ? */) {
+    const q = b.indexOf("?>", s, "latin1");
+    if (q < 0) return undefined;
+    s = q + 2;
+    while (s < n && (b[s] === 32 || b[s] === 9 || b[s] === 10 || b[s] === 13)) s++;
+  }
+  if (!bytesAre(b, s, Math.min(17, n - s), "<ListBucketResult")) return undefined;
+  let e = n;
+  while (e > 0 && (b[e - 1] === 32 || b[e - 1] === 9 || b[e - 1] === 10 || b[e - 1] === 13)) e--;
+  if (!bytesAre(b, e - ROOT_CLOSE.length, ROOT_CLOSE.length, ROOT_CLOSE)) return undefined;
+  let url = false;
+  const enc = elementAt(b, "EncodingType");
+  if (enc) {
+    if (!bytesAre(b, enc[0], enc[1] - enc[0], "url")) return undefined;
+    url = true;
+  }
+  const tr = elementAt(b, "IsTruncated");
+  if (!tr) return undefined;
+  const last = b.lastIndexOf(KEY_OPEN);
+  if (last < 0) return undefined;
+  const lastEnd = b.indexOf(KEY_CLOSE, last);
+  if (lastEnd < 0) return undefined;
+  // Plain text only (a CDATA section or a comment in the key: parse at once). Not the whole body is
+  // searched for "<!": what the peek did not read, the parse reads, and parseRawPage refuses a page
+  // whose parse disagrees with this peek.
+  for (let k = last + KEY_OPEN.length; k < lastEnd; k++) if (b[k] === LT) return undefined;
+  const peek: PagePeek = { isTruncated: bytesAre(b, tr[0], Math.min(4, tr[1] - tr[0]), "true"), lastKey: textAt(b, last + KEY_OPEN.length, lastEnd, url, d) };
+  const tok = elementAt(b, "NextContinuationToken");
+  if (tok) peek.nextContinuationToken = textAt(b, tok[0], tok[1], false, d);
+  return peek;
+}

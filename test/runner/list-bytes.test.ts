@@ -3,8 +3,8 @@
 // and unknown elements. Where the fast path reads a page it must give exactly the general scanner's
 // page; where the page is unusual it must hand over (undefined) rather than guess.
 import { describe, expect, it } from "vitest";
-import { parseListBytes } from "../../runner/store/list-bytes.js";
-import { decodeUrlValue, decodeXmlText, parseListGeneral, parseListObjectsV2 } from "../../runner/store/list.js";
+import { parseListBytes, peekListBytes } from "../../runner/store/list-bytes.js";
+import { decodeUrlValue, decodeXmlText, parseListGeneral, parseListObjectsV2, parseRawPage, type RawPage } from "../../runner/store/list.js";
 import { stripEtag } from "../../runner/store/s3.js";
 
 const D = { decodeXmlText, decodeUrlValue, stripEtag };
@@ -79,6 +79,61 @@ describe("parseListBytes", () => {
     }
     // The fast path reads the pages real servers send, not just a few.
     expect(read).toBe(600);
+  });
+
+  it("peekListBytes (a page held unparsed) agrees with the parse on 600 random pages: last key, IsTruncated, token", () => {
+    const r = rng(777);
+    let peeked = 0;
+    for (let i = 0; i < 600; i++) {
+      const url = i % 3 !== 0;
+      const { body } = page(r, url, i % 5 === 0);
+      const buf = Buffer.from(body, "utf8");
+      const general = parseListGeneral(buf);
+      const peek = peekListBytes(buf, D);
+      if (!general.objects.length) {
+        expect(peek).toBeUndefined();
+        continue;
+      }
+      expect(peek, body.slice(0, 300)).toBeDefined();
+      peeked++;
+      expect(peek!.lastKey).toBe(general.objects[general.objects.length - 1].key);
+      expect(peek!.isTruncated).toBe(general.isTruncated);
+      expect(peek!.nextContinuationToken).toBe(general.nextContinuationToken);
+      expect(parseRawPage({ ...peek!, raw: buf })).toEqual(general);
+    }
+    expect(peeked).toBeGreaterThan(500);
+  });
+
+  it("peekListBytes leaves unusual bodies to an immediate parse, and a parse that disagrees with the peek is an error", () => {
+    const ok = `<?xml version="1.0"?>\n<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken><Contents><Key>a</Key><Size>1</Size></Contents><Contents><Key>b%2B</Key><Size>2</Size></Contents><EncodingType>url</EncodingType></ListBucketResult>\n`;
+    expect(peekListBytes(Buffer.from(ok), D)).toEqual({ isTruncated: true, nextContinuationToken: "t&1", lastKey: "b+" });
+    const unusual = [
+      ok.replace("<Key>b%2B</Key>", "<Key><![CDATA[b%2B]]></Key>"),
+      ok.replace("<Key>b%2B</Key>", "<Key>b<!-- c -->%2B</Key>"),
+      ok.replace("<?xml version=\"1.0\"?>", "<!DOCTYPE x>"),
+      ok.replace("</ListBucketResult>", ""),
+      ok.replace("<EncodingType>url</EncodingType>", "<EncodingType>URL</EncodingType>"),
+      ok.replace("<IsTruncated>true</IsTruncated>", ""),
+      ok.replace(/<Contents>.*?<\/Contents>/g, ""),
+      "<Error><Code>AccessDenied</Code></Error>",
+      "<html><body>proxy</body></html>",
+      "",
+    ];
+    for (const body of unusual) expect(peekListBytes(Buffer.from(body), D), body).toBeUndefined();
+    // A comment or CDATA elsewhere is read by the parse when the page is taken (the general scanner).
+    const commented = ok.replace("<Contents>", "<!-- c --><Contents>").replace("<Key>a</Key>", "<Key><![CDATA[a]]></Key>");
+    const cp = peekListBytes(Buffer.from(commented), D)!;
+    expect(cp.lastKey).toBe("b+");
+    expect(parseRawPage({ ...cp, raw: Buffer.from(commented) }).objects.map((o) => o.key)).toEqual(["a", "b+"]);
+    // A comment hiding a <Key> after the last one fools the peek; the parse refuses the page.
+    const hidden = ok.replace("<EncodingType>", "<!-- <Key>zz</Key> --><EncodingType>");
+    const hp = peekListBytes(Buffer.from(hidden), D)!;
+    expect(hp.lastKey).toBe("zz");
+    expect(() => parseRawPage({ ...hp, raw: Buffer.from(hidden) })).toThrow(/read twice gave two answers/);
+    // Bytes changed between the peek and the parse (or a peek fooled by a shape it missed).
+    const peek = peekListBytes(Buffer.from(ok), D)!;
+    const other: RawPage = { ...peek, raw: Buffer.from(ok.replace("b%2B", "c")) };
+    expect(() => parseRawPage(other)).toThrow(/read twice gave two answers/);
   });
 
   it("hands unusual pages to the general scanner: comments, CDATA, DOCTYPE, error documents, bad sizes, quoted entities in ETags", () => {

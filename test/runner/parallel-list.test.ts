@@ -123,15 +123,15 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function location(url: string, bucket = "big", prefix = ""): Location {
-  const ep = makeEndpoint("synth", { endpoint: url, region: "us-east-1", forcePathStyle: true }, { accessKeyId: "AKIDSYNTH", secretAccessKey: "synthetic-secret" }, { maxSockets: 32, requestTimeoutMs: 20_000, counts: zeroCounts(), direct: true });
+function location(url: string, bucket = "big", prefix = "", direct = true): Location {
+  const ep = makeEndpoint("synth", { endpoint: url, region: "us-east-1", forcePathStyle: true }, { accessKeyId: "AKIDSYNTH", secretAccessKey: "synthetic-secret" }, { maxSockets: 32, requestTimeoutMs: 20_000, counts: zeroCounts(), direct });
   return { ep, bucket, prefix };
 }
 
-async function list(server: SyntheticServer | string, o: Partial<ListOptions>, slowConsumer = false, where: [string, string] = ["big", ""]) {
+async function list(server: SyntheticServer | string, o: Partial<ListOptions>, slowConsumer = false, where: [string, string] = ["big", ""], direct = true) {
   const url = typeof server === "string" ? server : server.endpoint;
   if (typeof server !== "string") await server.resetCounts();
-  const lister = new RangeLister(location(url, ...where), { concurrency: 1, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/", ...o });
+  const lister = new RangeLister(location(url, ...where, direct), { concurrency: 1, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/", ...o });
   const t0 = performance.now();
   const out: Entry[] = [];
   try {
@@ -201,16 +201,33 @@ describe("RangeLister: parallel range listing", () => {
     console.log(`[parallel-list] old boundaries: ${r.stats.ranges} ranges, ${r.lists} LISTs; after 100 added keys: ${g.lists} LISTs (one stream: ${PAGES})`);
   });
 
-  it("a slow consumer: streams ahead hold back at memEntries (plus a page per stream) instead of listing on; output identical", async () => {
+  it("a slow consumer: streams ahead hold back at memBytes of unparsed pages (plus a page per stream) instead of listing on; output identical", async () => {
+    const PAGE_BYTES = 250_000; // a 1,000-key page of this bucket is about 200 KB
     for (const o of [{ boundaries, expectedKeys: want.length }, {}]) {
-      const r = await list(fast, { concurrency: 8, memEntries: 2000, ...o }, true);
+      const r = await list(fast, { concurrency: 8, memBytes: 2 * PAGE_BYTES, ...o }, true);
       expect(r.out).toEqual(want);
-      expect(r.stats.maxBuffered).toBeGreaterThan(0);
-      expect(r.stats.maxBuffered).toBeLessThanOrEqual(2000 + 8 * 1000);
+      expect(r.stats.maxHeldBytes).toBeGreaterThan(0);
+      expect(r.stats.maxHeldBytes).toBeLessThanOrEqual(2 * PAGE_BYTES + 8 * PAGE_BYTES);
       // Without the hold-back the streams run ahead of a consumer this slow (3 ms per page).
-      const free = await list(fast, { concurrency: 8, memEntries: 1e9, ...o }, true);
+      const free = await list(fast, { concurrency: 8, memBytes: 1e12, ...o }, true);
       expect(free.out).toEqual(want);
-      expect(free.stats.maxBuffered).toBeGreaterThan(2000 + 8 * 1000);
+      expect(free.stats.maxHeldBytes).toBeGreaterThan(2 * PAGE_BYTES + 8 * PAGE_BYTES);
+    }
+  });
+
+  it("pages parsed at once (not held unparsed: the SDK or Swift path, odd bodies) hold back at memEntries the same way", async () => {
+    const r = await list(fast, { concurrency: 8, memEntries: 2000, boundaries, expectedKeys: want.length }, true, undefined, false);
+    expect(r.out).toEqual(want);
+    expect(r.stats.maxHeldBytes).toBe(0);
+    expect(r.stats.maxBuffered).toBeGreaterThan(0);
+    expect(r.stats.maxBuffered).toBeLessThanOrEqual(2000 + 8 * 1000);
+  });
+
+  it("spooled pages, unparsed or parsed, come back identical (tiny memory budgets, a starved consumer)", async () => {
+    for (const direct of [true, false]) {
+      const r = await list(proxy.endpoint, { concurrency: 8, memEntries: 1000, memBytes: 1, boundaries, expectedKeys: want.length }, false, undefined, direct);
+      expect(r.out).toEqual(want);
+      expect(r.stats.spooledPages).toBeGreaterThan(0);
     }
   });
 

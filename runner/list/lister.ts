@@ -85,10 +85,16 @@ interface Range {
 const EMPTY = Buffer.alloc(0);
 const DISCOVERY_DEPTH = 4;
 const DISCOVERY_PAGES = 8;
-/** A listing the previous run saw this large (two pages) is listed in ranges from its boundaries. */
-const PARALLEL_MIN_KEYS = 2_000;
-/** At least this many keys per range. The boundaries end pages (BoundarySampler), so a range of an
- *  unchanged listing costs no extra LIST, and one where keys were added at most one. */
+/**
+ * A listing the previous run saw this large is listed in ranges from its boundaries. Smaller ones
+ * stay one stream: a few LIST round trips are all ranges could save there, and a server that is
+ * one process (s3rver) answers concurrent LISTs no sooner, while one stream overlaps parsing page k
+ * with the server's work on page k+1 (the bench's 10,000-key no-op: 1.9–2.0 s as one stream,
+ * 2.3–2.9 s in 3–10 ranges per side).
+ */
+const PARALLEL_MIN_KEYS = 20_000;
+/** At least this many keys (a page) per range. The boundaries end pages (BoundarySampler), so a
+ *  range of an unchanged listing costs no extra LIST, and one where keys were added at most one. */
 const KEYS_PER_RANGE = 1_000;
 /** A first run's single stream is cut into ranges once this many pages came back truncated. */
 const GROW_AFTER_PAGES = 3;
@@ -188,20 +194,29 @@ export class RangeLister implements BatchSource<Entry> {
     this.started = true;
     const n = Math.max(1, this.o.concurrency);
     let bounds: string[] = [];
+    let ends: string[] = [];
     const expected = this.o.expectedKeys ?? 0;
-    // Ranges where the last run listed two pages or more. With its page-aligned boundaries an
-    // unchanged listing still costs exactly ceil(N/1000) LISTs; a range where keys were added
+    // Ranges where the last run listed PARALLEL_MIN_KEYS or more. With its page-aligned boundaries
+    // an unchanged listing still costs exactly ceil(N/1000) LISTs; a range where keys were added
     // since, or older boundaries (not page-aligned), one more each.
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
-      bounds = spreadEnds(this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b)), Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
+      ends = this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b));
+      bounds = spreadEnds(ends, Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
     }
     // Nothing known (first run): one stream, cut into ranges once it has proved long.
     this.growable = n > 1 && !this.o.unordered && this.o.expectedKeys === undefined;
     let prev: Range | undefined;
     const all: Range[] = [];
-    const expectedPages = bounds.length ? Math.ceil(expected / 1000 / (bounds.length + 1)) : 0;
+    // Pages the last run listed in each range: its stored page ends times the pages between two
+    // of them. Ranges differ by up to one end (16 pages at 10 M keys), so an average would let idle
+    // streams split the longer ranges near their ends, a LIST each.
+    const pagesPerEnd = this.o.boundaries?.length ? expected / 1000 / this.o.boundaries.length : 0;
+    const endAt = bounds.map((b) => ends.indexOf(b));
     for (let i = 0; i <= bounds.length; i++) {
+      // The last range also holds the keys after the last stored end (less than one stride).
+      const span = (i < bounds.length ? endAt[i] : ends.length + 1) - (i > 0 ? endAt[i - 1] : -1);
+      const expectedPages = bounds.length ? Math.ceil(span * pagesPerEnd) : 0;
       const r: Range = { lo: i === 0 ? this.outer.lo : bounds[i - 1], hi: i < bounds.length ? bounds[i] : this.outer.hi, pages: [], listedPages: 0, expectedPages, state: "pending" };
       if (prev) prev.next = r;
       prev = r;

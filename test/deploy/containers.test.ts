@@ -214,7 +214,7 @@ describe("runner on kubernetes", () => {
       seccompProfile: { type: "RuntimeDefault" },
     });
     // memory request = limit = the job's memory figure (transfers 16, 8 MiB parts)
-    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "868Mi" }, limits: { memory: "868Mi" } });
+    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "905Mi" }, limits: { memory: "905Mi" } });
     expect(runner.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
     expect(runner.command.slice(3)).toEqual(["bucket-replication", "/config/runner.json", "--shard", "auto/3"]);
     expect(runner.command[2]).toContain('node /runner/runner.mjs run --config "$@"');

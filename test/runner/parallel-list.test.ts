@@ -168,19 +168,30 @@ describe("RangeLister: parallel range listing", () => {
     console.log(`[parallel-list] first run: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.stats.discoveryRequests} discovery LISTs, ${r.lists} LISTs in all (one stream: ${PAGES})`);
   });
 
-  it("boundaries from the previous state (page-aligned) and expectedKeys: output identical in exactly ceil(N/1000) LISTs, however many ranges", async () => {
+  it("boundaries from the previous state (page-aligned) and expectedKeys: output identical in exactly ceil(N/1000) LISTs, however many ranges (up to 2 × concurrency)", async () => {
     expect(boundaries.length).toBe(Math.floor(want.length / 1000));
     expect(boundaries[0]).toBe(want[999].key);
     for (const concurrency of [2, 8, 32]) {
       const r = await list(fast, { concurrency, boundaries, expectedKeys: want.length });
-      expect(r.stats.ranges).toBeGreaterThanOrEqual(Math.min(2 * concurrency, PAGES) - 1);
-      expect(r.stats.ranges).toBeLessThanOrEqual(Math.min(2 * concurrency, PAGES));
+      expect(r.stats.ranges).toBeGreaterThanOrEqual(Math.min(2 * concurrency, PAGES - 1));
+      expect(r.stats.ranges).toBeLessThanOrEqual(2 * concurrency);
       expect(r.out).toEqual(want);
       expect(r.lists).toBe(r.stats.pages + r.stats.discoveryRequests);
       // Every range ends where a page ends: not one LIST more than one stream needs.
       expect(r.lists).toBe(PAGES);
       console.log(`[parallel-list] aligned boundaries, concurrency ${concurrency}: ${r.stats.ranges} ranges (${r.stats.splits} splits), ${r.lists} LISTs (one stream: ${PAGES})`);
     }
+  });
+
+  it("thinned boundaries (every 8,000 keys) into ranges of unequal length: no split of the longer ones, still exactly ceil(N/1000) LISTs", async () => {
+    const sampler = new BoundarySampler(8);
+    for (const e of want) sampler.add(e.key);
+    expect(sampler.keys.length).toBe(7);
+    const r = await list(fast, { concurrency: 3, boundaries: sampler.keys, expectedKeys: want.length });
+    expect(r.out).toEqual(want);
+    // The last range holds 2 stored ends and the tail (21 pages), the others one end (8 pages).
+    expect(r.stats.splits).toBe(0);
+    expect(r.lists).toBe(PAGES);
   });
 
   it("older, not page-aligned boundaries (every 1000th key from the first) and keys added since: output identical, at most one LIST more per range", async () => {

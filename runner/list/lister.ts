@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { compareKeys, type Entry } from "../decide/types.js";
 import { BlockFile, decodeBlock, encodeBlock, entryCodec, type BlockRef } from "../stream/blocks.js";
 import { OrderError, type BatchSource } from "../stream/cursor.js";
-import { isRawPage, listPage, listPageRaw, parseRawPage, type ListedObject, type ListPage, type RawPage } from "../store/list.js";
+import { isRawPage, listPage, listPageRaw, parseRawPage, type ListedObject, type ListPage, type ListParams, type RawPage } from "../store/list.js";
 import type { Location } from "../store/s3.js";
 import { midpoint, spread, spreadEnds } from "./ranges.js";
 
@@ -142,8 +142,17 @@ export class RangeLister implements BatchSource<Entry> {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  private async page(params: Parameters<typeof listPage>[2]): Promise<ListPage> {
-    return listPage(this.loc.ep, this.loc.bucket, { prefix: this.loc.prefix || undefined, maxKeys: 1000, ...params }, this.o.attempts);
+  private async page(params: ListParams): Promise<ListPage> {
+    return listPage(this.loc.ep, this.loc.bucket, this.withDefaults(params), this.o.attempts);
+  }
+
+  /** As page(), but unparsed where the endpoint allows (see listRange). */
+  private async pageRaw(params: ListParams): Promise<ListPage | RawPage> {
+    return listPageRaw(this.loc.ep, this.loc.bucket, this.withDefaults(params), this.o.attempts);
+  }
+
+  private withDefaults(params: ListParams): ListParams {
+    return { prefix: this.loc.prefix || undefined, maxKeys: 1000, ...params };
   }
 
   /**
@@ -327,18 +336,17 @@ export class RangeLister implements BatchSource<Entry> {
     try {
       for (;;) {
         if (r.hi !== undefined && r.pos !== undefined && compareKeys(r.pos, r.hi) >= 0) break;
-        const startAfter = r.token ? undefined : (r.pos ?? r.lo);
         const after = r.pos ?? r.lo;
-        const params = { prefix: this.loc.prefix || undefined, maxKeys: 1000, startAfter, continuationToken: r.token };
+        const params = { startAfter: r.token ? undefined : after, continuationToken: r.token };
         // Ordered listings take pages unparsed where the endpoint allows (the direct path): they are
         // parsed when the merge takes them (next), fresh in the cache and short-lived for the GC.
-        const pg = this.o.unordered ? await this.page(params) : await listPageRaw(this.loc.ep, this.loc.bucket, params, this.o.attempts);
+        const pg = this.o.unordered ? await this.page(params) : await this.pageRaw(params);
         this.stats.pages++;
         r.listedPages++;
         let past = false;
         if (isRawPage(pg)) {
           // Where the range stands, from the page's last key; each key is checked when parsed.
-          if (!this.o.unordered && after !== undefined && compareKeys(after, pg.lastKey) >= 0) throw new OrderError(this.o.label, after, pg.lastKey);
+          if (after !== undefined && compareKeys(after, pg.lastKey) >= 0) throw new OrderError(this.o.label, after, pg.lastKey);
           past = r.hi !== undefined && compareKeys(pg.lastKey, r.hi) > 0;
           if (!past) r.pos = pg.lastKey;
           this.push(r, { page: pg, after, hi: r.hi });

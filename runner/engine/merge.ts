@@ -5,7 +5,7 @@
 import { decideBisyncKey, type BisyncAction, type BisyncOptions } from "../decide/bisync.js";
 import { decideCopyKey } from "../decide/copy.js";
 import { compareKeys, pairMatches, type Entry, type StateRecord } from "../decide/types.js";
-import { Cursor, type BatchSource } from "../stream/cursor.js";
+import { allReady, Cursor, fillAll, type BatchSource } from "../stream/cursor.js";
 
 type Keyed = { key: string };
 
@@ -17,17 +17,6 @@ function minKey(cursors: readonly Cursor<Keyed>[]): string | undefined {
     if (h !== undefined && (key === undefined || compareKeys(h.key, key) < 0)) key = h.key;
   }
   return key;
-}
-
-async function fillAll(cursors: readonly Cursor<Keyed>[]): Promise<void> {
-  for (const c of cursors) if (!c.ready) await c.fill();
-}
-
-/** Whether every cursor has its head (or has ended): then the key needs no await. An await per key,
- *  even of a promise already settled, costs a microtask turn per key, millions of them a run. */
-function allReady(cursors: readonly Cursor<Keyed>[]): boolean {
-  for (let i = 0; i < cursors.length; i++) if (!cursors[i].ready) return false;
-  return true;
 }
 
 function takeIf<T extends Keyed>(c: Cursor<T> | undefined, key: string): T | undefined {

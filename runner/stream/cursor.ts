@@ -109,6 +109,27 @@ export function concatSources<T>(sources: BatchSource<T>[]): BatchSource<T> {
   };
 }
 
+/**
+ * Loads the next batch of every cursor that needs one, all at once: a cursor's first batch is often
+ * a LIST round trip, and the sides' listings must run side by side, not one after the other (a
+ * 2,000-key no-op spent a page's latency, 0.1-0.2 s, waiting for the source before asking the
+ * target). Every fill is awaited before the first failure is thrown, so none is left unhandled.
+ */
+export async function fillAll<T extends { key: string }>(cursors: readonly Cursor<T>[]): Promise<void> {
+  const waits: Promise<void>[] = [];
+  for (const c of cursors) if (!c.ready) waits.push(c.fill());
+  if (waits.length === 1) return waits[0];
+  const settled = await Promise.allSettled(waits);
+  for (const s of settled) if (s.status === "rejected") throw s.reason;
+}
+
+/** Whether every cursor has its head (or has ended): then the key needs no await. An await per key,
+ *  even of a promise already settled, costs a microtask turn per key, millions of them a run. */
+export function allReady<T extends { key: string }>(cursors: readonly Cursor<T>[]): boolean {
+  for (let i = 0; i < cursors.length; i++) if (!cursors[i].ready) return false;
+  return true;
+}
+
 /** Merges sources of disjoint keys into one sorted source (k-way, by compareKeys). */
 export function mergeSources<T extends { key: string }>(sources: BatchSource<T>[], label: string, batchSize = 1000): BatchSource<T> {
   const cursors = sources.map((s, i) => new Cursor(s, `${label} part ${i + 1}`, false));
@@ -117,8 +138,8 @@ export function mergeSources<T extends { key: string }>(sources: BatchSource<T>[
       const out: T[] = [];
       while (out.length < batchSize) {
         let best: Cursor<T> | undefined;
+        if (!allReady(cursors)) await fillAll(cursors);
         for (const c of cursors) {
-          if (!c.ready) await c.fill();
           const h = c.head;
           if (h !== undefined && (best === undefined || compareKeys(h.key, best.head!.key) < 0)) best = c;
         }

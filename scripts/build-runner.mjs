@@ -15,6 +15,28 @@ mkdirSync(dirname(outfile), { recursive: true });
 const started = Date.now();
 // `replication-runner --version` prints this (runner/cli.ts reads package.json itself under tsx).
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+// The AWS SDK as its own CommonJS bundle, carried in the runner as a string and compiled on first
+// use (runner/store/sdk.ts): a run that never needs it does not pay about 0.1 s to compile and
+// evaluate it. Whitespace is minified (a smaller file to read at every start); names are kept, so
+// its stack traces stay readable.
+const sdkBuild = await build({
+  stdin: {
+    contents: 'module.exports = { ...require("@aws-sdk/client-s3"), Upload: require("@aws-sdk/lib-storage").Upload };',
+    resolveDir: root,
+    sourcefile: "aws-sdk.cjs",
+    loader: "js",
+  },
+  write: false,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  minifyWhitespace: true,
+  legalComments: "none",
+  logLevel: "warning",
+});
+const sdkSource = sdkBuild.outputFiles[0].text;
+
 const result = await build({
   entryPoints: [join(root, "runner", "cli.ts")],
   outfile: tmpfile,
@@ -26,7 +48,7 @@ const result = await build({
   legalComments: "none",
   sourcemap: false,
   metafile: true,
-  define: { __RUNNER_VERSION__: JSON.stringify(version) },
+  define: { __RUNNER_VERSION__: JSON.stringify(version), __RUNNER_SDK_SOURCE__: JSON.stringify(sdkSource) },
   logLevel: "warning",
   banner: {
     js: [
@@ -40,6 +62,12 @@ const result = await build({
     ].join("\n"),
   },
 });
+// The SDK must reach the runner only through the string above: a static import of it anywhere in
+// runner/ would put it back into the start-up path (and into the file twice).
+const eager = Object.keys(result.metafile.inputs).filter((f) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(f));
+if (eager.length) {
+  throw new Error(`the runner bundle imports the AWS SDK directly (${eager.slice(0, 3).join(", ")}...); use sdk() from runner/store/sdk.ts`);
+}
 chmodSync(tmpfile, 0o755);
 renameSync(tmpfile, outfile);
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);

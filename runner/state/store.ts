@@ -1,6 +1,4 @@
 // Where state and locks live: a local directory, or a bucket (so a replaced VM loses nothing).
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { randomUUID } from "node:crypto";
 import { closeSync, copyFileSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import type { Readable } from "node:stream";
@@ -9,6 +7,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { ensureDir } from "../config/dirs.js";
 import { errorCode, httpStatus, type Location } from "../store/s3.js";
+import { sdk } from "../store/sdk.js";
 
 export interface LockInfo {
   pid: number;
@@ -249,7 +248,7 @@ export class DirStateStore implements StateStore {
 
 async function readObject(loc: Location, key: string): Promise<Buffer | undefined> {
   try {
-    const r = await loc.ep.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }));
+    const r = await loc.ep.client.send(new (sdk().GetObjectCommand)({ Bucket: loc.bucket, Key: key }));
     return Buffer.from(await r.Body!.transformToByteArray());
   } catch (e) {
     if (errorCode(e) === "NoSuchKey" || httpStatus(e) === 404) return undefined;
@@ -281,21 +280,21 @@ export class BucketStateStore implements StateStore {
   }
   async save(job: string, data: Buffer): Promise<void> {
     // A single PUT is atomic: readers see the old or the new state, never a mix.
-    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, STATE), Body: data, ContentType: "application/gzip" }));
+    await this.loc.ep.client.send(new (sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key: this.key(job, STATE), Body: data, ContentType: "application/gzip" }));
   }
   async loadJournal(job: string): Promise<Buffer | undefined> {
     return readObject(this.loc, this.key(job, JOURNAL));
   }
   async saveJournal(job: string, data: Buffer): Promise<void> {
-    await this.loc.ep.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL), Body: data, ContentType: "application/gzip" }));
+    await this.loc.ep.client.send(new (sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL), Body: data, ContentType: "application/gzip" }));
   }
   async deleteJournal(job: string): Promise<void> {
-    await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL) }));
+    await this.loc.ep.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.key(job, JOURNAL) }));
   }
   async open(job: string, kind: StateKind, spoolDir: string): Promise<string | undefined> {
     let body: Readable;
     try {
-      const r = await this.loc.ep.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
+      const r = await this.loc.ep.client.send(new (sdk().GetObjectCommand)({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
       body = r.Body as Readable;
     } catch (e) {
       if (errorCode(e) === "NoSuchKey" || httpStatus(e) === 404) return undefined;
@@ -311,21 +310,21 @@ export class BucketStateStore implements StateStore {
     const size = statSync(from).size;
     const params = { Bucket: this.loc.bucket, Key: this.key(job, kind), ContentType: kind.endsWith(".json") ? "application/json" : "application/gzip" };
     if (size < 64 * 1024 * 1024) {
-      await this.loc.ep.client.send(new PutObjectCommand({ ...params, Body: readFileSync(from), ContentLength: size }));
+      await this.loc.ep.client.send(new (sdk().PutObjectCommand)({ ...params, Body: readFileSync(from), ContentLength: size }));
     } else {
-      await new Upload({ client: this.loc.ep.client, params: { ...params, Body: createReadStream(from) }, partSize: 16 * 1024 * 1024, queueSize: 2, leavePartsOnError: false }).done();
+      await new (sdk().Upload)({ client: this.loc.ep.client, params: { ...params, Body: createReadStream(from) }, partSize: 16 * 1024 * 1024, queueSize: 2, leavePartsOnError: false }).done();
     }
     unlinkSync(from);
   }
   async remove(job: string, kind: StateKind): Promise<void> {
-    await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
+    await this.loc.ep.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.key(job, kind) }));
   }
   async lock(job: string, ttlMs: number): Promise<HeldLock> {
     const key = this.key(job, "lock");
     let info = newInfo(ttlMs);
     const put = (ifNoneMatch?: boolean) =>
       this.loc.ep.client.send(
-        new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify(info), ContentType: "application/json", ...(ifNoneMatch ? { IfNoneMatch: "*" } : {}) }),
+        new (sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify(info), ContentType: "application/json", ...(ifNoneMatch ? { IfNoneMatch: "*" } : {}) }),
       );
     for (let attempt = 1; ; attempt++) {
       const existing = await readObject(this.loc, key);
@@ -377,7 +376,7 @@ export class BucketStateStore implements StateStore {
         clearInterval(refresh);
         const now = await readObject(this.loc, key).catch(() => undefined);
         const c = now && parseLock(now.toString("utf8"));
-        if (c && c.token === info.token) await this.loc.ep.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: key })).catch(() => undefined);
+        if (c && c.token === info.token) await this.loc.ep.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: key })).catch(() => undefined);
       },
       releaseSync: () => {
         held = false;

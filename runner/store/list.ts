@@ -11,11 +11,12 @@
 // read by the scanners below (list-bytes.ts first) instead of the SDK's XML parser and deserializers (about 20 µs of CPU per listed key; this path about 5 µs, of which under 2 µs is
 // this scanner and most of the rest Node's own HTTP client: bench/list-cpu.ts).
 // Elsewhere (AWS endpoints, virtual-hosted style) the SDK's ListObjectsV2Command does the request.
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import type { ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { isAscii } from "node:buffer";
 import { HttpTarget, signV4, type DirectClient, type DirectOptions } from "./direct.js";
 import { parseListBytes, peekListBytes, type PagePeek, type TextDecoders } from "./list-bytes.js";
 import { stripEtag, withRetry, type Endpoint } from "./s3.js";
+import { sdk } from "./sdk.js";
 
 export interface ListParams {
   prefix?: string;
@@ -570,7 +571,7 @@ export function listerOf(d: DirectClient): DirectLister {
 
 async function sdkListPage(ep: Endpoint, bucket: string, p: ListParams): Promise<ListPage> {
   const r: ListObjectsV2CommandOutput = await ep.client.send(
-    new ListObjectsV2Command({
+    new (sdk().ListObjectsV2Command)({
       Bucket: bucket,
       Prefix: p.prefix || undefined,
       Delimiter: p.delimiter || undefined,

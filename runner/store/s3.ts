@@ -1,20 +1,6 @@
 // S3 access: one client per endpoint (keep-alive, timeouts, request counting), listing,
 // streaming transfers, server-side copies and batched deletes. No decisions here.
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCopyCommand,
-  type GetObjectCommandOutput,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { GetObjectCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
@@ -28,6 +14,7 @@ import { tagEndpoint } from "./net-errors.js";
 import { DirectClient, type ObjectHeaders } from "./direct.js";
 import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
+import { sdk } from "./sdk.js";
 import type { SwiftClient } from "./swift.js";
 
 export const REQUEST_KINDS = ["LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "MPU_CREATE", "MPU_PART", "MPU_COMPLETE", "MPU_ABORT", "OTHER"] as const;
@@ -102,7 +89,9 @@ export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedC
   const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets, keepAliveMsecs: 1000 };
   const httpAgent = new http.Agent(agentOpts);
   const httpsAgent = new https.Agent(agentOpts);
-  const client = newClient(cfg, creds, opts, httpAgent, httpsAgent, false);
+  // Made on first use: a run that only lists through the direct client never loads the SDK (sdk.ts).
+  let client: S3Client | undefined;
+  const sharedClient = (): S3Client => (client ??= newClient(cfg, creds, opts, httpAgent, httpsAgent, false));
   const perBucket = new Map<string, S3Client>();
   const bucketClient = (bucket: string): S3Client => {
     let c = perBucket.get(bucket);
@@ -115,8 +104,11 @@ export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedC
       ? new DirectClient({
           endpoint: cfg.endpoint,
           region: cfg.region ?? "us-east-1",
-          // The SDK's own resolved provider: static keys, or the default chain with its caching and refresh.
-          credentials: () => (client.config.credentials as () => Promise<AwsCredentialIdentity>)(),
+          // Static keys as they are (a copy each time: nothing may change them); otherwise the SDK's
+          // resolved default chain, with its caching and refresh.
+          credentials: creds
+            ? () => Promise.resolve({ ...creds })
+            : () => (sharedClient().config.credentials as () => Promise<AwsCredentialIdentity>)(),
           httpAgent,
           httpsAgent,
           requestTimeoutMs: opts.requestTimeoutMs,
@@ -125,11 +117,20 @@ export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedC
         })
       : undefined;
   const identity = `${serverIdentity(cfg)}|${cfg.region ?? ""}|${creds ? createHash("sha256").update(`${creds.accessKeyId}\0${creds.secretAccessKey}`).digest("hex").slice(0, 16) : "default-chain"}`;
-  return { name, client, bucketClient, copyIdentity: identity, url: cfg.endpoint ?? `aws:${cfg.region}`, direct };
+  return {
+    name,
+    get client() {
+      return sharedClient();
+    },
+    bucketClient,
+    copyIdentity: identity,
+    url: cfg.endpoint ?? `aws:${cfg.region}`,
+    direct,
+  };
 }
 
 function newClient(cfg: EndpointConfig, creds: ResolvedCredentials | undefined, opts: ClientOptions, httpAgent: http.Agent, httpsAgent: https.Agent, cacheMiddleware: boolean): S3Client {
-  const client = new S3Client({
+  const client = new (sdk().S3Client)({
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
     region: cfg.region ?? "us-east-1",
     forcePathStyle: cfg.forcePathStyle ?? !!cfg.endpoint,
@@ -468,7 +469,7 @@ function isPreconditionFailed(e: unknown): boolean {
 export async function sourceUnchanged(src: Location, key: string, etag: string, size: number): Promise<boolean> {
   const c = src.ep.bucketClient(src.bucket);
   try {
-    const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key, IfMatch: `"${etag}"` }));
+    const h = await c.send(new (sdk().HeadObjectCommand)({ Bucket: src.bucket, Key: key, IfMatch: `"${etag}"` }));
     // The ETag is compared here too: a server that ignores If-Match on HEAD (s3rver) answers 200.
     return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
   } catch (e) {
@@ -477,7 +478,7 @@ export async function sourceUnchanged(src: Location, key: string, etag: string, 
       throw e;
     }
   }
-  const h = await c.send(new HeadObjectCommand({ Bucket: src.bucket, Key: key }));
+  const h = await c.send(new (sdk().HeadObjectCommand)({ Bucket: src.bucket, Key: key }));
   return stripEtag(h.ETag) === etag && (h.ContentLength === undefined || h.ContentLength === size);
 }
 
@@ -491,7 +492,7 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
   if (listed.size <= copyThreshold) {
     const copy = (conditional: boolean) =>
       c.send(
-        new CopyObjectCommand({
+        new (sdk().CopyObjectCommand)({
           Bucket: dst.bucket,
           Key: dstKey,
           CopySource: encodeCopySource(src.bucket, srcKey),
@@ -520,12 +521,12 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
   // Through the source bucket's client: a cached client must only ever address its own bucket.
   let head;
   try {
-    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
+    head = await src.ep.bucketClient(src.bucket).send(new (sdk().HeadObjectCommand)({ Bucket: src.bucket, Key: srcKey, ...(listed.etag ? { IfMatch: `"${listed.etag}"` } : {}) }));
   } catch (e) {
     // Swift: an object server-side copied from a multipart one lists its content MD5 but HEAD
     // answers (and If-Match compares) the multipart ETag it was copied with.
     if (!listed.etag || !isPreconditionFailed(e)) throw e;
-    head = await src.ep.bucketClient(src.bucket).send(new HeadObjectCommand({ Bucket: src.bucket, Key: srcKey }));
+    head = await src.ep.bucketClient(src.bucket).send(new (sdk().HeadObjectCommand)({ Bucket: src.bucket, Key: srcKey }));
     if (stripEtag(head.ETag) !== listed.etag || head.ContentLength !== listed.size) return verifiedStream(src, srcKey, listed, dst, dstKey, opts, e);
   }
   const size = head.ContentLength ?? listed.size;
@@ -539,7 +540,7 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
   );
   const mpu = await c
     .send(
-      new CreateMultipartUploadCommand({
+      new (sdk().CreateMultipartUploadCommand)({
         Bucket: dst.bucket,
         Key: dstKey,
         ContentType: h.ContentType,
@@ -573,7 +574,7 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
         const end = Math.min(size, start + partSize) - 1;
         const part = (conditional: boolean) =>
           c.send(
-            new UploadPartCopyCommand({
+            new (sdk().UploadPartCopyCommand)({
               Bucket: dst.bucket,
               Key: dstKey,
               UploadId: mpu.UploadId,
@@ -606,10 +607,10 @@ async function serverSideCopy(src: Location, srcKey: string, listed: Entry, dst:
     await Promise.all(Array.from({ length: Math.min(opts.partsInFlight, n) }, worker));
     if (failed) throw failed.e;
     if (unconditional && !(await sourceUnchanged(src, srcKey, srcEtag, size))) throw sourceChangedError(src, srcKey);
-    const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
+    const done = await c.send(new (sdk().CompleteMultipartUploadCommand)({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId, MultipartUpload: { Parts: parts } }));
     return { srcSize: size, srcEtag: stripEtag(head.ETag), srcMtime: head.LastModified?.getTime() ?? listed.mtime, dstSize: size, dstEtag: stripEtag(done.ETag), bytes: 0, method: "multipart-copy" };
   } catch (e) {
-    await c.send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId })).catch(() => undefined);
+    await c.send(new (sdk().AbortMultipartUploadCommand)({ Bucket: dst.bucket, Key: dstKey, UploadId: mpu.UploadId })).catch(() => undefined);
     throw e;
   }
 }
@@ -687,7 +688,7 @@ async function fetchRaw(src: Location, key: string): Promise<Fetched> {
   }
   // No per-call options (an abortSignal would disable the bucket clients' cached middleware): a
   // failure destroys the GET body and, through BodyGuard.abort, the PUT request it is piped into.
-  const got: GetObjectCommandOutput = await src.ep.bucketClient(src.bucket).send(new GetObjectCommand({ Bucket: src.bucket, Key: key }));
+  const got: GetObjectCommandOutput = await src.ep.bucketClient(src.bucket).send(new (sdk().GetObjectCommand)({ Bucket: src.bucket, Key: key }));
   return {
     body: got.Body as Readable | undefined,
     size: got.ContentLength ?? 0,
@@ -788,7 +789,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
         }));
       } else {
         const r = await dst.ep.bucketClient(dst.bucket).send(
-          new PutObjectCommand({ Bucket: dst.bucket, Key: dstKey, Body: guard, ContentLength: size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}), ...headers }),
+          new (sdk().PutObjectCommand)({ Bucket: dst.bucket, Key: dstKey, Body: guard, ContentLength: size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}), ...headers }),
         );
         dstEtag = stripEtag(r.ETag);
       }
@@ -796,7 +797,7 @@ async function streamCopy(src: Location, srcKey: string, dst: Location, dstKey: 
       return { srcSize: size, srcEtag, srcMtime, dstSize: size, dstEtag, bytes: size, method: "stream" };
     }
     const partSize = Math.max(opts.partSize, Math.ceil(size / 9000));
-    const up = new Upload({
+    const up = new (sdk().Upload)({
       client: dst.ep.bucketClient(dst.bucket),
       params: { Bucket: dst.bucket, Key: dstKey, Body: guard, ...headers },
       partSize,
@@ -833,7 +834,7 @@ export async function deleteKeys(loc: Location, keys: string[], attempts: number
     if (!batchUnsupported) {
       try {
         const r = await withRetry(
-          () => loc.ep.client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+          () => loc.ep.client.send(new (sdk().DeleteObjectsCommand)({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
           attempts,
         );
         const errs = r.Errors ?? [];
@@ -851,7 +852,7 @@ export async function deleteKeys(loc: Location, keys: string[], attempts: number
     }
     for (const key of batch) {
       try {
-        await withRetry(() => loc.ep.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key })), attempts);
+        await withRetry(() => loc.ep.client.send(new (sdk().DeleteObjectCommand)({ Bucket: loc.bucket, Key: key })), attempts);
         onDeleted?.(1);
       } catch (e) {
         failures.push({ key, message: `${errorCode(e)}: ${(e as Error).message}` });

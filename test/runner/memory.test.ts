@@ -52,8 +52,16 @@ describe("streaming memory", () => {
     expect(peakMb).toBeLessThan(RSS_BOUND_MB);
 
     // What streaming added over the same runner doing nothing (a converged second run) is a
-    // fraction of the object: parts in flight, not the object.
-    const idle = await runMeasured(process.execPath, [RUNNER, "run", "--config", cfg, "--json"], { timeoutMs: 60_000 });
+    // fraction of the object: parts in flight, not the object. The idle run lists through the SDK
+    // (directHttp: false), so it has the SDK loaded, as the multipart copy had; a no-op through the
+    // direct client never loads it (runner/store/sdk.ts), and the difference would count it.
+    const idleCfg = writeConfig(env, {
+      endpoints: endpointsOf(env),
+      state: { dir: join(env.dir, "state-mem") },
+      directHttp: false,
+      jobs: [{ name: "mem", mode: "copy", source: { endpoint: "london", bucket: "mem" }, targets: [{ endpoint: "zurich", bucket: "mem" }] }],
+    });
+    const idle = await runMeasured(process.execPath, [RUNNER, "run", "--config", idleCfg, "--json"], { timeoutMs: 60_000 });
     expect(idle.code, idle.stdout + idle.stderr).toBe(0);
     expect(idle.stdout).toMatch(/"type":"summary".*"copied":0,/);
     const addedMb = ((m.maxRssKb - idle.maxRssKb) * 1024) / 1e6;

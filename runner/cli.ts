@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM. Exit codes: 0 ok / in sync; 1 transfers failed / differences; 2 bad config or
 // usage; 3 safety abort; 130 SIGINT; 143 SIGTERM (args.ts has the help text, docs/runner.md more).
 import { Cron } from "croner";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs, UsageError, type Args } from "./args.js";
@@ -174,6 +175,9 @@ async function main(argv: string[]): Promise<number> {
 
   const heldLocks = new Set<HeldLock>();
   const stop = new AbortController();
+  // Every transfer in flight (and every retry's backoff) listens on this one signal, removing its
+  // listener when done: more than Node's default of 10 at once is the design, not a leak.
+  setMaxListeners(0, stop.signal);
   if (args.command === "reshard") return reshard(args, cfg, jobs, endpoints, store, out);
 
   const ctx: RunContext = {

@@ -5,7 +5,7 @@ import { contents, endpointsOf, get, keys, put, runRunner, startEnv, writeConfig
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv({ london: ["src", "src2"], zurich: ["dst", "dst2", "fan1", "viasdk"], paris: ["fan2"] });
+  env = await startEnv({ london: ["src", "src2", "many"], zurich: ["dst", "dst2", "fan1", "viasdk", "many"], paris: ["fan2"] });
 });
 afterAll(async () => {
   await env?.stop();
@@ -149,5 +149,23 @@ describe("copy", () => {
     expect(r.summaries[0].requests).toMatchObject({ COPY: 5, GET: 0, PUT: 0, HEAD: 0 });
     expect(await keys(c.zurich, "dst2")).toEqual(["0.txt", "1.txt", "2.txt", "3.txt", "4.txt"]);
     expect((await get(c.zurich, "dst2", "3.txt")).ContentType).toBe("text/x-test");
+  });
+
+  it("32 transfers in flight: every object copied and nothing on stderr (no listener warnings from the shared abort signal)", async () => {
+    const c = env.clients;
+    const want: Record<string, string> = {};
+    for (let i = 0; i < 64; i++) want[`m/${String(i).padStart(2, "0")}`] = `body ${i} ${"x".repeat(i * 100)}`;
+    await Promise.all(Object.entries(want).map(([k, v]) => put(c.london, "many", k, v)));
+    const cfgPath = writeConfig(env, {
+      endpoints: endpointsOf(env),
+      state: { dir: `${env.dir}/state-many` },
+      transfers: 32,
+      jobs: [{ name: "many", mode: "copy", source: { endpoint: "london", bucket: "many" }, targets: [{ endpoint: "zurich", bucket: "many" }] }],
+    });
+    const r = await runRunner(["run", "--config", cfgPath, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.summaries[0]).toMatchObject({ copied: 64, errors: 0 });
+    expect(await contents(c.zurich, "many")).toEqual(want);
   });
 });

@@ -110,6 +110,7 @@ export class RangeLister implements BatchSource<Entry> {
   private heldBytes = 0;
   private error: unknown;
   private waiters: (() => void)[] = [];
+  private wakeQueued = false;
   private spool: BlockFile | undefined;
   private started = false;
   private closed = false;
@@ -140,6 +141,20 @@ export class RangeLister implements BatchSource<Entry> {
   }
   private changed(): Promise<void> {
     return new Promise((r) => this.waiters.push(r));
+  }
+  /**
+   * wake(), after the request a stream makes next has gone out. A stream pushes a page and then
+   * asks for its next one; Node writes a request on a later tick, after every pending promise
+   * callback. Woken at once, the merge would take the page first (parse and decide: 10-20 ms a
+   * page) and the next LIST would wait for it; woken in setImmediate, the LIST goes first.
+   */
+  private wakeSoon(): void {
+    if (this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      this.wake();
+    });
   }
 
   private async page(params: ListParams): Promise<ListPage> {
@@ -449,7 +464,7 @@ export class RangeLister implements BatchSource<Entry> {
       if (this.buffered > this.stats.maxBuffered) this.stats.maxBuffered = this.buffered;
       if (this.heldBytes > this.stats.maxHeldBytes) this.stats.maxHeldBytes = this.heldBytes;
     }
-    this.wake();
+    this.wakeSoon();
   }
 
   async next(): Promise<Entry[] | undefined> {

@@ -245,6 +245,29 @@ describe("RangeLister: parallel range listing", () => {
   // The server (one process) spends about 10–15 ms of CPU per 1,000-key page, which bounds how much
   // of the 20 ms delay parallel ranges can hide: the in-flight count is the real assertion, the wall
   // time ratio (measured 1.9–3.6×, lower when the machine is busy) only a lenient one.
+  it("a stream asks for its next page before the consumer is woken with the one that came: a busy consumer does not hold back the next LIST", async () => {
+    await slow.resetCounts();
+    const lister = new RangeLister(location(slow.endpoint), { concurrency: 1, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/" });
+    const got: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const b = await lister.next();
+        expect(b).toHaveLength(1000);
+        got.push(Date.now());
+        // The merge busy with the page (parse, decide): the event loop is blocked meanwhile.
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+      }
+    } finally {
+      await lister.close();
+    }
+    // Each next LIST reached the server (another process) before the consumer was done with the
+    // page before it: at most a little after it got the page, never the 300 ms of its work later.
+    const arrivals = await slow.listArrivals();
+    expect(arrivals.length).toBeGreaterThanOrEqual(4);
+    for (let k = 0; k < 3; k++) expect(arrivals[k + 1] - got[k]).toBeLessThan(150);
+  });
+
   it("with 20 ms per LIST, ranges are listed at once: several LISTs in flight, and faster than one stream", async () => {
     proxy.reset();
     const one = await list(proxy.endpoint, { concurrency: 1, boundaries, expectedKeys: want.length });

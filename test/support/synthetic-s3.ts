@@ -7,7 +7,8 @@
 //   (default and cap 1000), encoding-type=url, answered with AWS's XML; `delayMs` delays each one.
 // - GET and HEAD /<bucket>/<key>: body `${key}\n${version}\n`, ETag = md5 of it.
 // - 404 NoSuchKey / NoSuchBucket; anything else 501 NotImplemented.
-// - GET /__stats (request counts by kind as JSON), POST /__stats/reset; not counted themselves.
+// - GET /__stats (request counts by kind as JSON), GET /__stats/list-arrivals (when each LIST came,
+//   Date.now()), POST /__stats/reset; not counted themselves.
 //
 // Also a process of its own, so that benchmarks keep its CPU out of the measured process:
 //   node --import tsx test/support/synthetic-s3.ts --config '<json of SyntheticOptions>'
@@ -36,6 +37,9 @@ export interface SyntheticServer {
   /** Requests served, by kind: LIST, GET, HEAD, OTHER. Async so that the in-process and the
    *  child-process variants share this interface. */
   counts(): Promise<Record<string, number>>;
+  /** When each LIST arrived (Date.now(), the machine's clock, so comparable across processes),
+   *  since the start or resetCounts(). */
+  listArrivals(): Promise<number[]>;
   resetCounts(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -171,6 +175,7 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
     buckets.set(name, { ks, prefixXml: attempt(xmlEscape), prefixUrl: attempt(s3UrlEncode), formulaBytes: Buffer.byteLength(ks.prefix) - ks.prefix.length });
   }
   const counts: Record<Kind, number> = { LIST: 0, GET: 0, HEAD: 0, OTHER: 0 };
+  let listArrivals: number[] = [];
   const delayMs = opts.delayMs ?? 0;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -187,8 +192,10 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
       res.end(method === "HEAD" ? undefined : buf);
     };
     if (path === "/__stats" && method === "GET") return send(200, JSON.stringify(counts), { "Content-Type": "application/json" });
+    if (path === "/__stats/list-arrivals" && method === "GET") return send(200, JSON.stringify(listArrivals), { "Content-Type": "application/json" });
     if (path === "/__stats/reset" && method === "POST") {
       for (const k of KINDS) counts[k] = 0;
+      listArrivals = [];
       return send(204, "");
     }
 
@@ -210,6 +217,7 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
           ? method
           : "OTHER";
     counts[kind]++;
+    if (kind === "LIST") listArrivals.push(Date.now());
     if (kind === "OTHER") return send(501, errorXml("NotImplemented", "A header or query you provided implies functionality that is not implemented.", path));
 
     if (kind === "LIST" && delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -255,8 +263,10 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
     endpoint: `http://${host}:${addr.port}`,
     port: addr.port,
     counts: async () => ({ ...counts }),
+    listArrivals: async () => [...listArrivals],
     resetCounts: async () => {
       for (const k of KINDS) counts[k] = 0;
+      listArrivals = [];
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -304,6 +314,7 @@ export async function spawnSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
     ...ready,
     pid: child.pid!,
     counts: async () => (await (await fetch(`${ready.endpoint}/__stats`)).json()) as Record<string, number>,
+    listArrivals: async () => (await (await fetch(`${ready.endpoint}/__stats/list-arrivals`)).json()) as number[],
     resetCounts: async () => {
       await (await fetch(`${ready.endpoint}/__stats/reset`, { method: "POST" })).arrayBuffer();
     },

@@ -91,8 +91,8 @@ function textAt(b: Buffer, a: number, e: number, url: boolean, d: TextDecoders):
 }
 
 /** What one page has collected so far (an object, not closure variables: the scanning loop then
- *  keeps the body and its index in registers). */
-class PageState {
+ *  keeps the body and its index in registers). Exported for tests. */
+export class PageState {
   objects: ListedObject[] = [];
   /** Keys are made at the end: EncodingType may come after the Contents. */
   keyRanges: number[] = [];
@@ -125,6 +125,17 @@ export function parseListBytes(b: Buffer, d: TextDecoders): ListPage | undefined
     if (i >= n) break;
     const lt = i;
     const c = b[lt + 1];
+    // Most of a page: one Contents after another, read in one go where it has the usual shape.
+    if (c === 67 /* C */ && depth === 1 && sawRoot && litAt(b, lt, L_CONTENTS)) {
+      st.cur = { key: "", size: 0, etag: "", mtime: 0 };
+      const end = contentsInOrder(st, b, lt + 10);
+      if (end > 0) {
+        st.keyRanges.push(st.keyAt, st.keyEnd);
+        st.objects.push(st.cur);
+        i = end;
+        continue;
+      }
+    }
     if (c === 63 /* ? */) {
       // <?xml ...?>
       i = lt + 2;
@@ -178,9 +189,10 @@ export function parseListBytes(b: Buffer, d: TextDecoders): ListPage | undefined
     } else if (depth === 2) {
       if (bytesAre(b, nameAt, len, "Contents")) {
         if (selfClosing) return undefined;
-        inContents = true;
+        // Not the usual shape (see above): tag by tag.
         st.cur = { key: "", size: 0, etag: "", mtime: 0 };
         st.keyAt = -1;
+        inContents = true;
       } else if (bytesAre(b, nameAt, len, "CommonPrefixes")) inPrefixes = !selfClosing;
       else if (bytesAre(b, nameAt, len, "IsTruncated")) field = F_TRUNCATED;
       else if (bytesAre(b, nameAt, len, "NextContinuationToken")) field = F_TOKEN;
@@ -206,6 +218,116 @@ export function parseListBytes(b: Buffer, d: TextDecoders): ListPage | undefined
   const page: ListPage = { objects, commonPrefixes, isTruncated: st.isTruncated };
   if (st.token !== undefined) page.nextContinuationToken = st.token;
   return page;
+}
+
+/** Is b[at, at + lit.length) exactly the bytes `lit`? */
+function litAt(b: Buffer, at: number, lit: Uint8Array): boolean {
+  const n = lit.length;
+  if (at + n > b.length) return false;
+  for (let k = 0; k < n; k++) if (b[at + k] !== lit[k]) return false;
+  return true;
+}
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const L_KEY = ascii("<Key>");
+const L_KEY_END_MTIME = ascii("</Key><LastModified>");
+const L_MTIME_END_ETAG = ascii("</LastModified><ETag>&quot;");
+const L_ETAG_END = ascii("&quot;</ETag>");
+const L_SIZE = ascii("<Size>");
+const L_SIZE_END = ascii("</Size>");
+const L_CONTENTS = ascii("<Contents>");
+const L_CONTENTS_END = ascii("</Contents>");
+const L_OWNER = ascii("<Owner>");
+const L_OWNER_END = ascii("</Owner>");
+
+/** b[p] onwards: the end of a text without markup (the next "<"), or -1 at the end of the body. */
+function textEnd(b: Buffer, p: number): number {
+  const n = b.length;
+  while (p < n && b[p] !== LT) p++;
+  return p < n ? p : -1;
+}
+
+/**
+ * One Contents element in the order servers send it, from `p` (just after `<Contents>`): Key,
+ * LastModified, ETag (`&quot;hex&quot;`), optional checksum fields, Size, then leaf elements the
+ * runner does not read (StorageClass, an Owner with its ID and DisplayName, ...) and `</Contents>`.
+ * No whitespace between elements, no attributes, no comments or CDATA. Fills st.cur, st.keyAt and
+ * st.keyEnd and returns the index after `</Contents>`; -1 for anything else, and the caller reads
+ * the element tag by tag (the same result where both apply: test/runner/list-bytes.test.ts).
+ * Why: about twice as fast per key as the general loop, which looks at every tag's name.
+ */
+export function contentsInOrder(st: PageState, b: Buffer, p: number): number {
+  if (!litAt(b, p, L_KEY)) return -1;
+  const ka = p + 5;
+  const ke = textEnd(b, ka);
+  if (ke < 0 || !litAt(b, ke, L_KEY_END_MTIME)) return -1;
+  const ta = ke + 20;
+  const te = textEnd(b, ta);
+  if (te < 0 || !litAt(b, te, L_MTIME_END_ETAG)) return -1;
+  const ea = te + 27;
+  let ee = ea;
+  for (;;) {
+    const c = b[ee];
+    if (c === AMP) break;
+    if (c === undefined || c === LT || c >= 0x80) return -1;
+    ee++;
+  }
+  if (!litAt(b, ee, L_ETAG_END)) return -1;
+  let q = ee + 13;
+  // Checksum fields (AWS since 2025) sit between ETag and Size: not read, but checked to be leaves.
+  while (!litAt(b, q, L_SIZE)) {
+    q = skipLeaf(b, q);
+    if (q < 0) return -1;
+  }
+  const sa = q + 6;
+  const se = textEnd(b, sa);
+  if (se < 0 || !litAt(b, se, L_SIZE_END)) return -1;
+  const size = digitsAt(b, sa, se);
+  if (Number.isNaN(size)) return -1;
+  q = se + 7;
+  for (;;) {
+    if (litAt(b, q, L_CONTENTS_END)) break;
+    if (litAt(b, q, L_OWNER)) {
+      q += 7;
+      while (!litAt(b, q, L_OWNER_END)) {
+        q = skipLeaf(b, q);
+        if (q < 0) return -1;
+      }
+      q += 8;
+      continue;
+    }
+    q = skipLeaf(b, q);
+    if (q < 0) return -1;
+  }
+  st.keyAt = ka;
+  st.keyEnd = ke;
+  st.cur.mtime = timeAt(b, ta, te);
+  st.cur.etag = latin1.call(b, ea, ee);
+  st.cur.size = size;
+  return q + 11;
+}
+
+/** `<Name>text</Name>` at q, Name not one the runner reads (Key, LastModified, ETag, Size) nor
+ *  Contents or Owner: the index after it, else -1. */
+function skipLeaf(b: Buffer, q: number): number {
+  if (b[q] !== LT) return -1;
+  const na = q + 1;
+  let ne = na;
+  for (;;) {
+    const c = b[ne];
+    if (c === GT) break;
+    // Letters only: no closing tag, attribute, self-closing element, comment or CDATA.
+    if (c === undefined || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return -1;
+    ne++;
+  }
+  const len = ne - na;
+  if (len === 0) return -1;
+  const first = b[na];
+  if ((first === 75 || first === 76 || first === 69) /* K, L, E */ && (bytesAre(b, na, len, "Key") || bytesAre(b, na, len, "LastModified") || bytesAre(b, na, len, "ETag"))) return -1;
+  if (bytesAre(b, na, len, "Size") || bytesAre(b, na, len, "Contents") || bytesAre(b, na, len, "Owner")) return -1;
+  const te = textEnd(b, ne + 1);
+  if (te < 0 || b[te + 1] !== SLASH || b[te + 2 + len] !== GT) return -1;
+  for (let k = 0; k < len; k++) if (b[te + 2 + k] !== b[na + k]) return -1;
+  return te + 3 + len;
 }
 
 /** The text b[a, e) of a leaf element of interest; false: unusual, use the general scanner. */

@@ -3,7 +3,7 @@
 // and unknown elements. Where the fast path reads a page it must give exactly the general scanner's
 // page; where the page is unusual it must hand over (undefined) rather than guess.
 import { describe, expect, it } from "vitest";
-import { parseListBytes, peekListBytes } from "../../runner/store/list-bytes.js";
+import { contentsInOrder, PageState, parseListBytes, peekListBytes } from "../../runner/store/list-bytes.js";
 import { decodeUrlValue, decodeXmlText, parseListGeneral, parseListObjectsV2, parseRawPage, type RawPage } from "../../runner/store/list.js";
 import { stripEtag } from "../../runner/store/s3.js";
 
@@ -36,17 +36,24 @@ function page(r: () => number, url: boolean, encodingLast: boolean): { body: str
   for (let i = 0; i < n; i++) {
     const key = randomKey(r);
     keys.push(key);
+    const extra = r() < 0.5 ? `<Owner><ID>o</ID><DisplayName>me &amp; you</DisplayName></Owner>` : `<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>`;
     const parts = [
       `<Key>${enc(key)}</Key>`,
       r() < 0.9 ? `<LastModified>2026-0${1 + Math.floor(r() * 9)}-1${Math.floor(r() * 9)}T0${Math.floor(r() * 9)}:1${Math.floor(r() * 9)}:2${Math.floor(r() * 9)}.${Math.floor(r() * 900) + 100}Z</LastModified>` : `<LastModified>Tue, 02 Jan 2026 03:04:05 GMT</LastModified>`,
       r() < 0.8 ? `<ETag>&quot;${Math.floor(r() * 1e9).toString(16).padStart(32, "0")}&quot;</ETag>` : r() < 0.5 ? `<ETag>"abc-3"</ETag>` : `<ETag>W/&quot;x-1&quot;</ETag>`,
       `<Size>${Math.floor(r() * 1e12)}</Size>`,
-      r() < 0.5 ? `<Owner><ID>o</ID><DisplayName>me &amp; you</DisplayName></Owner>` : `<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>`,
+      extra,
       `<StorageClass>STANDARD</StorageClass>`,
     ];
-    for (let j = parts.length - 1; j > 0; j--) {
-      const k = Math.floor(r() * (j + 1));
-      [parts[j], parts[k]] = [parts[k], parts[j]];
+    if (r() < 0.5) {
+      // The order servers send (the parser's one-go path, contentsInOrder): a checksum field
+      // before Size, an Owner after it.
+      if (extra.startsWith("<Checksum")) [parts[3], parts[4]] = [parts[4], parts[3]];
+    } else {
+      for (let j = parts.length - 1; j > 0; j--) {
+        const k = Math.floor(r() * (j + 1));
+        [parts[j], parts[k]] = [parts[k], parts[j]];
+      }
     }
     fields.push(`<Contents>${parts.join(r() < 0.2 ? "\n  " : "")}</Contents>`);
   }
@@ -79,6 +86,64 @@ describe("parseListBytes", () => {
     }
     // The fast path reads the pages real servers send, not just a few.
     expect(read).toBe(600);
+  });
+
+  it("Contents in the servers' order and every near miss (read tag by tag instead) give the general scanner's page", () => {
+    const head = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>`;
+    const c = (inner: string) => `<Contents>${inner}</Contents>`;
+    const KEY = "<Key>a%2Fb+c%26d</Key>";
+    const LM = "<LastModified>2026-03-04T05:06:07.089Z</LastModified>";
+    const ET = "<ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag>";
+    const SZ = "<Size>12345</Size>";
+    const SC = "<StorageClass>STANDARD</StorageClass>";
+    // Read in one go (contentsInOrder), to the end of the element.
+    const inOrder = [
+      KEY + LM + ET + SZ + SC,
+      KEY + LM + ET + "<ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>" + SZ + SC,
+      KEY + LM + ET + SZ + "<Owner><ID>abc</ID><DisplayName>x &amp; y</DisplayName></Owner>" + SC,
+      KEY + LM + ET + SZ,
+      KEY + LM + ET + "<Size></Size>",
+      KEY + "<LastModified>Tue, 02 Jan 2026 03:04:05 GMT</LastModified>" + ET + SZ,
+    ];
+    // Near misses, read tag by tag: whitespace, another order, an attribute, a comment, a second Key
+    // or Size after Size, a mismatched end tag, CDATA in the key, an ETag with an entity, a weak
+    // ETag, a Size that is not digits.
+    const nearMisses = [
+      KEY + "\n" + LM + ET + SZ + SC,
+      LM + KEY + ET + SZ + SC,
+      KEY + LM + ET + SZ + '<StorageClass x="1">STANDARD</StorageClass>',
+      KEY + LM + ET + SZ + "<!-- c -->" + SC,
+      KEY + LM + ET + SZ + "<Key>other</Key>" + SC,
+      KEY + LM + ET + SZ + "<Size>9</Size>",
+      KEY + LM + ET + SZ + "<StorageClass>STANDARD</StorageClas>",
+      "<Key><![CDATA[k]]></Key>" + LM + ET + SZ,
+      KEY + LM + "<ETag>&quot;ab&amp;cd&quot;</ETag>" + SZ,
+      KEY + LM + "<ETag>W/&quot;x-1&quot;</ETag>" + SZ,
+      KEY + LM + ET + "<Size>1e3</Size>",
+    ];
+    const variants = [...inOrder, ...nearMisses];
+    for (const v of variants) {
+      for (const body of [head + c(v) + "</ListBucketResult>", head + c(v) + c(KEY.replace("a%2F", "z")  + LM + ET + SZ + SC) + "</ListBucketResult>"]) {
+        const buf = Buffer.from(body, "utf8");
+        const fast = parseListBytes(buf, D);
+        let general: unknown;
+        try {
+          general = parseListGeneral(buf);
+        } catch (e) {
+          general = e;
+        }
+        if (fast) expect(fast, v).toEqual(general);
+        else expect(parseListObjectsV2(buf), v).toEqual(general);
+      }
+    }
+    for (const v of inOrder) {
+      const el = Buffer.from(c(v));
+      expect(contentsInOrder(new PageState(), el, "<Contents>".length), v).toBe(el.length);
+    }
+    for (const v of nearMisses) expect(contentsInOrder(new PageState(), Buffer.from(c(v)), "<Contents>".length), v).toBe(-1);
+    // The usual shape is read by the byte parser, with every field.
+    const one = parseListBytes(Buffer.from(head + c(variants[0]) + "</ListBucketResult>"), D);
+    expect(one?.objects).toEqual([{ key: "a/b c&d", size: 12345, etag: "0123456789abcdef0123456789abcdef", mtime: Date.UTC(2026, 2, 4, 5, 6, 7, 89) }]);
   });
 
   it("peekListBytes (a page held unparsed) agrees with the parse on 600 random pages: last key, IsTruncated, token", () => {

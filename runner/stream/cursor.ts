@@ -113,14 +113,15 @@ export function concatSources<T>(sources: BatchSource<T>[]): BatchSource<T> {
  * Loads the next batch of every cursor that needs one, all at once: a cursor's first batch is often
  * a LIST round trip, and the sides' listings must run side by side, not one after the other (a
  * 2,000-key no-op spent a page's latency, 0.1-0.2 s, waiting for the source before asking the
- * target). Every fill is awaited before the first failure is thrown, so none is left unhandled.
+ * target). The first failure is thrown at once (a missing source bucket is not reported only after
+ * a slow target's retries); the other fills' failures are caught here, and the caller closes them.
  */
 export async function fillAll<T extends { key: string }>(cursors: readonly Cursor<T>[]): Promise<void> {
   const waits: Promise<void>[] = [];
   for (const c of cursors) if (!c.ready) waits.push(c.fill());
   if (waits.length === 1) return waits[0];
-  const settled = await Promise.allSettled(waits);
-  for (const s of settled) if (s.status === "rejected") throw s.reason;
+  for (const w of waits) w.catch(() => undefined);
+  await Promise.all(waits);
 }
 
 /** Whether every cursor has its head (or has ended): then the key needs no await. An await per key,

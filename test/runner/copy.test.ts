@@ -1,5 +1,6 @@
 // copy mode against two real s3rver processes, through the built dist/runner.mjs.
 import { createHash } from "node:crypto";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contents, endpointsOf, get, keys, put, runRunner, startEnv, writeConfig, type Env } from "./harness.js";
 
@@ -167,5 +168,32 @@ describe("copy", () => {
     expect(r.stderr).toBe("");
     expect(r.summaries[0]).toMatchObject({ copied: 64, errors: 0 });
     expect(await contents(c.zurich, "many")).toEqual(want);
+  });
+
+  it("a missing source bucket fails the run at once, while the target's first LIST still hangs", async () => {
+    // A target that accepts connections and never answers: its LIST would only fail after
+    // requestTimeoutSeconds (and retries). The source's NoSuchBucket must not wait for it.
+    const sockets: Socket[] = [];
+    const blackhole = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => blackhole.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (blackhole.address() as AddressInfo).port;
+      const endpoints = endpointsOf(env) as Record<string, Record<string, unknown>>;
+      const cfgPath = writeConfig(env, {
+        endpoints: { ...endpoints, hole: { ...endpoints.zurich, endpoint: `http://127.0.0.1:${port}` } },
+        state: { dir: `${env.dir}/state-hole` },
+        requestTimeoutSeconds: 30,
+        jobs: [{ name: "hole", mode: "copy", source: { endpoint: "london", bucket: "no-such-bucket" }, targets: [{ endpoint: "hole", bucket: "dst" }] }],
+      });
+      const t0 = Date.now();
+      const r = await runRunner(["run", "--config", cfgPath]);
+      const ms = Date.now() - t0;
+      expect(r.code, r.stdout + r.stderr).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/no-such-bucket/);
+      expect(ms).toBeLessThan(20_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => blackhole.close(r));
+    }
   });
 });

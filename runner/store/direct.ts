@@ -24,8 +24,7 @@ export interface DirectOptions {
   /** Endpoint URL (http or https), path-style. */
   endpoint: string;
   region: string;
-  /** The identity to sign with: synchronous when one is at hand (see cachingCredentials). */
-  credentials: () => AwsCredentialIdentity | Promise<AwsCredentialIdentity>;
+  credentials: () => Promise<AwsCredentialIdentity>;
   httpAgent: http.Agent;
   httpsAgent: https.Agent;
   requestTimeoutMs: number;
@@ -223,23 +222,6 @@ export class HttpTarget {
   }
 }
 
-/** Credentials that expire within this are fetched again (the SDK's providers refresh inside 5 min). */
-const REFRESH_WITHIN_MS = 5 * 60_000;
-
-/**
- * A provider's identity, kept and returned synchronously while it is fresh (no expiration, or more
- * than 5 minutes left). Why synchronous: a LIST's next page is requested right after its page is
- * handed over; one await there lets the merge take the page first (parse and decide, 10-20 ms a page),
- * and only then does the next request go out: 2-4 % of a no-op's wall time, pure latency.
- */
-export function cachingCredentials(provider: () => Promise<AwsCredentialIdentity>): () => AwsCredentialIdentity | Promise<AwsCredentialIdentity> {
-  let current: AwsCredentialIdentity | undefined;
-  return () => {
-    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > REFRESH_WITHIN_MS)) return current;
-    return provider().then((c) => (current = c));
-  };
-}
-
 export class DirectClient {
   private readonly http: HttpTarget;
   private readonly keyCache = { key: "", value: Buffer.alloc(0) };
@@ -256,8 +238,7 @@ export class DirectClient {
 
   private async request(method: "GET" | "PUT", bucket: string, key: string, headers: Record<string, string>, body?: Readable): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
     const path = this.http.basePath + objectPath(bucket, key);
-    const id = this.o.credentials();
-    const creds = id instanceof Promise ? await id : id;
+    const creds = await this.o.credentials();
     headers["user-agent"] = this.o.userAgent;
     signV4(method, this.http.url.host, path, headers, creds, this.o.region, this.http.now(), this.keyCache);
     this.o.count(method);

@@ -11,7 +11,7 @@ import type { ResolvedCredentials } from "../config/credentials.js";
 import { serverIdentity } from "../config/validate.js";
 import { isPlainMd5, type Entry } from "../decide/types.js";
 import { tagEndpoint } from "./net-errors.js";
-import { cachingCredentials, DirectClient, type ObjectHeaders } from "./direct.js";
+import { DirectClient, type ObjectHeaders } from "./direct.js";
 import { headerText, sendableHeaders } from "./headers.js";
 import { listPage } from "./list.js";
 import { sdk } from "./sdk.js";
@@ -104,9 +104,9 @@ export function makeEndpoint(name: string, cfg: EndpointConfig, creds: ResolvedC
       ? new DirectClient({
           endpoint: cfg.endpoint,
           region: cfg.region ?? "us-east-1",
-          // Static keys as they are (a copy each time: nothing may change them); otherwise the SDK's
-          // resolved default chain, with its caching and refresh.
-          credentials: cachingCredentials(creds ? () => Promise.resolve({ ...creds }) : () => (sharedClient().config.credentials as () => Promise<AwsCredentialIdentity>)()),
+          // Static keys as they are, without the SDK (a copy each time: nothing may change them);
+          // otherwise the SDK's resolved default chain, with its caching and refresh.
+          credentials: creds ? () => Promise.resolve({ ...creds }) : () => (sharedClient().config.credentials as () => Promise<AwsCredentialIdentity>)(),
           httpAgent,
           httpsAgent,
           requestTimeoutMs: opts.requestTimeoutMs,

@@ -5,7 +5,7 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { cachingCredentials, objectPath, signV4 } from "../../runner/store/direct.js";
+import { objectPath, signV4 } from "../../runner/store/direct.js";
 import { canonicalQuery, listQuery } from "../../runner/store/list.js";
 
 class Sha256 {
@@ -100,38 +100,5 @@ describe("direct SigV4 signing matches the SDK's signer", () => {
     signV4("GET", "h", "/b/k", h1, { accessKeyId: "A", secretAccessKey: "one" }, "r", NOW, cache);
     signV4("GET", "h", "/b/k", h2, { accessKeyId: "A", secretAccessKey: "two" }, "r", NOW, cache);
     expect(h1["authorization"]).not.toBe(h2["authorization"]);
-  });
-});
-
-describe("cachingCredentials", () => {
-  it("asks the provider once, then answers synchronously; an identity expiring within 5 minutes is asked for again", async () => {
-    let calls = 0;
-    const expiring = new Date(Date.now() + 60_000);
-    const far = new Date(Date.now() + 3_600_000);
-    const answers = [
-      { accessKeyId: "A1", secretAccessKey: "s1", expiration: expiring },
-      { accessKeyId: "A2", secretAccessKey: "s2", expiration: far },
-    ];
-    const get = cachingCredentials(async () => answers[Math.min(calls++, answers.length - 1)]);
-    const first = get();
-    expect(first).toBeInstanceOf(Promise);
-    expect((await first).accessKeyId).toBe("A1");
-    // A1 expires within 5 minutes: the provider is asked again.
-    const second = get();
-    expect(second).toBeInstanceOf(Promise);
-    expect((await second).accessKeyId).toBe("A2");
-    // A2 has an hour left: no promise, no provider call.
-    const third = get();
-    expect(third).not.toBeInstanceOf(Promise);
-    expect((third as { accessKeyId: string }).accessKeyId).toBe("A2");
-    expect(calls).toBe(2);
-  });
-
-  it("static keys (no expiration) are asked for once", async () => {
-    let calls = 0;
-    const get = cachingCredentials(async () => (calls++, { accessKeyId: "AK", secretAccessKey: "SK" }));
-    await get();
-    for (let i = 0; i < 5; i++) expect(get()).toEqual({ accessKeyId: "AK", secretAccessKey: "SK" });
-    expect(calls).toBe(1);
   });
 });

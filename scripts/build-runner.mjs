@@ -1,7 +1,7 @@
 // Bundles the runner into one self-contained ESM file, dist/runner.mjs, that runs with plain
 // `node` and no node_modules (the artifact the deployment components ship).
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -66,6 +66,7 @@ const result = await build({
 // runner/ would put it back into the start-up path (and into the file twice).
 const eager = Object.keys(result.metafile.inputs).filter((f) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(f));
 if (eager.length) {
+  rmSync(tmpfile, { force: true });
   throw new Error(`the runner bundle imports the AWS SDK directly (${eager.slice(0, 3).join(", ")}...); use sdk() from runner/store/sdk.ts`);
 }
 chmodSync(tmpfile, 0o755);

@@ -8,7 +8,7 @@ import picomatch from "picomatch";
 import type { JobConfig, LocationConfig, RunnerConfig } from "./config/types.js";
 import type { BisyncAction, Side } from "./decide/bisync.js";
 import { conflictKey, safetyAbort } from "./decide/safety.js";
-import { record, sameContent, type Entry, type StateRecord } from "./decide/types.js";
+import { record, sameContent, selfEvident, type Entry, type StateRecord } from "./decide/types.js";
 import { bisyncActionCodec, checkDiffCodec, copyTaskCodec, deleteCodec, type CheckDiff, type CopyTask, type DeleteTask } from "./engine/codecs.js";
 import { SectionBuilder, writeJournal, writeState } from "./engine/commit.js";
 import { InputFormatError, ListingError, listingSource, recordSource, RunDir } from "./engine/inputs.js";
@@ -630,7 +630,8 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
               if (deleted) out.deletes[ti].add({ entry, reason: "" });
             },
             same: (ti, rec) => {
-              out.sections[ti].carry.add(rec);
+              // Only pairs the next run needs as evidence (see selfEvident).
+              if (!selfEvident(rec)) out.sections[ti].carry.add(rec);
               out.same++;
             },
             backlog: () => {
@@ -649,7 +650,8 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
       },
       cleanup,
     );
-    const priorSrcCount = d.counts.priors.length ? Math.max(...d.counts.priors) : 0;
+    // The state holds only the pairs it is evidence for; the source count rides in its meta line.
+    const priorSrcCount = Math.max(stored.expectedKeys ?? 0, ...d.counts.priors);
 
     // Safety, before any change: the totals are known, nothing has been written.
     if (deletes && !ctx.force) {
@@ -699,7 +701,8 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
       const to = tgtLocs[ti];
       try {
         const r = await transferWithRetry(ctx, job, srcLoc, srcLoc.prefix + entry.key, entry, to, to.prefix + entry.key);
-        sections[ti].results.add(record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() }));
+        const rec = record(entry.key, { size: r.srcSize, etag: r.srcEtag, mtime: r.srcMtime }, { size: r.dstSize, etag: r.dstEtag, mtime: Date.now() });
+        if (!selfEvident(rec)) sections[ti].results.add(rec);
         sum.copied++;
         sum.bytes += r.bytes || r.srcSize;
         ctx.out.addObject();

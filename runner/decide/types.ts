@@ -108,6 +108,16 @@ export function sortedLookup(rs: readonly StateRecord[] | undefined): (key: stri
   };
 }
 
+/**
+ * A copy/sync record that is its own evidence: same size and the same non-empty ETag on both sides.
+ * sameContent() judges such a pair equal without any record, so the copy state leaves it out and
+ * holds only the pairs it is needed for (ETags that differ across providers, multipart, SSE): a
+ * no-op between like endpoints then reads and writes an almost empty state, not one line per key.
+ */
+export function selfEvident(r: StateRecord): boolean {
+  return r.aSize === r.bSize && r.aEtag !== "" && r.aEtag === r.bEtag;
+}
+
 /** Is this entry unchanged since the state recorded that side (size and ETag)? */
 export function unchangedSince(e: Entry, size: number, etag: string): boolean {
   return e.size === size && e.etag === etag && etag !== "";

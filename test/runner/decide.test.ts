@@ -4,7 +4,7 @@ import { decideBisync, newerSide, type BisyncAction } from "../../runner/decide/
 import { decideCopy } from "../../runner/decide/copy.js";
 import { mergeJournal } from "../../runner/decide/journal.js";
 import { conflictKey, safetyAbort } from "../../runner/decide/safety.js";
-import { compareKeys, isPlainMd5, sameContent, sortEntries, type Entry, type StateRecord } from "../../runner/decide/types.js";
+import { compareKeys, isPlainMd5, sameContent, selfEvident, sortEntries, type Entry, type StateRecord } from "../../runner/decide/types.js";
 import { decodeState, encodeState } from "../../runner/state/codec.js";
 
 const md5 = (c: string) => c.padEnd(32, "0").slice(0, 32); // fake but plain-MD5 shaped
@@ -43,6 +43,24 @@ describe("decideCopy", () => {
     expect(sameContent(e("k", "abc"), { ...e("k", "abc"), size: 4 })).toBe(false);
     expect(isPlainMd5("d41d8cd98f00b204e9800998ecf8427e")).toBe(true);
     expect(isPlainMd5("d41d8cd98f00b204e9800998ecf8427e-2")).toBe(false);
+  });
+  it("a self-evident record (equal size, equal non-empty ETag) decides nothing: the copy state leaves it out", () => {
+    // Every combination of sizes and ETags (plain, multipart, empty) on both sides of the record
+    // and of the listed pair: leaving out a record that selfEvident() accepts changes no decision.
+    const etags = ["", md5("x"), md5("y"), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"];
+    const sides = etags.flatMap((etag) => [1, 2].map((size) => ({ key: "k", size, etag, mtime: 1 })));
+    let omitted = 0;
+    for (const ra of sides) {
+      for (const rb of sides) {
+        const r = rec(ra, rb);
+        if (!selfEvident(r)) continue;
+        omitted++;
+        for (const a of sides) for (const b of sides) expect(sameContent(a, b, r), JSON.stringify([r, a, b])).toBe(sameContent(a, b));
+      }
+    }
+    expect(omitted).toBe(6); // 3 non-empty ETags × 2 sizes
+    expect(selfEvident(rec(e("k", "abc"), { ...e("k", "abc"), etag: "" }))).toBe(false);
+    expect(selfEvident(rec(e("k", "abc"), { ...e("k", "abc"), etag: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2" }))).toBe(false);
   });
   it("handles 200,000 keys per side as a linear merge", () => {
     const n = 200_000;

@@ -1,14 +1,15 @@
 // sync mode, safety aborts, dry-run, locks, state in a bucket, wrong credentials, rclone check.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contents, endpointsOf, keys, put, runRunner, startEnv, writeConfig, type Env } from "./harness.js";
+import { decodeState } from "../../runner/state/codec.js";
+import { contents, del, endpointsOf, keys, put, runRunner, startEnv, writeConfig, type Env } from "./harness.js";
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv({ london: ["s1", "s2", "s3", "s4", "s5"], zurich: ["t1", "t2", "t3", "t4", "t5", "state"] });
+  env = await startEnv({ london: ["s1", "s2", "s3", "s4", "s5", "s6"], zurich: ["t1", "t2", "t3", "t4", "t5", "t6", "state"] });
 });
 afterAll(async () => {
   await env?.stop();
@@ -77,6 +78,27 @@ describe("sync", () => {
     expect(r.code).toBe(3);
     expect(r.summaries[0].aborted).toMatch(/lists no objects/);
     expect(await keys(c.zurich, "t3")).toEqual(["mirror/only"]);
+  });
+
+  it("the state holds no record of a pair with equal ETags; the emptied-source abort still names the last run's count", async () => {
+    const c = env.clients;
+    for (const k of ["a", "b", "c"]) await put(c.london, "s6", k, `v${k}`);
+    const cfg = syncConfig(6, { maxDeletePercent: 100 });
+    const r = await runRunner(["run", "--config", cfg, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.summaries[0]).toMatchObject({ copied: 3, stateWritten: true });
+    const st = decodeState(readFileSync(join(env.dir, "state-6", "sync6.state.gz")));
+    // Equal size and ETag on both sides is its own evidence (selfEvident): nothing to record.
+    expect(st.sections.flatMap((s) => s.records)).toEqual([]);
+    expect(st.meta.keys).toBe(3);
+    const again = await runRunner(["run", "--config", cfg, "--json"]);
+    expect(again.summaries[0]).toMatchObject({ copied: 0, unchanged: 3 });
+    expect(again.summaries[0].requests).toMatchObject({ GET: 0, PUT: 0, HEAD: 0 });
+    for (const k of ["a", "b", "c"]) await del(c.london, "s6", k);
+    const emptied = await runRunner(["run", "--config", cfg, "--json"]);
+    expect(emptied.code).toBe(3);
+    expect(emptied.summaries[0].aborted).toMatch(/lists no objects while target .* has 3 \(and the last run saw 3\)/);
+    expect(await keys(c.zurich, "t6")).toEqual(["mirror/a", "mirror/b", "mirror/c"]);
   });
 
   it("--dry-run prints the plan and writes nothing: no objects, no state, no lock", async () => {

@@ -271,6 +271,31 @@ describe("synthetic S3", () => {
     expect(getMs).toBeLessThan(150);
   });
 
+  it("cacheListBytes answers a repeated LIST with the same bytes, keeps at most that many bytes, and counts its hits", async () => {
+    const cached = await startSyntheticS3({ buckets: { big: BIG }, cacheListBytes: 1 << 20 });
+    const tiny = await startSyntheticS3({ buckets: { big: BIG }, cacheListBytes: 1000 });
+    try {
+      const first = await listRaw(s3.endpoint, "big", { "encoding-type": "url" });
+      const second = await listRaw(s3.endpoint, "big", { "encoding-type": "url", "continuation-token": first.next });
+      for (const srv of [cached, tiny]) {
+        for (let k = 0; k < 3; k++) {
+          expect((await listRaw(srv.endpoint, "big", { "encoding-type": "url" })).xml).toBe(first.xml);
+          expect((await listRaw(srv.endpoint, "big", { "encoding-type": "url", "continuation-token": first.next })).xml).toBe(second.xml);
+        }
+      }
+      expect(first.xml.length).toBeGreaterThan(1000);
+      expect(await cached.counts()).toMatchObject({ LIST: 6, LIST_CACHED: 4 });
+      // A page larger than the whole cache is never kept.
+      expect(await tiny.counts()).toMatchObject({ LIST: 6, LIST_CACHED: 0 });
+      await cached.resetCounts();
+      expect(await cached.counts()).toMatchObject({ LIST: 0, LIST_CACHED: 0 });
+      expect(await s3.counts()).not.toHaveProperty("LIST_CACHED");
+    } finally {
+      await cached.stop();
+      await tiny.stop();
+    }
+  });
+
   it("unordered mode shuffles each page's Contents (deterministically), same keys per page", async () => {
     const sorted = [...model({ keys: 3_000 }).keys()];
     const seen: string[] = [];

@@ -213,7 +213,16 @@ export class HttpTarget {
 
   /** The error of a non-2xx response, shaped as the SDK's; learns the clock offset from it. */
   async error(res: http.IncomingMessage): Promise<Error> {
-    const e = (await readError(res)) as Error & { Code?: string; $response?: { headers?: { date?: string } } };
+    return this.learn(await readError(res));
+  }
+
+  /** As error(), for a response read whole (runner/store/http1.ts). */
+  errorFrom(status: number, text: string, headers: http.IncomingHttpHeaders): Error {
+    return this.learn(s3Error(status, text, FALLBACK_CODES[status] ?? `Http${status}`, headers));
+  }
+
+  private learn(err: Error): Error {
+    const e = err as Error & { Code?: string; $response?: { headers?: { date?: string } } };
     if (e.Code === "RequestTimeTooSkewed" || e.Code === "RequestExpired" || e.Code === "InvalidSignatureException") {
       const date = Date.parse(e.$response?.headers?.date ?? "");
       if (Number.isFinite(date)) this.clockOffsetMs = date - Date.now();

@@ -14,6 +14,7 @@
 import type { ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { isAscii } from "node:buffer";
 import { HttpTarget, signV4, type DirectClient, type DirectOptions } from "./direct.js";
+import { Http1Pool } from "./http1.js";
 import { parseListBytes, peekListBytes, type PagePeek, type TextDecoders } from "./list-bytes.js";
 import { stripEtag, withRetry, type Endpoint } from "./s3.js";
 import { sdk } from "./sdk.js";
@@ -448,8 +449,18 @@ export class DirectLister {
   private readonly http: HttpTarget;
   private readonly keyCache = { key: "", value: Buffer.alloc(0) };
 
+  /** The LIST's own keep-alive connections (http1.ts), not the endpoint's http.Agent. */
+  private readonly pool: Http1Pool;
+
   constructor(private readonly o: DirectOptions) {
     this.http = new HttpTarget(o.endpoint, o.httpAgent, o.httpsAgent, o.requestTimeoutMs);
+    this.pool = new Http1Pool(this.http.url, {
+      timeoutMs: o.requestTimeoutMs,
+      maxBody: MAX_BODY,
+      // Copied into a pool buffer as it arrives when the declared length fits one; else collected.
+      alloc: (n) => (n <= POOL_BUFFER ? pooledBuffer() : undefined),
+      free: givePooled,
+    });
   }
 
   /** One HTTP attempt (no retries: listPage wraps it in withRetry). */
@@ -512,50 +523,12 @@ export class DirectLister {
     const headers: Record<string, string> = { "user-agent": this.o.userAgent };
     signV4("GET", url.host, path, headers, await this.o.credentials(), this.o.region, this.http.now(), this.keyCache, canonicalQuery(query));
     this.o.count("LIST");
-    const { req, res } = await this.http.send("GET", `${path}?${qs}`, headers);
-    if (res.statusCode !== 200) throw await this.http.error(res);
-    const declared = Number(res.headers["content-length"]);
-    // Copied into a pool buffer as it arrives when the declared length fits one; else collected.
-    let pooled = Number.isInteger(declared) && declared > 0 && declared <= POOL_BUFFER ? pooledBuffer() : undefined;
-    return new Promise<{ body: Buffer; pooled?: Buffer }>((resolve, reject) => {
-      let settled = false;
-      const fail = (e: Error) => {
-        if (settled) return;
-        settled = true;
-        if (pooled) givePooled(pooled);
-        pooled = undefined;
-        reject(e);
-      };
-      req.on("error", fail); // a socket error while the body streams
-      const chunks: Buffer[] = [];
-      let len = 0;
-      res.on("data", (c: Buffer) => {
-        if (settled) return;
-        if (pooled) {
-          if (len + c.length <= pooled.length) {
-            c.copy(pooled, len);
-            len += c.length;
-            return;
-          }
-          // More than declared: collect instead.
-          chunks.push(Buffer.from(pooled.subarray(0, len)));
-          givePooled(pooled);
-          pooled = undefined;
-        }
-        len += c.length;
-        if (len > MAX_BODY) req.destroy(Object.assign(new Error(`listing response larger than ${MAX_BODY} bytes`), { name: "InvalidListResponse" }));
-        else chunks.push(c);
-      });
-      res.on("error", fail);
-      res.on("aborted", () => fail(Object.assign(new Error("listing response aborted (socket hang up)"), { name: "ECONNRESET" })));
-      res.on("end", () => {
-        if (res.complete === false) return fail(Object.assign(new Error("listing response truncated"), { name: "TruncatedBody" }));
-        if (settled) return;
-        settled = true;
-        if (pooled) resolve({ body: pooled.subarray(0, len), pooled });
-        else resolve({ body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, len) });
-      });
-    });
+    const r = await this.pool.get(`${path}?${qs}`, headers);
+    if (r.status !== 200) {
+      if (r.pooled) givePooled(r.pooled);
+      throw this.http.errorFrom(r.status, r.body.toString("utf8"), r.headers);
+    }
+    return { body: r.body, pooled: r.pooled };
   }
 }
 

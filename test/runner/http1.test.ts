@@ -1,0 +1,160 @@
+// The direct LIST's HTTP/1.1 client (runner/store/http1.ts) against real servers: Node's http
+// server for the usual shapes, and a raw TCP server for the ones that server never sends.
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { Http1Pool } from "../../runner/store/http1.js";
+import { isRetryable } from "../../runner/store/s3.js";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+async function httpServer(handler: http.RequestListener, keepAliveTimeout = 5000): Promise<{ url: URL; connections: () => number }> {
+  let connections = 0;
+  const srv = http.createServer(handler);
+  srv.keepAliveTimeout = keepAliveTimeout;
+  srv.on("connection", () => connections++);
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r()))));
+  return { url: new URL(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`), connections: () => connections };
+}
+
+/** A TCP server that answers every request on a connection with `reply(n)` (n: request number). */
+async function rawServer(reply: (n: number, sock: net.Socket) => void): Promise<URL> {
+  let n = 0;
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    socks.add(sock);
+    let buf = "";
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      while (buf.includes("\r\n\r\n")) {
+        buf = buf.slice(buf.indexOf("\r\n\r\n") + 4);
+        reply(n++, sock);
+      }
+    });
+    sock.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise<void>((r) => (socks.forEach((s) => s.destroy()), srv.close(() => r()))));
+  return new URL(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`);
+}
+
+const opts = { timeoutMs: 2000, maxBody: 1 << 20 };
+
+describe("Http1Pool", () => {
+  it("reads Content-Length and chunked bodies, byte for byte, on one kept-alive connection; sends the headers given", async () => {
+    const big = Buffer.alloc(300_000, "x");
+    for (let i = 0; i < big.length; i += 997) big[i] = 65 + (i % 26);
+    const seen: http.IncomingHttpHeaders[] = [];
+    const s = await httpServer((req, res) => {
+      seen.push(req.headers);
+      if (req.url === "/chunked") {
+        res.write(big.subarray(0, 100_000));
+        setTimeout(() => res.end(big.subarray(100_000)), 5);
+      } else {
+        res.setHeader("content-length", big.length);
+        res.end(big);
+      }
+    });
+    const allocated: Buffer[] = [];
+    const pool = new Http1Pool(s.url, { ...opts, alloc: (n) => (allocated.push(Buffer.alloc(n + 10)), allocated[allocated.length - 1]) });
+    for (const path of ["/len", "/chunked", "/len?a=1", "/chunked"]) {
+      const r = await pool.get(path, { "x-amz-date": "20261204T000000Z", authorization: "AWS4 x" });
+      expect(r.status).toBe(200);
+      expect(Buffer.compare(r.body, big)).toBe(0);
+      if (path.startsWith("/len")) expect(r.pooled).toBe(allocated[allocated.length - 1]);
+      else expect(r.pooled).toBeUndefined();
+    }
+    expect(s.connections()).toBe(1);
+    expect(seen[0]).toMatchObject({ host: s.url.host, "x-amz-date": "20261204T000000Z", authorization: "AWS4 x" });
+  });
+
+  it("returns an error status with its body and headers (the caller shapes the S3 error)", async () => {
+    const s = await httpServer((_req, res) => {
+      res.writeHead(403, { "content-type": "application/xml", date: "Fri, 04 Dec 2026 10:00:00 GMT" });
+      res.end("<Error><Code>RequestTimeTooSkewed</Code></Error>");
+    });
+    const r = await new Http1Pool(s.url, opts).get("/b?list-type=2", {});
+    expect(r.status).toBe(403);
+    expect(r.body.toString()).toContain("RequestTimeTooSkewed");
+    expect(r.headers.date).toBe("Fri, 04 Dec 2026 10:00:00 GMT");
+  });
+
+  it("a kept-alive connection the server closed while idle: the request goes out on a new one", async () => {
+    const url = await rawServer((_n, sock) => {
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      setTimeout(() => sock.end(), 30); // the server's keep-alive timeout
+    });
+    const pool = new Http1Pool(url, opts);
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+    await new Promise((r) => setTimeout(r, 200));
+    expect((pool as unknown as { idle: net.Socket[] }).idle).toHaveLength(0);
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+  });
+
+  it("a reset after the request was sent on a reused connection, before any answer: sent again once", async () => {
+    const url = await rawServer((n, sock) => {
+      if (n === 1) sock.destroy(); // the second request on the first connection
+      else sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    const pool = new Http1Pool(url, opts);
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+  });
+
+  it("skips 1xx interim responses; reads HTTP/1.0 and Connection: close bodies to the end; 204 has none", async () => {
+    const url = await rawServer((n, sock) => {
+      if (n === 0) sock.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+      else if (n === 1) sock.end("HTTP/1.0 200 OK\r\n\r\nuntil the close");
+      else if (n === 2) sock.end("HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nx-trailer: 1\r\n\r\n");
+      else sock.write("HTTP/1.1 204 No Content\r\ncontent-length: 99\r\n\r\n");
+    });
+    const pool = new Http1Pool(url, opts);
+    expect((await pool.get("/", {})).body.toString()).toBe("hello");
+    expect((await pool.get("/", {})).body.toString()).toBe("until the close");
+    expect((await pool.get("/", {})).body.toString()).toBe("abc");
+    const r = await pool.get("/", {});
+    expect(r.status).toBe(204);
+    expect(r.body.length).toBe(0);
+  });
+
+  it("a body cut short, a stall and an oversized body fail with errors the runner retries (the last: a clear one)", async () => {
+    const url = await rawServer((n, sock) => {
+      if (n === 0) sock.end("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this");
+      else if (n === 1) sock.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nthen nothing");
+      else sock.write(`HTTP/1.1 200 OK\r\ncontent-length: ${2 << 20}\r\n\r\n`);
+    });
+    const pool = new Http1Pool(url, { ...opts, timeoutMs: 300 });
+    const cut = await pool.get("/", {}).catch((e: Error) => e);
+    expect(cut).toMatchObject({ name: "TruncatedBody" });
+    expect(isRetryable(cut)).toBe(true);
+    const t0 = Date.now();
+    const stall = await pool.get("/", {}).catch((e: Error) => e);
+    expect(stall).toMatchObject({ name: "TimeoutError" });
+    expect(isRetryable(stall)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await expect(pool.get("/", {})).rejects.toThrow(/larger than 1048576 bytes/);
+  });
+
+  it("a refused connection is the socket's own error (ECONNREFUSED), not retried as stale", async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await expect(new Http1Pool(new URL(`http://127.0.0.1:${port}`), opts).get("/", {})).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("idle connections keep no process alive, and 50 requests on one connection add no listeners", async () => {
+    const s = await httpServer((_req, res) => res.end("ok"));
+    const pool = new Http1Pool(s.url, opts);
+    for (let i = 0; i < 50; i++) await pool.get("/", {});
+    const idle = (pool as unknown as { idle: net.Socket[] }).idle;
+    expect(idle).toHaveLength(1);
+    for (const ev of ["data", "error", "end", "close", "timeout"]) expect(idle[0].listenerCount(ev), ev).toBeLessThanOrEqual(2);
+    expect(s.connections()).toBe(1);
+  });
+});

@@ -31,6 +31,8 @@ export interface Http1Options {
   alloc?: (length: number) => Buffer | undefined;
   /** Gives back a buffer from `alloc` that was not used after all (a failed response). */
   free?: (b: Buffer) => void;
+  /** For https: trust these CAs too (tests; the runner uses the default CAs and NODE_EXTRA_CA_CERTS). */
+  ca?: string | Buffer;
 }
 
 const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
@@ -75,7 +77,7 @@ export class Http1Pool {
 
   private connect(): net.Socket {
     const host = this.url.hostname.replace(/^\[|\]$/g, "");
-    const s = this.tls ? tls.connect({ host, port: this.port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port: this.port });
+    const s = this.tls ? tls.connect({ host, port: this.port, servername: net.isIP(host) ? undefined : host, ...(this.o.ca ? { ca: this.o.ca } : {}) }) : net.connect({ host, port: this.port });
     s.setNoDelay(true);
     // For the connection's whole life: an error while it is idle is nobody's (the next request on
     // it sees it closed), and a closed one leaves the idle list.

@@ -1,7 +1,12 @@
 // The direct LIST's HTTP/1.1 client (runner/store/http1.ts) against real servers: Node's http
 // server for the usual shapes, and a raw TCP server for the ones that server never sends.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Http1Pool } from "../../runner/store/http1.js";
@@ -71,6 +76,25 @@ describe("Http1Pool", () => {
     }
     expect(s.connections()).toBe(1);
     expect(seen[0]).toMatchObject({ host: s.url.host, "x-amz-date": "20261204T000000Z", authorization: "AWS4 x" });
+  });
+
+  it("https: reads over TLS on one kept-alive connection, checking the server's certificate", async () => {
+    // A self-signed certificate for 127.0.0.1 (openssl: .ci/run installs it).
+    const dir = mkdtempSync(join(tmpdir(), "http1-tls-"));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    const cert = readFileSync(join(dir, "cert.pem"));
+    let connections = 0;
+    const srv = https.createServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_req, res) => res.end("over tls"));
+    srv.on("secureConnection", () => connections++);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r()))));
+    const url = new URL(`https://127.0.0.1:${(srv.address() as AddressInfo).port}`);
+    const pool = new Http1Pool(url, { ...opts, ca: cert });
+    for (let i = 0; i < 3; i++) expect((await pool.get("/", {})).body.toString()).toBe("over tls");
+    expect(connections).toBe(1);
+    // Without trusting it: the handshake fails (no silent plain text, no unchecked certificate).
+    await expect(new Http1Pool(url, opts).get("/", {})).rejects.toMatchObject({ code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
   });
 
   it("returns an error status with its body and headers (the caller shapes the S3 error)", async () => {

@@ -6,7 +6,7 @@
 // keys, which decoding would corrupt (`%41`, `+`).
 //
 // On endpoints that have the direct GET/PUT path (explicit URL, path-style: runner/store/direct.ts)
-// the LIST is a plain HTTP GET on the endpoint's own keep-alive agents, signed with the direct
+// the LIST is a plain HTTP GET on keep-alive connections of its own (http1.ts), signed with the direct
 // path's SigV4 signer (proven equal to the SDK's: test/runner/direct-sign.test.ts), and its XML is
 // read by the scanners below (list-bytes.ts first) instead of the SDK's XML parser and deserializers (about 20 µs of CPU per listed key; this path about 5 µs, of which under 2 µs is
 // this scanner and most of the rest Node's own HTTP client: bench/list-cpu.ts).

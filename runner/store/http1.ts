@@ -36,6 +36,8 @@ export interface Http1Options {
 }
 
 const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
+/** TLS connections whose handshake completed (a close before that is a failed handshake). */
+const secured = new WeakSet<net.Socket>();
 const MAX_HEAD = 64 * 1024;
 
 function httpError(message: string, code: string): Error {
@@ -79,6 +81,7 @@ export class Http1Pool {
     const host = this.url.hostname.replace(/^\[|\]$/g, "");
     const s = this.tls ? tls.connect({ host, port: this.port, servername: net.isIP(host) ? undefined : host, ...(this.o.ca ? { ca: this.o.ca } : {}) }) : net.connect({ host, port: this.port });
     s.setNoDelay(true);
+    if (this.tls) s.once("secureConnect", () => secured.add(s));
     // For the connection's whole life: an error while it is idle is nobody's (the next request on
     // it sees it closed), and a closed one leaves the idle list.
     s.on("error", () => undefined);
@@ -253,8 +256,13 @@ export class Http1Pool {
         } else if (mode === "chunked") onChunked(c, at);
         else take(c, at, c.length);
       };
+      // Closed by the server during the TLS handshake (e.g. https to a plain-http port): the error
+      // Node's https gives, which runner/store/net-errors.ts explains.
+      const handshakeReset = () =>
+        Object.assign(new Error("Client network socket disconnected before secure TLS connection was established"), { code: "ECONNRESET" });
       const onEnd = () => {
         if (done) return;
+        if (this.tls && !secured.has(s)) return fail(handshakeReset());
         if (mode === "close") return finish();
         if (got === 0) return fail(Object.assign(httpError("socket hang up", "ECONNRESET"), { stale: true }));
         fail(Object.assign(new Error("listing response truncated"), { name: "TruncatedBody" }));
@@ -265,6 +273,7 @@ export class Http1Pool {
       };
       const onClose = () => {
         if (done) return;
+        if (this.tls && !secured.has(s)) return fail(handshakeReset());
         if (mode === "close") return finish();
         fail(Object.assign(httpError("socket hang up", "ECONNRESET"), { stale: got === 0 }));
       };

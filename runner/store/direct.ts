@@ -136,6 +136,11 @@ export function s3Error(status: number, xml: string, fallback: string, headers: 
 
 const FALLBACK_CODES: Record<number, string> = { 301: "PermanentRedirect", 400: "BadRequest", 403: "AccessDenied", 404: "NotFound", 409: "Conflict", 412: "PreconditionFailed", 500: "InternalError", 501: "NotImplemented", 503: "ServiceUnavailable" };
 
+/** The SDK-shaped error of a non-2xx status and its body (the Code from the body, else the status's). */
+function statusError(status: number, text: string, headers: http.IncomingHttpHeaders): Error {
+  return s3Error(status, text, FALLBACK_CODES[status] ?? `Http${status}`, headers);
+}
+
 export function readError(res: http.IncomingMessage): Promise<Error> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -144,7 +149,7 @@ export function readError(res: http.IncomingMessage): Promise<Error> {
       if (len < 64 * 1024) chunks.push(c);
       len += c.length;
     });
-    const done = () => resolve(s3Error(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), FALLBACK_CODES[res.statusCode ?? 0] ?? `Http${res.statusCode}`, res.headers));
+    const done = () => resolve(statusError(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), res.headers));
     res.on("end", done);
     res.on("error", done);
     res.on("aborted", done);
@@ -218,7 +223,7 @@ export class HttpTarget {
 
   /** As error(), for a response read whole (runner/store/http1.ts). */
   errorFrom(status: number, text: string, headers: http.IncomingHttpHeaders): Error {
-    return this.learn(s3Error(status, text, FALLBACK_CODES[status] ?? `Http${status}`, headers));
+    return this.learn(statusError(status, text, headers));
   }
 
   private learn(err: Error): Error {

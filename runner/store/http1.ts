@@ -41,7 +41,11 @@ const secured = new WeakSet<net.Socket>();
 const MAX_HEAD = 64 * 1024;
 
 function httpError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code, name: code === "ETIMEDOUT" ? "TimeoutError" : "Error" });
+  return Object.assign(new Error(message), { code });
+}
+
+function tooLarge(maxBody: number): Error {
+  return Object.assign(new Error(`listing response larger than ${maxBody} bytes`), { name: "InvalidListResponse" });
 }
 
 /** One endpoint's keep-alive connections. */
@@ -142,7 +146,7 @@ export class Http1Pool {
       const take = (c: Buffer, from: number, to: number) => {
         const n = to - from;
         if (n <= 0) return;
-        if (len + n > o.maxBody) return fail(Object.assign(new Error(`listing response larger than ${o.maxBody} bytes`), { name: "InvalidListResponse" }));
+        if (len + n > o.maxBody) return fail(tooLarge(o.maxBody));
         if (body && len + n <= body.length) c.copy(body, len, from, to);
         else {
           if (body) {
@@ -162,7 +166,7 @@ export class Http1Pool {
         else if (cl !== undefined) {
           const n = Number(cl);
           if (!/^\d+$/.test(cl.trim()) || !Number.isSafeInteger(n)) return fail(httpError(`bad Content-Length ${JSON.stringify(cl)}`, "HPE_INVALID_CONTENT_LENGTH"));
-          if (n > o.maxBody) return fail(Object.assign(new Error(`listing response larger than ${o.maxBody} bytes`), { name: "InvalidListResponse" }));
+          if (n > o.maxBody) return fail(tooLarge(o.maxBody));
           mode = "length";
           remaining = n;
           body = n > 0 ? o.alloc?.(n) : undefined;

@@ -190,6 +190,12 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
   const listCache = new Map<string, Buffer>();
   let cacheBytes = 0;
   let cacheHits = 0;
+  const stats = (): Record<string, number> => (cacheMax ? { ...counts, LIST_CACHED: cacheHits } : { ...counts });
+  const resetStats = (): void => {
+    for (const k of KINDS) counts[k] = 0;
+    listArrivals = [];
+    cacheHits = 0;
+  };
   const cachePut = (k: string, buf: Buffer): void => {
     if (buf.length > cacheMax) return;
     // Oldest first: a listing that does not fit is cycled through, and then nothing is kept long.
@@ -216,13 +222,10 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
     // Listing pages are mostly ASCII: a one-byte copy instead of UTF-8 encoding a 200 KB string.
     const bytesOf = (body: string): Buffer => (isAsciiString(body) ? Buffer.from(body, "latin1") : Buffer.from(body, "utf8"));
     const send = (status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void => sendBytes(status, bytesOf(body), headers);
-    const stats = (): Record<string, number> => (cacheMax ? { ...counts, LIST_CACHED: cacheHits } : { ...counts });
     if (path === "/__stats" && method === "GET") return send(200, JSON.stringify(stats()), { "Content-Type": "application/json" });
     if (path === "/__stats/list-arrivals" && method === "GET") return send(200, JSON.stringify(listArrivals), { "Content-Type": "application/json" });
     if (path === "/__stats/reset" && method === "POST") {
-      for (const k of KINDS) counts[k] = 0;
-      listArrivals = [];
-      cacheHits = 0;
+      resetStats();
       return send(204, "");
     }
 
@@ -294,13 +297,9 @@ export async function startSyntheticS3(opts: SyntheticOptions): Promise<Syntheti
   return {
     endpoint: `http://${host}:${addr.port}`,
     port: addr.port,
-    counts: async () => (cacheMax ? { ...counts, LIST_CACHED: cacheHits } : { ...counts }),
+    counts: async () => stats(),
     listArrivals: async () => [...listArrivals],
-    resetCounts: async () => {
-      for (const k of KINDS) counts[k] = 0;
-      listArrivals = [];
-      cacheHits = 0;
-    },
+    resetCounts: async () => resetStats(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,6 +6,9 @@
 // that work is done while the code is still cold: a 100,000-key copy no-op at 50 ms per LIST took
 // 0.76–0.91 s with this client against 0.87–0.98 s with http (docs/performance.md).
 //
+// Plain http reads with net's `onread` (no buffer allocated per read, see SCRATCH): a body of known
+// length whose pooled buffer has room is read by the kernel straight into it.
+//
 // What it handles: http and https (tls.connect, the default CAs and NODE_EXTRA_CA_CERTS), bodies by
 // Content-Length, chunked or up to the close, 1xx interim responses, `Connection: close` and
 // HTTP/1.0, an idle timeout per request, and a kept-alive connection that the server closed while
@@ -36,6 +39,27 @@ export interface Http1Options {
 }
 
 const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
+/**
+ * Where a plain-http connection reads to (net's `onread`) when not straight into the body's pooled
+ * buffer: the response head, chunked bodies, bodies without a pooled buffer. One for every
+ * connection: each read is handed to its response before the next read starts, and what a
+ * response keeps is copied out. With `onread` no read allocates: Node's stream path gives each read
+ * a fresh 64 KiB buffer, freed only by a later GC, so a no-op's 44 MB of listing was 44 MB of
+ * fresh memory, and a first touch costs 8–15 µs per 4 KiB page on small VMs.
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(128 * 1024);
+
+/** The response being read on a plain-http connection (set for the exchange, cleared after). */
+interface Reader {
+  /** Where the next read goes: SCRATCH, or the rest of the body's pooled buffer. */
+  target(): Buffer;
+  /** `n` bytes were read into `buf` (the buffer target() gave). */
+  read(buf: Buffer, n: number): void;
+}
+interface Conn {
+  reader?: Reader;
+}
+const conns = new WeakMap<net.Socket, Conn>();
 /** TLS connections whose handshake completed (a close before that is a failed handshake). */
 const secured = new WeakSet<net.Socket>();
 const MAX_HEAD = 64 * 1024;
@@ -83,7 +107,26 @@ export class Http1Pool {
 
   private connect(): net.Socket {
     const host = this.url.hostname.replace(/^\[|\]$/g, "");
-    const s = this.tls ? tls.connect({ host, port: this.port, servername: net.isIP(host) ? undefined : host, ...(this.o.ca ? { ca: this.o.ca } : {}) }) : net.connect({ host, port: this.port });
+    let s: net.Socket;
+    if (this.tls) s = tls.connect({ host, port: this.port, servername: net.isIP(host) ? undefined : host, ...(this.o.ca ? { ca: this.o.ca } : {}) });
+    else {
+      // net calls `buffer` while connecting, before `s` is assigned: the closures hold `conn`.
+      const conn: Conn = {};
+      s = net.connect({
+        host,
+        port: this.port,
+        onread: {
+          buffer: () => conn.reader?.target() ?? SCRATCH,
+          callback: (n: number, buf: Uint8Array) => {
+            // Bytes while no request is out (nothing a server may send): the connection is confused.
+            if (conn.reader) conn.reader.read(buf as Buffer, n);
+            else s.destroy();
+            return true;
+          },
+        },
+      });
+      conns.set(s, conn);
+    }
     s.setNoDelay(true);
     if (this.tls) s.once("secureConnect", () => secured.add(s));
     // For the connection's whole life: an error while it is idle is nobody's (the next request on
@@ -115,8 +158,10 @@ export class Http1Pool {
       let chunkState: "size" | "data" | "crlf" | "trailer" = "size";
       let done = false;
 
+      const conn = conns.get(s);
       const cleanup = () => {
-        s.removeListener("data", onData);
+        if (conn) conn.reader = undefined;
+        else s.removeListener("data", onOwnedData);
         s.removeListener("error", onError);
         s.removeListener("end", onEnd);
         s.removeListener("close", onClose);
@@ -143,7 +188,8 @@ export class Http1Pool {
         } else s.destroy();
         resolve(out);
       };
-      const take = (c: Buffer, from: number, to: number) => {
+      // `owned`: c is this response's to keep (a 'data' chunk), not SCRATCH (copied when kept).
+      const take = (c: Buffer, from: number, to: number, owned: boolean) => {
         const n = to - from;
         if (n <= 0) return;
         if (len + n > o.maxBody) return fail(tooLarge(o.maxBody));
@@ -155,7 +201,7 @@ export class Http1Pool {
             o.free?.(body);
             body = undefined;
           }
-          chunks.push(from === 0 && to === c.length ? c : c.subarray(from, to));
+          chunks.push(!owned ? Buffer.from(c.subarray(from, to)) : from === 0 && to === c.length ? c : c.subarray(from, to));
         }
         len += n;
       };
@@ -200,11 +246,11 @@ export class Http1Pool {
         else startBody();
         return true;
       };
-      const onChunked = (c: Buffer, at: number) => {
+      const onChunked = (c: Buffer, at: number, owned: boolean) => {
         while (at < c.length && !done) {
           if (chunkState === "data") {
             const to = Math.min(c.length, at + chunkLeft);
-            take(c, at, to);
+            take(c, at, to, owned);
             chunkLeft -= to - at;
             at = to;
             if (chunkLeft === 0) chunkState = "crlf";
@@ -234,7 +280,7 @@ export class Http1Pool {
           } else if (l === "") return finish(); // the empty line after the trailers
         }
       };
-      const onData = (c: Buffer) => {
+      const onData = (c: Buffer, owned: boolean) => {
         if (done) return;
         got += c.length;
         let at = 0;
@@ -243,9 +289,10 @@ export class Http1Pool {
           const end = buf.indexOf(CRLF2);
           if (end < 0) {
             if (buf.length > MAX_HEAD) return fail(httpError("response head too large", "HPE_HEADER_OVERFLOW"));
-            headBuf = buf;
+            headBuf = Buffer.from(buf);
             return;
           }
+          if (headBuf) owned = true; // buf is the concatenation, this response's own
           headBuf = undefined;
           if (!onHead(buf.toString("latin1", 0, end))) return;
           c = buf;
@@ -254,11 +301,28 @@ export class Http1Pool {
         }
         if (mode === "length") {
           const to = Math.min(c.length, at + remaining);
-          take(c, at, to);
+          take(c, at, to, owned);
           remaining -= to - at;
           if (remaining === 0 && !done) finish();
-        } else if (mode === "chunked") onChunked(c, at);
-        else take(c, at, c.length);
+        } else if (mode === "chunked") onChunked(c, at, owned);
+        else take(c, at, c.length, owned);
+      };
+      const onOwnedData = (c: Buffer) => onData(c, true);
+      // Plain http: a body of known length whose pooled buffer has room is read straight into it.
+      let direct: Buffer | undefined;
+      const reader: Reader = {
+        target: () => {
+          direct = !done && mode === "length" && body && remaining > 0 && len + remaining <= body.length ? body.subarray(len, len + remaining) : undefined;
+          return direct ?? SCRATCH;
+        },
+        read: (buf, n) => {
+          if (done) return;
+          if (buf !== direct) return onData(buf.subarray(0, n), false);
+          got += n;
+          len += n;
+          remaining -= n;
+          if (remaining === 0) finish();
+        },
       };
       // Closed by the server during the TLS handshake (e.g. https to a plain-http port): the error
       // Node's https gives, which runner/store/net-errors.ts explains.
@@ -282,7 +346,8 @@ export class Http1Pool {
         fail(Object.assign(httpError("socket hang up", "ECONNRESET"), { stale: got === 0 }));
       };
       const onTimeout = () => fail(Object.assign(new Error(`request timed out: no data for ${o.timeoutMs} ms`), { name: "TimeoutError" }));
-      s.on("data", onData);
+      if (conn) conn.reader = reader;
+      else s.on("data", onOwnedData);
       s.on("error", onError);
       s.on("end", onEnd);
       s.on("close", onClose);

@@ -97,6 +97,49 @@ describe("Http1Pool", () => {
     await expect(new Http1Pool(url, opts).get("/", {})).rejects.toMatchObject({ code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
   });
 
+  it("responses read in pieces on several connections at once keep their own bytes (plain http reads through one shared buffer)", async () => {
+    // Each body is distinct, larger than the shared read buffer, and sent in pieces after a head
+    // split in three: a byte kept from that buffer without a copy would show up as another's.
+    const bodyOf = (n: number) => {
+      const b = Buffer.alloc(200_000 + n * 1000);
+      for (let i = 0; i < b.length; i++) b[i] = (i * 7 + n * 13) & 255;
+      return b;
+    };
+    const url = await rawServer((n, sock) => {
+      const body = bodyOf(n);
+      const head = `HTTP/1.1 200 OK\r\n${n % 2 ? "x-a: 1\r\n" : ""}content-length: ${body.length}\r\n\r\n`;
+      const parts = [head.slice(0, 5), head.slice(5, 20), head.slice(20), body.subarray(0, 10), body.subarray(10, 150_000), body.subarray(150_000)];
+      let k = 0;
+      const next = () => {
+        if (k < parts.length) sock.write(parts[k++], () => setTimeout(next, 2));
+      };
+      next();
+    });
+    // Odd requests get a pooled buffer (read straight into it), even ones none (collected).
+    let calls = 0;
+    const pool = new Http1Pool(url, { ...opts, alloc: (n) => (calls++ % 2 ? Buffer.alloc(n) : undefined) });
+    const got = await Promise.all(Array.from({ length: 8 }, () => pool.get("/", {})));
+    const expected = new Set(Array.from({ length: 8 }, (_, n) => bodyOf(n).toString("base64")));
+    for (const r of got) expect(expected.delete(r.body.toString("base64"))).toBe(true);
+    expect(expected.size).toBe(0);
+  });
+
+  it("bytes on an idle connection (nothing was asked): that connection is dropped, the next request goes out on a new one", async () => {
+    let conns = 0;
+    const url = await rawServer((_n, sock) => {
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      setTimeout(() => sock.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstray"), 20);
+    });
+    const pool = new Http1Pool(url, opts);
+    const idle = (pool as unknown as { idle: net.Socket[] }).idle;
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+    conns = idle.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(conns).toBe(1);
+    expect(idle).toHaveLength(0);
+    expect((await pool.get("/", {})).body.toString()).toBe("ok");
+  });
+
   it("returns an error status with its body and headers (the caller shapes the S3 error)", async () => {
     const s = await httpServer((_req, res) => {
       res.writeHead(403, { "content-type": "application/xml", date: "Fri, 04 Dec 2026 10:00:00 GMT" });

@@ -268,6 +268,36 @@ describe("RangeLister: parallel range listing", () => {
     for (let k = 0; k < 3; k++) expect(arrivals[k + 1] - got[k]).toBeLessThan(150);
   });
 
+  it("a consumer that finds every page already here still lets the event loop in every few ms (LIST responses wait for that)", async () => {
+    const lister = new RangeLister(location(fast.endpoint), { concurrency: 8, boundaries, expectedKeys: want.length, accept: () => true, attempts: 3, spoolDir: work, label: "source synth/big/", memBytes: 256 << 20, memEntries: 1 << 20 });
+    const out: Entry[] = [];
+    let ticks = 0;
+    let ticking = true;
+    try {
+      for (const e of (await lister.next())!) out.push(e);
+      // Every range listed and held (unparsed) before the loop below starts.
+      while (lister.stats.pages < PAGES) await new Promise((r) => setTimeout(r, 20));
+      const tick = () => {
+        ticks++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      ticks = 0;
+      const t0 = performance.now();
+      for (let b = await lister.next(); b !== undefined; b = await lister.next()) for (const e of b) out.push(e);
+      const ms = performance.now() - t0;
+      ticking = false;
+      expect(out).toEqual(want);
+      // Taking ~60 held pages (parsing each) is a run of promise callbacks; without a yield no
+      // macrotask would run until it ends.
+      expect(ms).toBeGreaterThan(6);
+      expect(ticks).toBeGreaterThanOrEqual(Math.min(3, Math.floor(ms / 4)));
+    } finally {
+      ticking = false;
+      await lister.close();
+    }
+  });
+
   it("with 20 ms per LIST, ranges are listed at once: several LISTs in flight, and faster than one stream", async () => {
     proxy.reset();
     const one = await list(proxy.endpoint, { concurrency: 1, boundaries, expectedKeys: want.length });

@@ -96,6 +96,14 @@ const PARALLEL_MIN_KEYS = 20_000;
 /** At least this many keys (a page) per range. The boundaries end pages (BoundarySampler), so a
  *  range of an unchanged listing costs no extra LIST, and one where keys were added at most one. */
 const KEYS_PER_RANGE = 1_000;
+/**
+ * Ranges per stream, from a previous run's boundaries. Streams take the next range when done, so
+ * the listing ends when the last range does: with 2 per stream, 100 pages in 16 streams were ranges
+ * of 3 or 4 pages and some streams listed 8 in a row while others idled (at 50 ms per LIST, 0.15 s
+ * of a 0.75 s no-op); with 4, ranges of 1 or 2 pages, none lists more than 7. A range costs a LIST
+ * more only where keys were added since (the page past its end), so at most this many per stream.
+ */
+const RANGES_PER_STREAM = 4;
 /** A first run's single stream is cut into ranges once this many pages came back truncated. */
 const GROW_AFTER_PAGES = 3;
 /** A range is split for an idle stream only after it listed this many pages (more than the last
@@ -249,7 +257,7 @@ export class RangeLister implements BatchSource<Entry> {
     // since, or older boundaries (not page-aligned), one more each.
     if (n > 1 && !this.o.unordered && this.o.boundaries?.length && expected >= PARALLEL_MIN_KEYS) {
       ends = this.o.boundaries.map((b) => this.loc.prefix + b).filter((b) => this.insideOuter(b));
-      bounds = spreadEnds(ends, Math.min(n * 2, Math.ceil(expected / KEYS_PER_RANGE)));
+      bounds = spreadEnds(ends, Math.min(n * RANGES_PER_STREAM, Math.ceil(expected / KEYS_PER_RANGE)));
       this.parallel = true;
     }
     // Nothing known (first run): one stream, cut into ranges once it has proved long.

@@ -4,18 +4,21 @@
 // 0.1 s of every start, and many runs never touch it: a no-op between S3-compatible endpoints with
 // static keys and a local state lists through the direct client (direct.ts) and signs itself.
 // In dist/runner.mjs the SDK is a separate CommonJS bundle carried as a string constant
-// (scripts/build-runner.mjs sets __RUNNER_SDK_SOURCE__); V8 only scans a string, so it costs
-// almost nothing until `sdk()` compiles it. (Gzipped and base64-encoded, the file was half the
-// size but started no faster.) Run from source (tsx, tests), the packages come from
-// node_modules. Either way the load is synchronous, so a client can be made in a getter.
+// (scripts/build-runner.mjs sets __RUNNER_SDK_SOURCE__), Brotli-compressed and base64-encoded:
+// V8 only scans a string, and a short one without escapes, so it costs almost nothing until
+// `sdk()` decompresses and compiles it (as the 1.04 MB string itself, 12-15 ms of every start).
+// Run from source (tsx, tests), the packages come from node_modules. Either way the load is
+// synchronous, so a client can be made in a getter.
 import type * as ClientS3 from "@aws-sdk/client-s3";
 import type * as LibStorage from "@aws-sdk/lib-storage";
 import { createRequire } from "node:module";
 import { compileFunction } from "node:vm";
+import { brotliDecompressSync } from "node:zlib";
 
 export type Sdk = typeof ClientS3 & Pick<typeof LibStorage, "Upload">;
 
-/** Set by the bundle build: the SDK's CommonJS bundle, exporting client-s3's names and `Upload`. */
+/** Set by the bundle build: the SDK's CommonJS bundle, exporting client-s3's names and `Upload`
+ *  (Brotli, base64). */
 declare const __RUNNER_SDK_SOURCE__: string | undefined;
 
 const requireHere = createRequire(import.meta.url);
@@ -34,7 +37,8 @@ export function sdkLoaded(): boolean {
 function load(): Sdk {
   if (typeof __RUNNER_SDK_SOURCE__ === "string") {
     // A CommonJS module wrapper; the bundle's own `require` serves the Node built-ins it needs.
-    const factory = compileFunction(__RUNNER_SDK_SOURCE__, ["require", "module", "exports"], { filename: "runner.mjs:aws-sdk.cjs" });
+    const source = brotliDecompressSync(Buffer.from(__RUNNER_SDK_SOURCE__, "base64")).toString("utf8");
+    const factory = compileFunction(source, ["require", "module", "exports"], { filename: "runner.mjs:aws-sdk.cjs" });
     const mod = { exports: {} as Sdk };
     factory(requireHere, mod, mod.exports);
     return mod.exports;

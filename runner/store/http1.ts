@@ -48,6 +48,12 @@ const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
  * fresh memory, and a first touch costs 8–15 µs per 4 KiB page on small VMs.
  */
 const SCRATCH = Buffer.allocUnsafeSlow(128 * 1024);
+/**
+ * The read that brings a response's head: small, so that when the whole response is already
+ * waiting in the socket (the event loop was busy), most of the body is read straight into its
+ * pooled buffer after the head, not into SCRATCH and copied (about 5 % of a no-op's CPU).
+ */
+const HEAD_READ = SCRATCH.subarray(0, 4096);
 
 /** The response being read on a plain-http connection (set for the exchange, cleared after). */
 interface Reader {
@@ -116,7 +122,7 @@ export class Http1Pool {
         host,
         port: this.port,
         onread: {
-          buffer: () => conn.reader?.target() ?? SCRATCH,
+          buffer: () => conn.reader?.target() ?? HEAD_READ,
           callback: (n: number, buf: Uint8Array) => {
             // Bytes while no request is out (nothing a server may send): the connection is confused.
             if (conn.reader) conn.reader.read(buf as Buffer, n);
@@ -313,11 +319,11 @@ export class Http1Pool {
       const reader: Reader = {
         target: () => {
           direct = !done && mode === "length" && body && remaining > 0 && len + remaining <= body.length ? body.subarray(len, len + remaining) : undefined;
-          return direct ?? SCRATCH;
+          return direct ?? (mode === "head" && !done ? HEAD_READ : SCRATCH);
         },
         read: (buf, n) => {
           if (done) return;
-          if (buf !== direct) return onData(buf.subarray(0, n), false);
+          if (buf !== direct) return onData(n === buf.length ? buf : buf.subarray(0, n), false);
           got += n;
           len += n;
           remaining -= n;

@@ -298,6 +298,17 @@ describe("RangeLister: parallel range listing", () => {
     }
   });
 
+  it("while the consumer waits for a page, pages held further ahead are parsed (within memEntries); output identical", async () => {
+    for (const memEntries of [10_000, 2_500]) {
+      const r = await list(slow, { concurrency: 8, boundaries, expectedKeys: want.length, memEntries });
+      expect(r.out).toEqual(want);
+      expect(r.stats.parsedAhead).toBeGreaterThan(0);
+      expect(r.stats.maxBuffered).toBeLessThanOrEqual(memEntries);
+      expect(r.lists).toBe(PAGES);
+      console.log(`[parallel-list] memEntries ${memEntries}: ${r.stats.parsedAhead} of ${r.stats.pages} pages parsed ahead, at most ${r.stats.maxBuffered} entries held`);
+    }
+  });
+
   it("with 20 ms per LIST, ranges are listed at once: several LISTs in flight, and faster than one stream", async () => {
     proxy.reset();
     const one = await list(proxy.endpoint, { concurrency: 1, boundaries, expectedKeys: want.length });

@@ -1,6 +1,6 @@
 // The AWS SDK (client-s3 and lib-storage), loaded on first use instead of at start-up.
 //
-// Why: the SDK is most of the bundle (1.4 of 1.8 MB). Compiling and evaluating it cost about
+// Why: the SDK was most of the bundle (1.4 of 1.8 MB). Compiling and evaluating it cost about
 // 0.1 s of every start, and many runs never touch it: a no-op between S3-compatible endpoints with
 // static keys and a local state lists through the direct client (direct.ts) and signs itself.
 // In dist/runner.mjs the SDK is a separate CommonJS bundle carried as a string constant

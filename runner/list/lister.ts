@@ -138,6 +138,8 @@ function yieldToIo(): Promise<void> | undefined {
 
 /** Entries in a full page (maxKeys). */
 const PAGE_ENTRIES = 1000;
+/** Pages parseAhead looks at, nearest the merge first. */
+const PARSE_AHEAD_LOOK = 256;
 /** The listers of this process that are listing (started, not closed). */
 const listing = new Set<RangeLister>();
 
@@ -554,9 +556,12 @@ export class RangeLister implements BatchSource<Entry> {
    *  within memEntries (so no stream is held back for it); false when there is none. */
   parseAhead(): boolean {
     if (this.closed || this.error || this.buffered + PAGE_ENTRIES > this.memEntries) return false;
-    for (let r = this.head; r; r = r.next) {
+    // Only the pages nearest the merge: a huge listing may hold thousands of spooled ones, and
+    // this runs each time the merge waits.
+    let looked = 0;
+    for (let r = this.head; r && looked < PARSE_AHEAD_LOOK; r = r.next) {
       const pages = r.pages;
-      for (let k = 0; k < pages.length; k++) {
+      for (let k = 0; k < pages.length && looked < PARSE_AHEAD_LOOK; k++, looked++) {
         const p = pages[k];
         if (Array.isArray(p) || !("page" in p) || p.ref) continue;
         let out: Entry[];

@@ -167,11 +167,7 @@ export class Http1Pool {
       const conn = conns.get(s);
       const cleanup = () => {
         if (conn) conn.reader = undefined;
-        else s.removeListener("data", onOwnedData);
-        s.removeListener("error", onError);
-        s.removeListener("end", onEnd);
-        s.removeListener("close", onClose);
-        s.removeListener("timeout", onTimeout);
+        for (const [ev, fn] of listeners) s.removeListener(ev, fn);
         s.setTimeout(0);
       };
       const fail = (e: Error) => {
@@ -352,12 +348,17 @@ export class Http1Pool {
         fail(Object.assign(httpError("socket hang up", "ECONNRESET"), { stale: got === 0 }));
       };
       const onTimeout = () => fail(Object.assign(new Error(`request timed out: no data for ${o.timeoutMs} ms`), { name: "TimeoutError" }));
+      // This exchange's socket listeners, removed as one set by cleanup(). Plain http reads
+      // through the connection's onread (conn.reader), TLS through 'data'.
+      const listeners: [string, Parameters<net.Socket["removeListener"]>[1]][] = [
+        ["error", onError],
+        ["end", onEnd],
+        ["close", onClose],
+        ["timeout", onTimeout],
+      ];
       if (conn) conn.reader = reader;
-      else s.on("data", onOwnedData);
-      s.on("error", onError);
-      s.on("end", onEnd);
-      s.on("close", onClose);
-      s.on("timeout", onTimeout);
+      else listeners.push(["data", onOwnedData]);
+      for (const [ev, fn] of listeners) s.on(ev, fn);
       s.ref();
       s.setTimeout(o.timeoutMs);
       s.write(head, "latin1");

@@ -13,6 +13,7 @@ import { bisyncActionCodec, checkDiffCodec, copyTaskCodec, deleteCodec, type Che
 import { SectionBuilder, writeJournal, writeState } from "./engine/commit.js";
 import { InputFormatError, ListingError, listingSource, recordSource, RunDir } from "./engine/inputs.js";
 import { bisyncPass, copyPass } from "./engine/merge.js";
+import { heldPagesOf, type HeldPages } from "./engine/page-pairs.js";
 import { BoundarySampler } from "./list/ranges.js";
 import { fmtBytes, type Output } from "./output.js";
 import { describeNetProblem, netProblem, taggedEndpoint } from "./store/net-errors.js";
@@ -205,6 +206,11 @@ async function refuseIfSharded(ctx: RunContext, job: JobConfig, dir: string): Pr
       `job ${job.name} is split into ${map.count} shards (its shard map in the state location); run it with --shard K/${map.count} (K = 0..${map.count - 1}), ` +
         `or make it one job again with "bucket-replication reshard --config FILE --job ${job.name} --shards 1" while no shard runs`,
     );
+}
+
+/** Whether the job's filter takes every key but the prefix itself (makeFilter). */
+function acceptsAll(job: JobConfig): boolean {
+  return (!job.include || job.include.includes("**")) && !job.exclude?.length && !jobRanges.get(job);
 }
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
@@ -496,14 +502,14 @@ function abort(ctx: RunContext, job: JobConfig, sum: JobSummary, reason: string)
 
 function listing(ctx: RunContext, job: JobConfig, l: Location, label: string, accept: (k: string) => boolean, stored: StoredInputs, sorted: Set<string>, dir: string): BatchSource<Entry> {
   return listingSource(
-    { loc: l, label, accept, concurrency: ctx.listConcurrency, boundaries: stored.boundaries, expectedKeys: stored.expectedKeys, attempts: ctx.attempts, sort: sorted.has(label), describeError: (e) => describeError(e, l), range: jobRanges.get(job) },
+    { loc: l, label, accept, concurrency: ctx.listConcurrency, boundaries: stored.boundaries, expectedKeys: stored.expectedKeys, attempts: ctx.attempts, sort: sorted.has(label), describeError: (e) => describeError(e, l), range: jobRanges.get(job), acceptsAll: acceptsAll(job) },
     dir,
   );
 }
 
 /** Samples the source listing's keys as it streams: the next run's range boundaries. */
 function sampled(src: BatchSource<Entry>, sampler: BoundarySampler): BatchSource<Entry> {
-  return {
+  const out: BatchSource<Entry> & Partial<HeldPages> = {
     async next() {
       const b = await src.next();
       if (b) for (const e of b) sampler.add(e.key);
@@ -511,6 +517,15 @@ function sampled(src: BatchSource<Entry>, sampler: BoundarySampler): BatchSource
     },
     close: () => src.close?.() ?? Promise.resolve(),
   };
+  const held = heldPagesOf(src);
+  if (held) {
+    out.peekHeld = () => held.peekHeld();
+    out.takeHeld = (v, count, keyAt) => {
+      sampler.addRun(count, keyAt);
+      held.takeHeld(v, count, keyAt);
+    };
+  }
+  return out;
 }
 
 function stateMeta(job: JobConfig): StateMeta {
@@ -633,6 +648,10 @@ async function runCopy(ctx: RunContext, job: JobConfig, sum: JobSummary, dir: st
               // Only pairs the next run needs as evidence (see selfEvident).
               if (!selfEvident(rec)) out.sections[ti].carry.add(rec);
               out.same++;
+            },
+            // Pages equal on both sides (engine/page-pairs.ts): self-evident pairs, nothing to carry.
+            sameRun: (_ti, n) => {
+              out.same += n;
             },
             backlog: () => {
               for (const s of out.sections) {
@@ -1058,6 +1077,7 @@ export async function checkJob(ctx: RunContext, config: JobConfig): Promise<Chec
             copy: (ti, entry, reason) => note(ti, entry, reason),
             extra: (ti, entry) => note(ti, entry, "extra"),
             same: () => undefined,
+            sameRun: () => undefined,
             keepPair: () => undefined,
           },
         );

@@ -10,6 +10,7 @@ import { RangeLister } from "../list/lister.js";
 import { StateFileSource, StateFormatError } from "../state/codec.js";
 import { pidAlive } from "../state/store.js";
 import { entryCodec, recordCodec, type Codec } from "../stream/blocks.js";
+import type { HeldPages } from "./page-pairs.js";
 import { OrderError, type BatchSource } from "../stream/cursor.js";
 import { ExternalSorter } from "../stream/extsort.js";
 import type { Location } from "../store/s3.js";
@@ -97,6 +98,9 @@ export interface ListingSpec {
   describeError: (e: unknown) => string;
   /** A shard's (lo, hi] key range, relative to the location's prefix. */
   range?: { lo?: string; hi?: string };
+  /** `accept` takes every key but the prefix itself (no include, exclude or shard range): the
+   *  merge may then take this listing's pages unparsed, in pairs (engine/page-pairs.ts). */
+  acceptsAll?: boolean;
 }
 
 export function listingSource(spec: ListingSpec, dir: string): BatchSource<Entry> {
@@ -112,17 +116,30 @@ export function listingSource(spec: ListingSpec, dir: string): BatchSource<Entry
     range: spec.range,
   });
   const src = spec.sort ? sortedOnDisk(lister, entryCodec, dir, `sorted-${spec.label.replace(/[^A-Za-z0-9]+/g, "-")}`) : lister;
-  return {
+  const failed = (e: unknown): Error => (e instanceof OrderError ? e : new ListingError(`listing ${spec.label} failed: ${spec.describeError(e)}`));
+  const out: BatchSource<Entry> & Partial<HeldPages> = {
     async next() {
       try {
         return await src.next();
       } catch (e) {
-        if (e instanceof OrderError) throw e;
-        throw new ListingError(`listing ${spec.label} failed: ${spec.describeError(e)}`);
+        throw failed(e);
       }
     },
     close: () => src.close?.() ?? Promise.resolve(),
   };
+  // Pages are taken unparsed only as they are listed (a sorted listing is entries from disk), and
+  // only where no key is filtered out (the pair check knows nothing of patterns).
+  if (!spec.sort && spec.acceptsAll) {
+    out.peekHeld = async () => {
+      try {
+        return await lister.peekHeld();
+      } catch (e) {
+        throw failed(e);
+      }
+    };
+    out.takeHeld = (v, count) => lister.takeHeld(v, count);
+  }
+  return out;
 }
 
 /** One section of a state or journal file; `sort`: the file is not in UTF-8 order (older runners). */

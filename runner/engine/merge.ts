@@ -6,6 +6,7 @@ import { decideBisyncKey, type BisyncAction, type BisyncOptions } from "../decid
 import { decideCopyKey } from "../decide/copy.js";
 import { compareKeys, pairMatches, type Entry, type StateRecord } from "../decide/types.js";
 import { allReady, Cursor, fillAll, type BatchSource } from "../stream/cursor.js";
+import { heldPagesOf, pairPages, type HeldPages } from "./page-pairs.js";
 
 type Keyed = { key: string };
 
@@ -31,6 +32,9 @@ export interface CopySink {
   /** Target-only key; `deleted`: sync will delete it. */
   extra(ti: number, entry: Entry, deleted: boolean): void;
   same(ti: number, record: StateRecord): void;
+  /** `n` keys the same on both sides with the same non-empty ETag, as a page pair (page-pairs.ts):
+   *  as `n` calls of same() with self-evident records. Without it, no pages are paired. */
+  sameRun?(ti: number, n: number): void;
   /** A journal pair that still describes both listed objects: kept if no state is written. */
   keepPair(ti: number, pair: StateRecord): void;
   /** A promise to wait on before the next key (the sink's writers are behind); undefined: go on. */
@@ -62,9 +66,27 @@ export async function copyPass(inp: CopyInputs, deletes: boolean, sink: CopySink
   const src: SideCount = { objects: 0, bytes: 0 };
   const tgts: SideCount[] = ct.map(() => ({ objects: 0, bytes: 0 }));
   const priors = ct.map(() => 0);
+  const pairs = sink.sameRun ? pagePairing(inp) : undefined;
+  const records = ([...cst, ...cj] as (Cursor<Keyed> | undefined)[]).filter((c): c is Cursor<Keyed> => c !== undefined);
   try {
     for (;;) {
-      if (!allReady(all)) await fillAll(all);
+      if (!allReady(all)) {
+        // Every listing is at a page boundary: the next pages may be taken whole, if equal.
+        if (pairs && !cs.ready && ct.every((c) => !c.ready)) {
+          const n = await takePagePair(pairs, records);
+          if (n) {
+            src.objects += n.count;
+            src.bytes += n.bytes;
+            for (let ti = 0; ti < ct.length; ti++) {
+              tgts[ti].objects += n.count;
+              tgts[ti].bytes += n.bytes;
+              sink.sameRun!(ti, n.count);
+            }
+            continue;
+          }
+        }
+        await fillAll(all);
+      }
       const key = minKey(all);
       if (key === undefined) break;
       const s = takeIf(cs, key);
@@ -95,6 +117,41 @@ export async function copyPass(inp: CopyInputs, deletes: boolean, sink: CopySink
     for (const c of all) await c.close();
   }
   return { src, tgts, priors };
+}
+
+/** The listings of a copy pass, if every one can hand its pages over unparsed. */
+function pagePairing(inp: CopyInputs): { src: HeldPages; tgts: HeldPages[] } | undefined {
+  const src = heldPagesOf(inp.src);
+  const tgts = inp.tgts.map((t) => heldPagesOf(t));
+  if (!src || !tgts.length || tgts.some((t) => t === undefined)) return undefined;
+  return { src, tgts: tgts as HeldPages[] };
+}
+
+/**
+ * The next page of every listing, taken whole if they are equal (pairPages) and no record of the
+ * state or the journal falls within them (those keys go through the table); else nothing is taken
+ * and the merge parses the pages. Returns the objects per side and their bytes.
+ */
+async function takePagePair(p: { src: HeldPages; tgts: HeldPages[] }, records: Cursor<Keyed>[]): Promise<{ count: number; bytes: number } | undefined> {
+  const unready = records.filter((c) => !c.ready);
+  if (unready.length) await fillAll(unready);
+  const peeks = [p.src.peekHeld(), ...p.tgts.map((t) => t.peekHeld())];
+  for (const w of peeks) w.catch(() => undefined); // the first failure is thrown below, the rest would go unhandled
+  const views = await Promise.all(peeks);
+  const sv = views[0];
+  if (!sv) return undefined;
+  const tv = views.slice(1);
+  if (tv.some((v) => v === undefined)) return undefined;
+  const pair = pairPages(sv, tv as NonNullable<(typeof tv)[number]>[]);
+  if (!pair) return undefined;
+  const last = pair.keyAt(pair.count - 1);
+  for (const c of records) {
+    const h = c.head;
+    if (h !== undefined && compareKeys(h.key, last) <= 0) return undefined;
+  }
+  p.src.takeHeld(sv, pair.count, pair.keyAt);
+  for (let ti = 0; ti < p.tgts.length; ti++) p.tgts[ti].takeHeld(tv[ti]!, pair.count, pair.keyAt);
+  return { count: pair.count, bytes: pair.bytes };
 }
 
 /** Receives a bisync job's decisions, key by key in order. */

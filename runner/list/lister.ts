@@ -54,6 +54,8 @@ export interface ListStats {
   maxHeldBytes: number;
   /** Pages parsed ahead while the consumer waited (parseAhead). */
   parsedAhead: number;
+  /** Pages the merge took unparsed, equal to the other side's (peekHeld). */
+  pairedPages: number;
 }
 
 /**
@@ -66,6 +68,23 @@ interface HeldPage {
   ref?: BlockRef;
   after?: string;
   hi?: string;
+}
+
+/** A page held unparsed, as the merge may compare it with the other side's (peekHeld,
+ *  engine/page-pairs.ts). */
+export interface HeldView {
+  /** The ListObjectsV2 response body. */
+  raw: Buffer;
+  /** The location's prefix as UTF-8 bytes: every key starts with it, keys are compared after it. */
+  prefix: Buffer;
+  /** The key the page was listed after (absolute), if any: its first key must be greater. */
+  after?: string;
+  /** The end of the page's range (absolute, inclusive), if any. */
+  hi?: string;
+  /** The page's last key (absolute), from the peek made when it arrived. */
+  lastKey: string;
+  /** The lister's own handle on the page (takeHeld). */
+  held: unknown;
 }
 
 interface Range {
@@ -165,13 +184,16 @@ export class RangeLister implements BatchSource<Entry> {
   private closed = false;
   /** The consumer is waiting for the head range's next page. */
   private starved = false;
+  /** The merge compares this listing's pages unparsed (peekHeld): none is parsed ahead. */
+  private pairing = false;
+  private readonly prefixBytes: Buffer;
   /** The prefix whose children (CommonPrefixes) were the first run's boundaries. */
   private discoveryPrefix: string | undefined;
   /** A first run's single stream may still be cut into ranges (once). */
   private growable = false;
   /** Listing in ranges (from boundaries, or grown): idle streams may split long ranges. */
   private parallel = false;
-  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0, maxBuffered: 0, maxHeldBytes: 0, parsedAhead: 0 };
+  readonly stats: ListStats = { pages: 0, ranges: 0, splits: 0, discoveryRequests: 0, spooledPages: 0, listed: 0, maxBuffered: 0, maxHeldBytes: 0, parsedAhead: 0, pairedPages: 0 };
   private readonly memEntries: number;
   private readonly memBytes: number;
 
@@ -179,6 +201,7 @@ export class RangeLister implements BatchSource<Entry> {
     private readonly loc: Location,
     private readonly o: ListOptions,
   ) {
+    this.prefixBytes = Buffer.from(loc.prefix, "utf8");
     this.memEntries = o.memEntries ?? 10_000;
     this.memBytes = o.memBytes ?? 8 * 1024 * 1024;
   }
@@ -517,23 +540,19 @@ export class RangeLister implements BatchSource<Entry> {
     this.wakeSoon();
   }
 
-  async next(): Promise<Entry[] | undefined> {
+  /**
+   * Waits until the head range has a page or the listing has ended (undefined); takes nothing.
+   * The caller reads `this.head.pages[0]` again after its await (another lister's parseAhead may
+   * have parsed the page meanwhile).
+   */
+  private async headPage(): Promise<true | undefined> {
     if (!this.started) await this.start();
     await yieldToIo();
     for (;;) {
       if (this.error) throw this.error;
       const r = this.head;
       if (!r) return undefined;
-      const p = r.pages.shift();
-      if (p !== undefined) {
-        if (Array.isArray(p)) {
-          this.buffered -= p.length;
-          this.wake();
-          return p;
-        }
-        if ("page" in p) return this.parseHeld(p);
-        return decodeBlock(entryCodec, this.spool!.read(p));
-      }
+      if (r.pages.length) return true;
       if (r.state === "done") {
         this.head = r.next;
         this.wake();
@@ -545,17 +564,63 @@ export class RangeLister implements BatchSource<Entry> {
       // While the page comes, parse a page held further ahead (here or in another listing of the
       // run), then look again: the merge finds those ready later. Else, with every range ending in
       // the same round of LISTs, their last pages were all parsed after the last response came
-      // (at 50 ms per LIST, 30-50 ms at the end of a 100,000-key no-op).
-      if (parseAheadAnywhere(this)) await new Promise<void>((resolve) => setImmediate(resolve));
+      // (at 50 ms per LIST, 30-50 ms at the end of a 100,000-key no-op). Not while the merge pairs
+      // pages unparsed (peekHeld): a page parsed ahead would no longer pair.
+      if (!this.pairing && parseAheadAnywhere(this)) await new Promise<void>((resolve) => setImmediate(resolve));
       else await this.changed();
       this.starved = false;
     }
   }
 
+  async next(): Promise<Entry[] | undefined> {
+    if (!(await this.headPage())) return undefined;
+    const p = this.head!.pages.shift()!;
+    if (Array.isArray(p)) {
+      this.buffered -= p.length;
+      this.wake();
+      return p;
+    }
+    if ("page" in p) return this.parseHeld(p);
+    return decodeBlock(entryCodec, this.spool!.read(p));
+  }
+
+  /**
+   * The next page, if it is held unparsed (in memory or spooled), for the merge to compare with the
+   * other side's (engine/page-pairs.ts); undefined when the next batch is parsed or the listing has
+   * ended. Waits like next() and takes nothing. From the first call on, this lister parses no
+   * pages ahead (a page parsed ahead would no longer pair).
+   */
+  async peekHeld(): Promise<HeldView | undefined> {
+    this.pairing = true;
+    if (!(await this.headPage())) return undefined;
+    const p = this.head!.pages[0];
+    if (Array.isArray(p) || !("page" in p)) return undefined;
+    if (p.ref && !p.page.raw.length) p.page.raw = this.spool!.read(p.ref);
+    return { raw: p.page.raw, prefix: this.prefixBytes, after: p.after, hi: p.hi, lastKey: p.page.lastKey, held: p };
+  }
+
+  /** Takes the page peekHeld returned, whose `count` objects the merge accounted for without
+   *  parsing them (they are equal to the other side's, key by key). */
+  takeHeld(v: HeldView, count: number, _keyAt?: (j: number) => string): void {
+    const h = v.held as HeldPage;
+    if (this.head?.pages[0] !== h) throw new Error(`${this.o.label}: the page taken is not the one peeked`);
+    this.head.pages.shift();
+    if (h.ref) h.page.raw = EMPTY;
+    else {
+      this.heldBytes -= h.page.raw.length;
+      h.page.release?.();
+      h.page.raw = EMPTY;
+    }
+    this.stats.pairedPages++;
+    this.stats.listed += count;
+    this.o.onPage?.(this.stats.listed);
+    this.wake();
+  }
+
   /** Parses one page held unparsed in memory ahead of the consumer, while the entries held stay
    *  within memEntries (so no stream is held back for it); false when there is none. */
   parseAhead(): boolean {
-    if (this.closed || this.error || this.buffered + PAGE_ENTRIES > this.memEntries) return false;
+    if (this.pairing || this.closed || this.error || this.buffered + PAGE_ENTRIES > this.memEntries) return false;
     // Only the pages nearest the merge: a huge listing may hold thousands of spooled ones, and
     // this runs each time the merge waits.
     let looked = 0;
@@ -582,7 +647,9 @@ export class RangeLister implements BatchSource<Entry> {
 
   /** The entries of a page held unparsed (see listRange). */
   private parseHeld(h: HeldPage): Entry[] {
-    if (h.ref) h.page.raw = this.spool!.read(h.ref);
+    if (h.ref) {
+      if (!h.page.raw.length) h.page.raw = this.spool!.read(h.ref); // else read by peekHeld
+    }
     else {
       this.heldBytes -= h.page.raw.length;
       this.wake();

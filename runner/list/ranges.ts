@@ -86,8 +86,21 @@ export class BoundarySampler {
   constructor(private readonly max = 1024) {}
   add(key: string): void {
     const i = this.n++;
+    if (i % this.stride === this.stride - 1) this.sample(i, key);
+  }
+
+  /** `count` keys at once, the j-th read by keyAt(j) (a page the merge took unparsed): only the
+   *  sampled ones are read. The same samples as `count` calls of add(). */
+  addRun(count: number, keyAt: (j: number) => string): void {
+    const base = this.n;
+    this.n += count;
+    // The next sampled position from i (the stride may double at each sample).
+    for (let i = base + this.stride - 1 - (base % this.stride); i < base + count; i = i + 1 + this.stride - 1 - ((i + 1) % this.stride)) this.sample(i, keyAt(i - base));
+  }
+
+  private sample(i: number, key: string): void {
     // A very long key would only bloat the state's meta line (≤ 1,024 boundaries): skip its turn.
-    if (i % this.stride !== this.stride - 1 || key.length > MAX_BOUNDARY_LENGTH) return;
+    if (key.length > MAX_BOUNDARY_LENGTH) return;
     this.keys.push(ownString(key)); // kept all run: never a slice of a listing page
     this.at.push(i);
     if (this.keys.length >= this.max) {

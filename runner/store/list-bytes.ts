@@ -40,7 +40,7 @@ function bytesAre(b: Buffer, at: number, len: number, lit: string): boolean {
   return true;
 }
 
-function digitsAt(b: Buffer, a: number, e: number): number {
+export function digitsAt(b: Buffer, a: number, e: number): number {
   let v = 0;
   for (let i = a; i < e; i++) {
     const d = b[i] - 48;
@@ -234,7 +234,7 @@ const L_MTIME_END_ETAG = ascii("</LastModified><ETag>&quot;");
 const L_ETAG_END = ascii("&quot;</ETag>");
 const L_SIZE = ascii("<Size>");
 const L_SIZE_END = ascii("</Size>");
-const L_CONTENTS = ascii("<Contents>");
+export const L_CONTENTS = ascii("<Contents>");
 const L_CONTENTS_END = ascii("</Contents>");
 const L_OWNER = ascii("<Owner>");
 const L_OWNER_END = ascii("</Owner>");
@@ -247,15 +247,21 @@ function textEnd(b: Buffer, p: number): number {
 }
 
 /**
+ * Where the fields of the Contents element scanContents read last are: [key, key end, LastModified,
+ * its end, the ETag's hex (inside `&quot;`), its end, Size, its end] as byte offsets. One array
+ * for every call: the scan allocates nothing (a page pair is compared without a single string,
+ * runner/engine/page-pairs.ts), and callers copy what they keep before the next call.
+ */
+export const SPANS = new Int32Array(8);
+
+/**
  * One Contents element in the order servers send it, from `p` (just after `<Contents>`): Key,
  * LastModified, ETag (`&quot;hex&quot;`), optional checksum fields, Size, then leaf elements the
  * runner does not read (StorageClass, an Owner with its ID and DisplayName, ...) and `</Contents>`.
- * No whitespace between elements, no attributes, no comments or CDATA. Fills st.cur, st.keyAt and
- * st.keyEnd and returns the index after `</Contents>`; -1 for anything else, and the caller reads
- * the element tag by tag (the same result where both apply: test/runner/list-bytes.test.ts).
- * Why: about twice as fast per key as the general loop, which looks at every tag's name.
+ * No whitespace between elements, no attributes, no comments or CDATA. Fills SPANS and returns the
+ * index after `</Contents>`; -1 for anything else (the caller then reads the element tag by tag).
  */
-export function contentsInOrder(st: PageState, b: Buffer, p: number): number {
+export function scanContents(b: Buffer, p: number): number {
   if (!litAt(b, p, L_KEY)) return -1;
   const ka = p + 5;
   const ke = textEnd(b, ka);
@@ -281,8 +287,6 @@ export function contentsInOrder(st: PageState, b: Buffer, p: number): number {
   const sa = q + 6;
   const se = textEnd(b, sa);
   if (se < 0 || !litAt(b, se, L_SIZE_END)) return -1;
-  const size = digitsAt(b, sa, se);
-  if (Number.isNaN(size)) return -1;
   q = se + 7;
   for (;;) {
     if (litAt(b, q, L_CONTENTS_END)) break;
@@ -298,12 +302,33 @@ export function contentsInOrder(st: PageState, b: Buffer, p: number): number {
     q = skipLeaf(b, q);
     if (q < 0) return -1;
   }
-  st.keyAt = ka;
-  st.keyEnd = ke;
-  st.cur.mtime = timeAt(b, ta, te);
-  st.cur.etag = latin1.call(b, ea, ee);
-  st.cur.size = size;
+  SPANS[0] = ka;
+  SPANS[1] = ke;
+  SPANS[2] = ta;
+  SPANS[3] = te;
+  SPANS[4] = ea;
+  SPANS[5] = ee;
+  SPANS[6] = sa;
+  SPANS[7] = se;
   return q + 11;
+}
+
+/**
+ * scanContents, into st.cur, st.keyAt and st.keyEnd (the same result as the tag-by-tag reading
+ * where both apply: test/runner/list-bytes.test.ts). Why: about twice as fast per key as the
+ * general loop, which looks at every tag's name.
+ */
+export function contentsInOrder(st: PageState, b: Buffer, p: number): number {
+  const q = scanContents(b, p);
+  if (q < 0) return -1;
+  const size = digitsAt(b, SPANS[6], SPANS[7]);
+  if (Number.isNaN(size)) return -1;
+  st.keyAt = SPANS[0];
+  st.keyEnd = SPANS[1];
+  st.cur.mtime = timeAt(b, SPANS[2], SPANS[3]);
+  st.cur.etag = latin1.call(b, SPANS[4], SPANS[5]);
+  st.cur.size = size;
+  return q;
 }
 
 /** `<Name>text</Name>` at q, Name not one the runner reads (Key, LastModified, ETag, Size) nor

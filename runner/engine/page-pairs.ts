@@ -79,10 +79,25 @@ function plainKey(b: Buffer, a: number, e: number): boolean {
   return true;
 }
 
-/** Whole-page conditions: the page ends within its range, no comment or CDATA. */
-function plainPage(v: HeldView): boolean {
-  if (v.hi !== undefined && compareKeys(v.lastKey, v.hi) > 0) return false;
-  return v.raw.indexOf(COMMENT_OR_CDATA) < 0;
+/** The page ends within its range. */
+function withinRange(v: HeldView): boolean {
+  return v.hi === undefined || compareKeys(v.lastKey, v.hi) <= 0;
+}
+
+/**
+ * The first Contents element's offset in a page, if no comment or CDATA comes before it (one there
+ * could hide a `<Contents>`). Inside the run of Contents elements scanContents admits none, and
+ * after it the caller checks the rest: so a page is never searched whole (a search for "<!" in
+ * 200 KB of tags cost 0.2 ms a page).
+ */
+function firstContents(raw: Buffer): number {
+  const p = raw.indexOf(L_CONTENTS);
+  return p >= 0 && raw.subarray(0, p).indexOf(COMMENT_OR_CDATA) < 0 ? p : -1;
+}
+
+/** After the run of Contents ending at p: no other Contents element, no comment or CDATA. */
+function plainTail(raw: Buffer, p: number): boolean {
+  return raw.indexOf(L_CONTENTS, p) < 0 && raw.indexOf(COMMENT_OR_CDATA, p) < 0;
 }
 
 /** Is the key at b[a, e) greater than `after` (UTF-8 byte order)? */
@@ -102,17 +117,17 @@ let keySpans = new Int32Array(2 * 1024);
  * parse would check; else undefined. keyAt of the result reads the source page's bytes.
  */
 export function pairPages(src: HeldView, tgts: readonly HeldView[]): PagePair | undefined {
-  if (!tgts.length || !plainPage(src)) return undefined;
-  for (const t of tgts) if (!plainPage(t)) return undefined;
+  if (!tgts.length || !withinRange(src)) return undefined;
+  for (const t of tgts) if (!withinRange(t)) return undefined;
   const sb = src.raw;
   const sp = src.prefix.length;
-  let ps = sb.indexOf(L_CONTENTS);
+  let ps = firstContents(sb);
   if (ps < 0) return undefined;
   const pt = new Int32Array(tgts.length);
   /** Each target's last key, as [start, end) in its page. */
   const tLast = new Int32Array(2 * tgts.length);
   for (let ti = 0; ti < tgts.length; ti++) {
-    pt[ti] = tgts[ti].raw.indexOf(L_CONTENTS);
+    pt[ti] = firstContents(tgts[ti].raw);
     if (pt[ti] < 0) return undefined;
   }
   let count = 0;
@@ -167,8 +182,8 @@ export function pairPages(src: HeldView, tgts: readonly HeldView[]): PagePair | 
     const more = sameBytesLit(sb, ps, L_CONTENTS);
     for (let ti = 0; ti < tgts.length; ti++) if (sameBytesLit(tgts[ti].raw, pt[ti], L_CONTENTS) !== more) return undefined;
     if (more) continue;
-    if (sb.indexOf(L_CONTENTS, ps) >= 0) return undefined;
-    for (let ti = 0; ti < tgts.length; ti++) if (tgts[ti].raw.indexOf(L_CONTENTS, pt[ti]) >= 0) return undefined;
+    if (!plainTail(sb, ps)) return undefined;
+    for (let ti = 0; ti < tgts.length; ti++) if (!plainTail(tgts[ti].raw, pt[ti])) return undefined;
     break;
   }
   // The last key must be the one the lister took as where the range stands.

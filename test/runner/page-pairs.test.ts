@@ -140,6 +140,13 @@ describe("pairPages on hand-built pages", () => {
     const { src, tgt } = sides(OBJS);
     const comment = view(Buffer.from(src.raw.toString().replace("<MaxKeys>", "<!-- x --><MaxKeys>")), "src/", src.lastKey);
     expect(pairPages(comment, [tgt])).toBeUndefined();
+    // A comment inside a Contents element, or after the last one.
+    const inside = (raw: Buffer) => Buffer.from(raw.toString().replace("</Size>", "</Size><!-- c -->"));
+    expect(pairPages(view(inside(src.raw), "src/", src.lastKey), [view(inside(tgt.raw), "dst/x/", tgt.lastKey)])).toBeUndefined();
+    const tail = (raw: Buffer) => Buffer.from(raw.toString().replace("</ListBucketResult>", "<!-- c --></ListBucketResult>"));
+    expect(pairPages(view(tail(src.raw), "src/", src.lastKey), [view(tail(tgt.raw), "dst/x/", tgt.lastKey)])).toBeUndefined();
+    expect(pairPages(src, [view(tail(tgt.raw), "dst/x/", tgt.lastKey)])).toBeUndefined();
+    expect(pairPages(src, [tgt])).toBeDefined();
     // Size before ETag: the plain order only.
     const swapped = (raw: Buffer) => Buffer.from(raw.toString().replace(/(<ETag>[^<]*<\/ETag>)(<Size>[^<]*<\/Size>)/g, "$2$1"));
     expect(pairPages(view(swapped(src.raw), "src/", src.lastKey), [view(swapped(tgt.raw), "dst/x/", tgt.lastKey)])).toBeUndefined();

@@ -4,6 +4,7 @@ import { build } from "esbuild";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,34 +42,38 @@ const sdkBuild = await build({
 // needs the SDK takes about 5 ms.
 const sdkSource = brotliCompressSync(Buffer.from(sdkBuild.outputFiles[0].text, "utf8"), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }).toString("base64");
 
-const result = await build({
+// The runner: a CommonJS bundle of runner/cli.ts, carried as a string by the entry
+// runner/shell.ts, which compiles it with a V8 code cache (see there). import.meta.url, which
+// CommonJS lacks, is the shell's, passed in.
+const body = await build({
   entryPoints: [join(root, "runner", "cli.ts")],
-  outfile: tmpfile,
+  write: false,
   bundle: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
   minify: false,
   legalComments: "none",
   sourcemap: false,
   metafile: true,
-  define: { __RUNNER_VERSION__: JSON.stringify(version), __RUNNER_SDK_SOURCE__: JSON.stringify(sdkSource) },
+  define: { __RUNNER_VERSION__: JSON.stringify(version), __RUNNER_SDK_SOURCE__: JSON.stringify(sdkSource), "import.meta.url": "__importMetaUrl" },
   logLevel: "warning",
-  banner: {
-    js: [
-      "#!/usr/bin/env node",
-      "// replication-runner: bundled by scripts/build-runner.mjs. Source: runner/.",
-      'import { createRequire as __replCreateRequire } from "node:module";',
-      "const require = __replCreateRequire(import.meta.url);",
-      'process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";',
-      // The SDK warns that future versions need Node 22; it is noise for runner users.
-      "{ const __emit = process.emitWarning.bind(process); process.emitWarning = (w, ...a) => { const s = typeof w === \"string\" ? w : w?.message ?? \"\"; const t = typeof a[0] === \"string\" ? a[0] : a[0]?.type ?? w?.name; if (t === \"NodeVersionSupportWarning\" || /NodeVersionSupportWarning|will require node >=/.test(s)) return; return __emit(w, ...a); }; }",
-    ].join("\n"),
-  },
 });
-// The SDK must reach the runner only through the string above: a static import of it anywhere in
-// runner/ would put it back into the start-up path (and into the file twice).
-const eager = Object.keys(result.metafile.inputs).filter((f) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(f));
+const bodyText = `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {\n${body.outputFiles[0].text}\n})`;
+const result = await build({
+  entryPoints: [join(root, "runner", "shell.ts")],
+  outfile: tmpfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  legalComments: "none",
+  metafile: true,
+  define: { __RUNNER_BODY__: JSON.stringify(bodyText), __RUNNER_BODY_HASH__: JSON.stringify(createHash("sha256").update(bodyText).digest("hex").slice(0, 16)) },
+  logLevel: "warning",
+  banner: { js: ["#!/usr/bin/env node", "// replication-runner: bundled by scripts/build-runner.mjs. Source: runner/ (runner/shell.ts, then runner/cli.ts as a string)."].join("\n") },
+});
+const eager = Object.keys(body.metafile.inputs).filter((f) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(f));
 if (eager.length) {
   rmSync(tmpfile, { force: true });
   throw new Error(`the runner bundle imports the AWS SDK directly (${eager.slice(0, 3).join(", ")}...); use sdk() from runner/store/sdk.ts`);

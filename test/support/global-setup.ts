@@ -19,6 +19,9 @@ export default function setup(): () => void {
   const file = join(dir, "captured.txt");
   // Set before any worker starts, so every worker (and the console hook in this process) sees it.
   process.env[CAPTURE_ENV] = file;
+  // The built runner's V8 code cache (runner/shell.ts) goes here, not to the user's ~/.cache: every
+  // runner the suite starts uses it once a run has written it, as deployed runners do.
+  process.env.REPLICATION_RUNNER_CODE_CACHE ??= join(dir, "code-cache");
 
   return () => {
     let text = "";

@@ -6,8 +6,9 @@
 //     run (no state: every key compared, state written) and the no-op re-run (listings + state).
 //   scale-copy-noop: a copy job's re-run, side by side with rclone copy --checksum (LIST only).
 //   list-latency: 50 ms per LIST (a bucket in another region): a copy job's first run and re-run
-//     with listConcurrency 16 and 1, against one stream's floor (pages × 50 ms); with 16, a second
-//     re-run served from the server's page cache (its CPU is then not the runner's competitor).
+//     with listConcurrency 32 (the default) and 1, against one stream's floor (pages × 50 ms); with
+//     32, a second re-run served from the server's page cache (its CPU is then not the runner's
+//     competitor).
 //   scale-sharded: the same copy job (first run and no-op, 20 ms per LIST) as one process and as
 //     4 shard processes started together (--shard K/4): wall time of the slowest shard, LISTs of
 //     all shards together, peak RSS of the largest shard. On this 2-core machine the shards share
@@ -37,6 +38,8 @@ export const SCALE_FULL: ScaleSizes = { bisync: [100_000, 1_000_000, 2_000_000, 
 export const SCALE_QUICK: ScaleSizes = { bisync: [10_000], copy: [5_000], latencyKeys: 3_000, latencyMs: 20, sharded: [20_000] };
 
 const n = (x: number) => x.toLocaleString("en-US");
+/** The runner's default listConcurrency (runner/cli.ts): the latency row's parallel runs. */
+export const DEFAULT_LIST_CONCURRENCY = 32;
 const NODE_FLAGS = RUNNER_NODE_OPTIONS.split(" ");
 
 function counts(c: Record<string, number>): Record<Kind, number> {
@@ -132,7 +135,7 @@ export async function scaleRows(ctx: Ctx, sz: ScaleSizes): Promise<Row[]> {
   // Listing against a slow endpoint: parallel ranges vs one stream.
   const N = sz.latencyKeys;
   const floorMs = Math.ceil(N / 1000) * sz.latencyMs;
-  for (const lc of [16, 1]) {
+  for (const lc of [DEFAULT_LIST_CONCURRENCY, 1]) {
     // The server keeps the pages it rendered (cacheListBytes): on this machine it shares the runner's
     // two cores, and rendering 200 pages costs it about 0.4 CPU-s that a remote endpoint would not
     // take from the runner. The first no-op asks for pages the first run did not (ranges), so the

@@ -200,7 +200,9 @@ async function main(argv: string[]): Promise<number> {
       ...(cfg.multipartCopyThresholdMiB !== undefined ? { multipartCopyThreshold: cfg.multipartCopyThresholdMiB * 1024 * 1024 } : {}),
     },
     heldLocks,
-    listConcurrency: cfg.listConcurrency ?? 16,
+    // 32: at 50 ms per LIST, a 100,000-key no-op takes 4 rounds of LISTs instead of 7 (0.58 s against
+    // 0.65 s); the page pairs left the CPU room for it (docs/performance.md). Also components/deploy/memory.ts.
+    listConcurrency: cfg.listConcurrency ?? 32,
     spoolDir: cfg.spoolDir ?? tmpdir(),
     signal: stop.signal,
     limits: new Limits(cfg),

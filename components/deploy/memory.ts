@@ -47,7 +47,7 @@ export function runnerMemoryMiB(m: MemoryInputs = {}): number {
   const transfers = m.transfers ?? 16;
   const part = m.partSizeMiB ?? 8;
   const listings = m.listings ?? 2;
-  const streams = m.listConcurrency ?? 16;
+  const streams = m.listConcurrency ?? 32; // the runner's default (runner/cli.ts)
   const listingMiB = Math.ceil(listings * (LISTING_AHEAD_MIB + streams * LIST_PAGE_MIB) + LIST_POOL_MIB);
   return RUNNER_BASE_MIB + RUNNER_HEAP_MB + 2 * RUNNER_SEMI_SPACE_MB + listingMiB + transfers * PARTS_IN_FLIGHT * part;
 }

@@ -139,8 +139,9 @@ export interface RunnerConfig {
    *  endpoints with an explicit URL and path-style addressing (default true: about a third of the
    *  CPU per small object). false: every request through the SDK. */
   directHttp?: boolean;
-  /** Key ranges listed at once per location (default 16): ranges come from the previous state, or
-   *  on a first run from CommonPrefixes, and long ranges are split while listing. 1: one stream. */
+  /** Key ranges listed at once per location (default 32): ranges come from the previous state, or
+   *  on a first run from CommonPrefixes, and long ranges are split while listing. 1: one stream;
+   *  fewer for a small self-hosted server that many LISTs at once would load. */
   listConcurrency?: number;
   /** Local directory for a run's temporary files (listing pages ahead of the merge, decisions,
    *  deletes, sort runs, the next state before its commit). Disk, not memory: keep it off tmpfs.

@@ -63,10 +63,11 @@ function cacheDir(): string | undefined {
   }
 }
 
-/** One file per build, Node version and flags (a cache made under other flags is rejected). */
+/** One file per build, Node version and flags, given or through NODE_OPTIONS (the deployed units
+ *  set them there): V8 rejects a cache made under other flags. */
 function cacheFile(dir: string): string {
   let h = 0;
-  for (const ch of `${process.version} ${process.arch} ${process.execArgv.join(" ")}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  for (const ch of `${process.version} ${process.arch} ${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
   return join(dir, `runner-${__RUNNER_BODY_HASH__}-${process.version}-${(h >>> 0).toString(36)}.v8cache`);
 }
 

@@ -213,8 +213,8 @@ describe("runner on kubernetes", () => {
       capabilities: { drop: ["ALL"] },
       seccompProfile: { type: "RuntimeDefault" },
     });
-    // memory request = limit = the job's memory figure (transfers 16, 8 MiB parts)
-    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "905Mi" }, limits: { memory: "905Mi" } });
+    // memory request = limit = the job's memory figure (transfers 16, 8 MiB parts, listConcurrency 32)
+    expect(runner.resources).toEqual({ requests: { cpu: "250m", memory: "915Mi" }, limits: { memory: "915Mi" } });
     expect(runner.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
     expect(runner.command.slice(3)).toEqual(["bucket-replication", "/config/runner.json", "--shard", "auto/3"]);
     expect(runner.command[2]).toContain('node /runner/runner.mjs run --config "$@"');

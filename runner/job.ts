@@ -214,6 +214,8 @@ function acceptsAll(job: JobConfig): boolean {
 }
 
 function makeFilter(job: JobConfig): (k: string) => boolean {
+  // What page pairs assume of a listing that takes every key (engine/page-pairs.ts).
+  if (acceptsAll(job)) return (k) => k !== "";
   // The default include ("**", everything) must not go through picomatch: it never matches a key
   // with a "." or ".." path segment (e.g. "a/../b", "p/."), even with dot: true, and S3 keys are
   // opaque strings, so those keys would silently never replicate.

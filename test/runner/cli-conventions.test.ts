@@ -46,7 +46,7 @@ function runIn(cwd: string, args: string[], timeoutMs = 30_000): Promise<{ code:
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
@@ -62,7 +62,7 @@ describe("--version and --help", () => {
       const c = spawn(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "runner/cli.ts"), "--version"], { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       c.stdout.on("data", (d) => (out += d));
-      c.on("exit", () => resolve(out));
+      c.on("close", () => resolve(out));
     });
     expect(tsx).toBe(`bucket-replication ${VERSION}\n`);
   });

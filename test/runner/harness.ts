@@ -91,7 +91,9 @@ export function runRunner(args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
-    child.on("exit", (code) => {
+    // "close", not "exit": at "exit" the child's stdout may still hold its last lines (a summary went
+    // missing once: 4 shard runners ending together while they wrote their code cache).
+    child.on("close", (code) => {
       clearTimeout(timer);
       captureOutput(`runner ${args.join(" ")}`, stdout, stderr);
       const lines = stdout

@@ -88,7 +88,7 @@ describe("--schedule", () => {
     const n = (out.match(/"run-end"/g) ?? []).length;
     while (Date.now() < deadline && (out.match(/"run-end"/g) ?? []).length < n + 2) await new Promise((r) => setTimeout(r, 100));
     const code = await new Promise<number | null>((res) => {
-      child.on("exit", (c) => res(c));
+      child.on("close", (c) => res(c));
       child.kill("SIGTERM");
     });
     expect(code).toBe(0);

@@ -16,7 +16,7 @@
 //   the keys beyond it), a key equal to the prefix.
 import { compareKeys } from "../decide/types.js";
 import type { HeldView } from "../list/lister.js";
-import { digitsAt, L_CONTENTS, scanContents, SPANS } from "../store/list-bytes.js";
+import { digitsAt, L_CONTENTS, litAt, scanContents, SPANS } from "../store/list-bytes.js";
 
 /**
  * A listing whose pages a merge may take unparsed, in pairs with another side's (RangeLister, and
@@ -179,8 +179,8 @@ export function pairPages(src: HeldView, tgts: readonly HeldView[]): PagePair | 
     ps = next;
     // The Contents run on until something else; the pages pair only if they all end here, and no
     // other Contents element follows elsewhere in any of them.
-    const more = sameBytesLit(sb, ps, L_CONTENTS);
-    for (let ti = 0; ti < tgts.length; ti++) if (sameBytesLit(tgts[ti].raw, pt[ti], L_CONTENTS) !== more) return undefined;
+    const more = litAt(sb, ps, L_CONTENTS);
+    for (let ti = 0; ti < tgts.length; ti++) if (litAt(tgts[ti].raw, pt[ti], L_CONTENTS) !== more) return undefined;
     if (more) continue;
     if (!plainTail(sb, ps)) return undefined;
     for (let ti = 0; ti < tgts.length; ti++) if (!plainTail(tgts[ti].raw, pt[ti])) return undefined;
@@ -191,8 +191,4 @@ export function pairPages(src: HeldView, tgts: readonly HeldView[]): PagePair | 
   for (let ti = 0; ti < tgts.length; ti++) if (tgts[ti].raw.toString("utf8", tLast[2 * ti], tLast[2 * ti + 1]) !== tgts[ti].lastKey) return undefined;
   const spans = keySpans;
   return { count, bytes, keyAt: (j) => sb.toString("utf8", spans[2 * j], spans[2 * j + 1]) };
-}
-
-function sameBytesLit(b: Buffer, at: number, lit: Uint8Array): boolean {
-  return at + lit.length <= b.length && sameBytes(b, at, lit, 0, lit.length);
 }

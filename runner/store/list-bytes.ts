@@ -221,7 +221,7 @@ export function parseListBytes(b: Buffer, d: TextDecoders): ListPage | undefined
 }
 
 /** Is b[at, at + lit.length) exactly the bytes `lit`? */
-function litAt(b: Buffer, at: number, lit: Uint8Array): boolean {
+export function litAt(b: Buffer, at: number, lit: Uint8Array): boolean {
   const n = lit.length;
   if (at + n > b.length) return false;
   for (let k = 0; k < n; k++) if (b[at + k] !== lit[k]) return false;

@@ -15,6 +15,8 @@ const tmpfile = `${outfile}.${process.pid}.tmp`;
 mkdirSync(dirname(outfile), { recursive: true });
 
 const started = Date.now();
+/** What every bundle here is: self-contained, for Node 20 and later, no legal comments. */
+const forNode = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" };
 // `replication-runner --version` prints this (runner/cli.ts reads package.json itself under tsx).
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 // The AWS SDK as its own CommonJS bundle, carried in the runner as a string and compiled on first
@@ -28,14 +30,10 @@ const sdkBuild = await build({
     sourcefile: "aws-sdk.cjs",
     loader: "js",
   },
+  ...forNode,
   write: false,
-  bundle: true,
-  platform: "node",
   format: "cjs",
-  target: "node20",
   minifyWhitespace: true,
-  legalComments: "none",
-  logLevel: "warning",
 });
 // Brotli-compressed and base64-encoded: 0.23 MB in place of a 1.04 MB string constant, which every
 // start read, decoded and scanned (12-15 ms of a 0.17 s `--version`); decompressing it when a run
@@ -46,31 +44,21 @@ const sdkSource = brotliCompressSync(Buffer.from(sdkBuild.outputFiles[0].text, "
 // runner/shell.ts, which compiles it with a V8 code cache (see there). import.meta.url, which
 // CommonJS lacks, is the shell's, passed in.
 const body = await build({
+  ...forNode,
   entryPoints: [join(root, "runner", "cli.ts")],
   write: false,
-  bundle: true,
-  platform: "node",
   format: "cjs",
-  target: "node20",
-  minify: false,
-  legalComments: "none",
-  sourcemap: false,
   metafile: true,
   define: { __RUNNER_VERSION__: JSON.stringify(version), __RUNNER_SDK_SOURCE__: JSON.stringify(sdkSource), "import.meta.url": "__importMetaUrl" },
-  logLevel: "warning",
 });
 const bodyText = `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {\n${body.outputFiles[0].text}\n})`;
 const result = await build({
+  ...forNode,
   entryPoints: [join(root, "runner", "shell.ts")],
   outfile: tmpfile,
-  bundle: true,
-  platform: "node",
   format: "esm",
-  target: "node20",
-  legalComments: "none",
   metafile: true,
   define: { __RUNNER_BODY__: JSON.stringify(bodyText), __RUNNER_BODY_HASH__: JSON.stringify(createHash("sha256").update(bodyText).digest("hex").slice(0, 16)) },
-  logLevel: "warning",
   banner: { js: ["#!/usr/bin/env node", "// replication-runner: bundled by scripts/build-runner.mjs. Source: runner/ (runner/shell.ts, then runner/cli.ts as a string)."].join("\n") },
 });
 const eager = Object.keys(body.metafile.inputs).filter((f) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(f));
